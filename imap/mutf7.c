@@ -1,0 +1,1 @@
+#include "imap/mutf7.h"

@@ -1,0 +1,2 @@
+#include "imap/response.h"
+#include "imap/error.h"

@@ -1,0 +1,199 @@
+/* imapfs — one parsed server response, as the session layer consumes it.
+ *
+ * The parser (imap/parser.h) turns bytes into these. Every string is UTF-8 where the
+ * protocol allows (mailbox names are left as sent on the wire: modified UTF-7 unless
+ * UTF8=ACCEPT is enabled; the session decodes them).
+ *
+ * Ownership: an ImapResponse owns everything it points to; imap_response_free()
+ * releases it all and accepts NULL.
+ */
+#pragma once
+
+#include <glib.h>
+#include "imap/body.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	IMAP_RESP_TAGGED,       /* "A1 OK ..." */
+	IMAP_RESP_UNTAGGED,     /* "* ..." */
+	IMAP_RESP_CONTINUATION, /* "+ ..." */
+} ImapRespKind;
+
+typedef enum {
+	IMAP_STATUS_NONE = 0,
+	IMAP_STATUS_OK,
+	IMAP_STATUS_NO,
+	IMAP_STATUS_BAD,
+	IMAP_STATUS_PREAUTH,
+	IMAP_STATUS_BYE,
+} ImapStatus;
+
+typedef enum {
+	IMAP_UNTAGGED_STATUS = 0, /* * OK/NO/BAD/PREAUTH/BYE [code] text */
+	IMAP_UNTAGGED_CAPABILITY,
+	IMAP_UNTAGGED_ENABLED,
+	IMAP_UNTAGGED_LIST,
+	IMAP_UNTAGGED_LSUB,
+	IMAP_UNTAGGED_STATUS_DATA, /* * STATUS mailbox (MESSAGES n ...) */
+	IMAP_UNTAGGED_FLAGS,
+	IMAP_UNTAGGED_EXISTS,
+	IMAP_UNTAGGED_RECENT,
+	IMAP_UNTAGGED_EXPUNGE,
+	IMAP_UNTAGGED_VANISHED,
+	IMAP_UNTAGGED_FETCH,
+	IMAP_UNTAGGED_SEARCH,
+	IMAP_UNTAGGED_ESEARCH,
+	IMAP_UNTAGGED_NAMESPACE,
+	IMAP_UNTAGGED_QUOTA,
+	IMAP_UNTAGGED_QUOTAROOT,
+	IMAP_UNTAGGED_OTHER, /* understood syntactically, not used by imapfs */
+} ImapUntaggedType;
+
+typedef enum {
+	IMAP_CODE_NONE = 0,
+	IMAP_CODE_ALERT,
+	IMAP_CODE_CAPABILITY,     /* list */
+	IMAP_CODE_PERMANENTFLAGS, /* list */
+	IMAP_CODE_READ_ONLY,
+	IMAP_CODE_READ_WRITE,
+	IMAP_CODE_TRYCREATE,
+	IMAP_CODE_UIDNEXT,       /* number */
+	IMAP_CODE_UIDVALIDITY,   /* number */
+	IMAP_CODE_UNSEEN,        /* number */
+	IMAP_CODE_HIGHESTMODSEQ, /* number */
+	IMAP_CODE_NOMODSEQ,
+	IMAP_CODE_APPENDUID, /* uidvalidity + dst_uids */
+	IMAP_CODE_COPYUID,   /* uidvalidity + src_uids + dst_uids */
+	IMAP_CODE_UIDNOTSTICKY,
+	IMAP_CODE_CLOSED,
+	IMAP_CODE_AUTHENTICATIONFAILED,
+	IMAP_CODE_AUTHORIZATIONFAILED,
+	IMAP_CODE_OVERQUOTA,
+	IMAP_CODE_NONEXISTENT,
+	IMAP_CODE_ALREADYEXISTS,
+	IMAP_CODE_INUSE,
+	IMAP_CODE_LIMIT,
+	IMAP_CODE_CANNOT,
+	IMAP_CODE_SERVERBUG,
+	IMAP_CODE_EXPUNGEISSUED,
+	IMAP_CODE_OTHER, /* name holds the atom */
+} ImapCodeType;
+
+/* A UID or sequence set, as ranges in the order the server sent them. */
+typedef struct {
+	guint32 first;
+	guint32 last; /* == first for a single number; first <= last after parsing */
+} ImapRange;
+
+typedef struct {
+	ImapCodeType type;
+	char *name;          /* the code atom, upper-cased ("UIDNEXT") */
+	guint64 number;      /* UIDNEXT, UIDVALIDITY, UNSEEN, HIGHESTMODSEQ */
+	guint32 uidvalidity; /* APPENDUID, COPYUID */
+	GArray *src_uids;    /* ImapRange; COPYUID */
+	GArray *dst_uids;    /* ImapRange; APPENDUID, COPYUID */
+	char **list;         /* CAPABILITY, PERMANENTFLAGS (NULL-terminated) */
+	char *arg;           /* raw text of any other code's argument, or NULL */
+} ImapRespCode;
+
+/* LIST / LSUB */
+typedef struct {
+	char **flags;   /* "\\Noselect", "\\HasChildren", ... as sent */
+	char delimiter; /* '\0' for NIL */
+	char *mailbox;  /* as on the wire (astring, decoded from quoting/literal) */
+} ImapListData;
+
+/* STATUS mailbox (...) ; a field is -1 when absent */
+typedef struct {
+	char *mailbox;
+	gint64 messages, recent, uidnext, uidvalidity, unseen, highestmodseq, size;
+} ImapStatusData;
+
+typedef enum {
+	IMAP_FETCH_UID = 1 << 0,
+	IMAP_FETCH_FLAGS = 1 << 1,
+	IMAP_FETCH_INTERNALDATE = 1 << 2,
+	IMAP_FETCH_SIZE = 1 << 3,
+	IMAP_FETCH_MODSEQ = 1 << 4,
+	IMAP_FETCH_BODY = 1 << 5, /* BODY[...] or BINARY[...] (see body_binary) */
+} ImapFetchFields;
+
+typedef struct {
+	guint32 seq;
+	guint fields; /* ImapFetchFields present in this response */
+	guint32 uid;
+	char **flags;       /* NULL-terminated; present iff IMAP_FETCH_FLAGS */
+	gint64 internaldate; /* seconds since the epoch, UTC */
+	guint64 size;       /* RFC822.SIZE */
+	guint64 modseq;
+	char *body_section;  /* "" for BODY[], "HEADER" for BODY[HEADER], ... */
+	gint64 body_origin;  /* the <origin> of a partial fetch, or -1 */
+	gboolean body_binary; /* BINARY[...] rather than BODY[...] */
+	ImapBody *body;      /* NULL when the server sent NIL */
+} ImapFetchData;
+
+/* ESEARCH / SEARCH */
+typedef struct {
+	char *tag;      /* the (TAG "x") correlator, or NULL */
+	gboolean uid;   /* UID indicator */
+	gint64 min, max, count; /* -1 when absent */
+	GArray *all;    /* ImapRange, or NULL */
+	GArray *numbers; /* guint32, plain SEARCH results */
+} ImapSearchData;
+
+/* One namespace: prefix + delimiter */
+typedef struct {
+	char *prefix;
+	char delimiter;
+} ImapNamespace;
+
+typedef struct {
+	GArray *personal; /* ImapNamespace; NULL for NIL */
+	GArray *other;
+	GArray *shared;
+} ImapNamespaceData;
+
+typedef struct {
+	char *name;      /* resource name, e.g. "STORAGE" */
+	guint64 usage;
+	guint64 limit;
+} ImapQuotaResource;
+
+typedef struct {
+	char *root;
+	GArray *resources; /* ImapQuotaResource */
+} ImapQuotaData;
+
+typedef struct {
+	char *mailbox;
+	char **roots;
+} ImapQuotaRootData;
+
+typedef struct {
+	ImapRespKind kind;
+	char *tag;                 /* tagged responses only */
+	ImapUntaggedType type;     /* untagged responses only */
+	ImapStatus status;         /* tagged, and untagged STATUS type */
+	ImapRespCode code;         /* [CODE ...] of status responses; type NONE if absent */
+	char *text;                /* human-readable text of status / continuation */
+	guint32 number;            /* EXISTS, RECENT, EXPUNGE */
+	char **list;               /* CAPABILITY, ENABLED, FLAGS (NULL-terminated) */
+	gboolean vanished_earlier; /* VANISHED (EARLIER) */
+	GArray *vanished;          /* ImapRange */
+	ImapListData list_data;
+	ImapStatusData status_data;
+	ImapFetchData fetch;
+	ImapSearchData search;
+	ImapNamespaceData ns;
+	ImapQuotaData quota;
+	ImapQuotaRootData quotaroot;
+} ImapResponse;
+
+void imap_response_free(ImapResponse *resp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapResponse, imap_response_free)
+
+/* Is the capability (case-insensitive) in a NULL-terminated list? NULL list → FALSE. */
+gboolean imap_caps_has(char *const *caps, const char *cap);
+
+G_END_DECLS
