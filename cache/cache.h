@@ -1,0 +1,140 @@
+/* imapfs — the on-disk body cache and the saved per-folder metadata.
+ *
+ * No IMAP and no FUSE here: keys are plain (folder name, UIDVALIDITY, UID) and the
+ * folder name is the UTF-8 name the user sees (never used as a path component: every
+ * folder and the account are mapped to a safe directory name, see cache/paths.c).
+ *
+ * Layout under DIR (created 0700, files 0600):
+ *   DIR/<account-key>/account                      the real account name
+ *   DIR/<account-key>/f/<folder-key>/name          the real folder name
+ *   DIR/<account-key>/f/<folder-key>/meta          saved CacheFolderMeta
+ *   DIR/<account-key>/f/<folder-key>/<uidvalidity>/<uid>   one body + integrity trailer
+ *
+ * Every file is written to a temporary file in its directory and renamed into place,
+ * so readers never see a partial file, even across crashes. Damaged or truncated files
+ * are detected (length + SHA-1 trailer), removed and reported as a miss.
+ *
+ * Errors are GErrors in G_IO_ERROR (from errno: G_IO_ERROR_NO_SPACE,
+ * G_IO_ERROR_PERMISSION_DENIED, G_IO_ERROR_READ_ONLY, ...), plus
+ * G_IO_ERROR_MESSAGE_TOO_LARGE for a body larger than the store's byte limit and
+ * G_IO_ERROR_INVALID_DATA for a damaged metadata file.
+ *
+ * Thread safety: every function may be called from several threads at once on the
+ * same CacheStore (shared state is guarded by a mutex; file operations are atomic by
+ * construction). Two CacheStores (or processes) on the same directory are safe too;
+ * each keeps its own size accounting.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct CacheStore CacheStore;
+
+/* Opens (creating with mode 0700 where missing) the cache of ACCOUNT under DIR, e.g.
+ * DIR = "$XDG_CACHE_HOME/imapfs", ACCOUNT = "alice@imap.example.org:993" (only used as
+ * a key: never as a path). Scans the existing bodies once to learn the total size and
+ * their recency (file mtime, bumped on every open), removes temporary files left by a
+ * crash, and evicts down to MAX_BYTES (0 = unlimited).
+ * Returns a new store (free with cache_store_close()) or NULL with ERROR set. */
+CacheStore *cache_store_open(const char *dir, const char *account, guint64 max_bytes,
+			     GError **error);
+
+/* Frees the store; files stay on disk. Accepts NULL. */
+void cache_store_close(CacheStore *c);
+
+/* Total bytes of cached body files (including their small trailers). */
+guint64 cache_store_size(CacheStore *c);
+
+/* The account's directory inside DIR (owned by the store, valid until close). */
+const char *cache_store_path(CacheStore *c);
+
+/* ---- Bodies: immutable per (folder, uidvalidity, uid) ------------------------------ */
+
+/* Looks up a cached body. On a hit returns a new read-only fd (O_CLOEXEC; the caller
+ * closes it) and sets *SIZE_OUT to the body length; read it with pread() at offsets
+ * [0, *size_out) — the file is longer (a trailer follows), so do not use fstat's size.
+ * The body is verified (length and SHA-1) the first time this store opens that file;
+ * later opens of the same unchanged file (same inode, size and ctime) skip the read.
+ * A damaged or truncated file is removed and reported as a miss. Returns -1 on a miss
+ * (SIZE_OUT untouched). Marks the body most recently used. */
+int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+		    guint64 *size_out);
+
+/* Stores the first SIZE bytes of SRC_FD (read with pread from offset 0; SRC_FD's offset
+ * is not changed; SRC_FD stays open and owned by the caller). Atomic: a temporary file
+ * in the target directory renamed into place; 0600. Afterwards evicts least-recently
+ * used bodies until the total is within the limit.
+ * On failure (ENOSPC, EACCES, EROFS, EFBIG, SRC_FD shorter than SIZE: G_IO_ERROR_PARTIAL_INPUT,
+ * SIZE above the limit: G_IO_ERROR_MESSAGE_TOO_LARGE) returns FALSE with ERROR set and
+ * leaves no file behind; any previously cached body for the key is kept. */
+gboolean cache_body_store_fd(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+			     int src_fd, guint64 size, GError **error);
+
+/* Same as cache_body_store_fd() with the body in memory (DATA is not kept). */
+gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidvalidity,
+				guint32 uid, const void *data, gsize len, GError **error);
+
+/* Removes one cached body (e.g. the message was expunged). A miss is not an error. */
+void cache_body_remove(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);
+
+/* Drops every cached body and the saved metadata of FOLDER (deleted or renamed). */
+void cache_folder_drop(CacheStore *c, const char *folder);
+
+/* UIDVALIDITY of FOLDER is now CURRENT: drops the bodies cached under any other
+ * UIDVALIDITY, and the saved metadata if it was saved under another UIDVALIDITY. */
+void cache_folder_drop_other_validity(CacheStore *c, const char *folder,
+				      guint32 current_uidvalidity);
+
+/* ---- Folder metadata: lets a remount revalidate with CONDSTORE/QRESYNC ------------- */
+
+typedef struct {
+	guint32 uid;
+	guint64 size;         /* RFC822.SIZE */
+	gint64 internaldate;  /* seconds since the Unix epoch */
+	const char *flags;    /* space-separated, never NULL ("" = none); see below */
+	guint64 modseq;       /* 0 = unknown */
+} CacheMsgMeta;
+
+typedef struct {
+	guint32 uidvalidity;
+	guint32 uidnext;
+	guint64 highestmodseq;  /* 0 = no CONDSTORE */
+	GArray *msgs;           /* of CacheMsgMeta, sorted by uid, unique uids */
+	GStringChunk *strings;  /* owns the flags strings of msgs (interned) */
+} CacheFolderMeta;
+
+/* A new empty CacheFolderMeta (msgs empty, strings ready); free with
+ * cache_folder_meta_free(). */
+CacheFolderMeta *cache_folder_meta_new(guint32 uidvalidity, guint32 uidnext,
+				       guint64 highestmodseq);
+
+/* Appends one message; FLAGS (may be NULL = "") is copied into meta->strings, interned
+ * so equal flag sets share memory. Keeps msgs sorted: appending in increasing uid order
+ * is O(1); a smaller uid is inserted in place; an existing uid is replaced. */
+void cache_folder_meta_add(CacheFolderMeta *meta, guint32 uid, guint64 size, gint64 internaldate,
+			   const char *flags, guint64 modseq);
+
+/* Binary search by uid; returns a pointer into meta->msgs (valid until msgs changes) or
+ * NULL. */
+CacheMsgMeta *cache_folder_meta_find(const CacheFolderMeta *meta, guint32 uid);
+
+/* Frees META, its msgs and strings. Accepts NULL. */
+void cache_folder_meta_free(CacheFolderMeta *meta);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CacheFolderMeta, cache_folder_meta_free)
+
+/* Saves META for FOLDER atomically (temp + rename, 0600), replacing any saved one.
+ * META's msgs must be sorted by uid (as cache_folder_meta_add keeps them); flags
+ * pointers may point anywhere (NULL = ""). Returns FALSE with ERROR set on failure
+ * (G_IO_ERROR_INVALID_ARGUMENT when msgs is not sorted) and leaves the previous file. */
+gboolean cache_meta_save(CacheStore *c, const char *folder, const CacheFolderMeta *meta,
+			 GError **error);
+
+/* Loads the saved metadata of FOLDER. Returns a new CacheFolderMeta (caller frees), or
+ * NULL without ERROR when none is saved or the file is damaged (a damaged file is removed),
+ * or NULL with ERROR on an I/O failure other than "absent". */
+CacheFolderMeta *cache_meta_load(CacheStore *c, const char *folder, GError **error);
+
+G_END_DECLS
