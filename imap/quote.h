@@ -23,6 +23,7 @@ typedef struct {
 	GPtrArray *parts; /* ImapCmdPart*, the last has no literal */
 	gboolean literal_plus; /* use {n+} (LITERAL+ or LITERAL- for n <= 4096) */
 	gboolean utf8;    /* UTF8=ACCEPT enabled: 8-bit allowed in quoted strings */
+	gsize literal_plus_max; /* 0: {n+} for any n (LITERAL+); 4096 for LITERAL- */
 } ImapCmd;
 
 ImapCmd *imap_cmd_new(gboolean literal_plus, gboolean utf8);
