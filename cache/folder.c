@@ -1,0 +1,63 @@
+/* imapfs cache — a folder's directory: creating it, dropping it, dropping stale
+ * UIDVALIDITY generations.
+ *
+ * Bodies are keyed by UIDVALIDITY too, so a body of an old generation is never served
+ * for the new one even before it is dropped; dropping only reclaims the space.
+ */
+#include "cache/cache-private.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+char *cache_folder_ensure(CacheStore *c, const char *folder, GError **error)
+{
+	g_autofree char *path = cache_folder_path(c, folder);
+	g_autofree char *name_file = g_build_filename(path, "name", NULL);
+
+	if (!cache_mkdir_private(path, error))
+		return NULL;
+	/* The directory name is a hash: record the real name for people and tools. */
+	if (!g_file_test(name_file, G_FILE_TEST_EXISTS) &&
+	    !cache_write_file_atomic(name_file, folder, strlen(folder), error))
+		return NULL;
+	return g_steal_pointer(&path);
+}
+
+void cache_folder_drop(CacheStore *c, const char *folder)
+{
+	g_autofree char *path = cache_folder_path(c, folder);
+
+	cache_index_forget_under(c, path);
+	cache_drop_tree(path);
+}
+
+static void drop_meta_if_other(const char *folder_path, guint32 current)
+{
+	g_autofree char *meta = g_build_filename(folder_path, "meta", NULL);
+	guint32 v;
+
+	if (cache_meta_peek_validity(meta, &v) && v != current)
+		g_unlink(meta);
+}
+
+void cache_folder_drop_other_validity(CacheStore *c, const char *folder, guint32 current)
+{
+	g_autofree char *path = cache_folder_path(c, folder);
+	GDir *dir = g_dir_open(path, 0, NULL);
+	const char *name;
+	guint32 v;
+
+	if (!dir)
+		return;
+	while ((name = g_dir_read_name(dir))) {
+		if (!cache_parse_u32(name, &v) || v == current)
+			continue;
+		g_autofree char *gen = g_build_filename(path, name, NULL);
+
+		cache_index_forget_under(c, gen);
+		cache_drop_tree(gen);
+	}
+	g_dir_close(dir);
+	drop_meta_if_other(path, current);
+}
