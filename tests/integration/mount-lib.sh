@@ -1,0 +1,270 @@
+# shellcheck shell=bash
+# Shared helpers of the mount integration tests (sourced by test_mount_*.sh).
+#
+# A test script is run by the harness as
+#     tests/harness/with-dovecot [--delimiter=/] -- test_mount_X.sh IMAPFS_EXE
+# and gets the IMAPFS_TEST_* variables described in tests/harness/README.md.
+#
+# What this file gives:
+#   ok / not_ok / check / check_eq   one TAP-like line per check, counted
+#   mt_mount DIR [OPTS]              mount imapfs in the foreground (-f), in the
+#                                    background, stderr to a file; waits for the mount
+#   mt_umount DIR                    unmount, wait for imapfs to exit, and fail the
+#                                    check if it exited non-zero or printed anything
+#   srv_*                            the server's view, through the harness's oracle
+#                                    (an independent IMAP client) or doveadm
+#   mt_finish                        the summary line and the exit status
+# An EXIT trap unmounts whatever is still mounted, so a failing or interrupted test
+# never leaves a mount behind.
+
+set -u
+export LC_ALL=C
+
+IMAPFS=${1:?usage: $0 IMAPFS_EXECUTABLE}
+IMAPFS=$(realpath "$IMAPFS")
+: "${IMAPFS_TEST_DIR:?run this through tests/harness/with-dovecot}"
+
+MT_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ORACLE=${IMAPFS_TEST_ORACLE:-$MT_LIBDIR/../harness/imap-oracle}
+GEN_MAILBOX=$MT_LIBDIR/gen-mailbox
+DOVEADM=(doveadm -c "$IMAPFS_TEST_DOVECOT_CONF")
+USER_NAME=$IMAPFS_TEST_USER
+DELIM=$IMAPFS_TEST_DELIM
+
+# Scratch space of this script: the harness removes IMAPFS_TEST_DIR afterwards.
+W=$IMAPFS_TEST_DIR/mt.$(basename "$0" .sh)
+rm -rf "$W"
+mkdir -p "$W"
+
+# The password goes to a 0600 file, never onto a command line.
+PWFILE=$W/password
+(umask 077 && printf '%s' "$IMAPFS_TEST_PASSWORD" >"$PWFILE")
+
+MT_PASS=0
+MT_FAIL=0
+declare -A MT_PID=()  # mountpoint -> pid of its imapfs -f
+declare -A MT_ERR=()  # mountpoint -> file holding its stderr
+MT_SEQ=0
+
+ok() {
+	MT_PASS=$((MT_PASS + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	MT_FAIL=$((MT_FAIL + 1))
+	echo "not ok - $*"
+}
+
+# diag FILE: show the first lines of FILE indented, to explain a failure.
+diag() {
+	[ -s "$1" ] && head -n "${2:-15}" "$1" | sed 's/^/#   /'
+	return 0
+}
+
+# check DESCRIPTION COMMAND...: ok if COMMAND succeeds. Output of COMMAND is shown
+# only when it fails.
+check() {
+	local desc=$1 out=$W/check.out
+	shift
+	if "$@" >"$out" 2>&1; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "$out" 20
+	fi
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1 (expected '$2', got '$3')"
+	fi
+}
+
+# check_same DESCRIPTION EXPECTED_FILE ACTUAL_FILE: the files are equal; a diff
+# excerpt otherwise.
+check_same() {
+	if cmp -s "$2" "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diff "$2" "$3" >"$W/diff.out"
+		diag "$W/diff.out" 20
+	fi
+}
+
+# -- mounting ---------------------------------------------------------------------
+
+# The -o string of a normal mount; extra options are appended.
+mt_opts() {
+	local o="host=$IMAPFS_TEST_HOST,port=$IMAPFS_TEST_PORT,user=$USER_NAME"
+	o+=",security=starttls,ca_file=$IMAPFS_TEST_CA,password_file=$PWFILE"
+	o+=",cache_dir=${MT_CACHE:-$W/cache}"
+	[ $# -gt 0 ] && [ -n "$1" ] && o+=",$1"
+	printf '%s' "$o"
+}
+
+# mt_mount MOUNTPOINT [EXTRA_OPTS]: 0 once mounted, 1 (with a not_ok line) if imapfs
+# exited or the mount did not appear within 15 s.
+mt_mount() {
+	local mnt=$1 extra=${2:-} err pid i
+	mkdir -p "$mnt"
+	MT_SEQ=$((MT_SEQ + 1))
+	err=$W/imapfs-$MT_SEQ.stderr
+	"$IMAPFS" -f -o "$(mt_opts "$extra")" "$mnt" </dev/null >"$err" 2>&1 &
+	pid=$!
+	MT_PID[$mnt]=$pid
+	MT_ERR[$mnt]=$err
+	for i in $(seq 150); do
+		if mountpoint -q "$mnt"; then
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			not_ok "mount $mnt: imapfs exited with status $? before mounting"
+			diag "$err"
+			unset "MT_PID[$mnt]"
+			return 1
+		fi
+		sleep 0.1
+	done
+	not_ok "mount $mnt: no mount after 15 s"
+	diag "$err"
+	mt_kill "$mnt"
+	return 1
+}
+
+mt_kill() {
+	local mnt=$1 pid=${MT_PID[$1]:-}
+	fusermount3 -u -z "$mnt" 2>/dev/null
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		unset "MT_PID[$mnt]"
+	fi
+}
+
+# mt_umount MOUNTPOINT: unmount, then require that imapfs exits 0 within 10 s and
+# printed nothing on stderr while it ran (sshfs's rule: a warning fails the test).
+mt_umount() {
+	local mnt=$1 pid=${MT_PID[$1]:-} err=${MT_ERR[$1]:-/dev/null} i rc
+	if ! fusermount3 -u "$mnt" 2>"$W/umount.err"; then
+		not_ok "unmount $mnt"
+		diag "$W/umount.err"
+		mt_kill "$mnt"
+		return 1
+	fi
+	[ -n "$pid" ] || return 0
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		not_ok "imapfs exits within 10 s of the unmount"
+		mt_kill "$mnt"
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	unset "MT_PID[$mnt]"
+	if [ "$rc" -ne 0 ]; then
+		not_ok "imapfs exited with status $rc after unmount of $mnt"
+		diag "$err"
+		return 1
+	fi
+	if [ -s "$err" ]; then
+		not_ok "imapfs printed nothing on stderr while mounted on $mnt"
+		diag "$err"
+		return 1
+	fi
+	return 0
+}
+
+mt_cleanup() {
+	local mnt
+	for mnt in "${!MT_PID[@]}"; do
+		mt_kill "$mnt"
+	done
+}
+trap mt_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stats MOUNTPOINT KEY: one counter of the root xattr user.imapfs.stats
+# ("body_fetches=N cache_hits=M ..."), empty if missing.
+stats() {
+	getfattr --only-values -n user.imapfs.stats "$1" 2>/dev/null |
+		tr ' ,;' '\n\n\n' | sed -n "s/^$2=//p" | head -n 1
+}
+
+# -- the server's view ------------------------------------------------------------
+
+# Mailbox name on the server -> path on the mount.
+mbox_to_path() {
+	if [ "$DELIM" = / ]; then
+		printf '%s\n' "$1"
+	else
+		printf '%s\n' "$1" | tr "$DELIM" /
+	fi
+}
+
+# srv_folders: the server's selectable folders, one IMAP name (UTF-8) a line.
+srv_folders() {
+	"$ORACLE" folders
+}
+
+# srv_uids FOLDER: the UIDs of FOLDER, one a line.
+srv_uids() {
+	"$ORACLE" uids "$1"
+}
+
+# srv_dump FOLDER DIR: BODY.PEEK[] of every message as DIR/%010u.eml.
+srv_dump() {
+	"$ORACLE" dump "$1" "$2"
+}
+
+# srv_fetch FOLDER FIELDS [SEARCH...]: doveadm's "field: value" lines, one message
+# a line as "uid<TAB>value<TAB>value...", for bulk metadata (flags, dates, sizes).
+srv_fetch() {
+	local folder=$1 fields=$2
+	shift 2
+	"${DOVEADM[@]}" -f tab fetch -u "$USER_NAME" "uid $fields" mailbox "$folder" "${@:-all}" |
+		tail -n +2
+}
+
+# srv_tree DIR: dump every folder of the server into DIR/<path on the mount>/, and
+# write DIR.dirs (every directory the mount must show, parents included) and
+# DIR.files (every message file, from the oracle's UID lists, not from the dump).
+srv_tree() {
+	local dir=$1 f p
+	mkdir -p "$dir"
+	: >"$dir.dirs"
+	: >"$dir.files"
+	srv_folders >"$dir.folders" || return 1
+	while IFS= read -r f; do
+		p=$(mbox_to_path "$f")
+		mkdir -p "$dir/$p"
+		srv_dump "$f" "$dir/$p" || return 1
+		srv_uids "$f" | awk -v p="$p" '{ printf "%s/%010d.eml\n", p, $1 }' >>"$dir.files"
+		while [ "$p" != . ]; do
+			echo "$p" >>"$dir.dirs"
+			p=$(dirname "$p")
+		done
+	done <"$dir.folders"
+	sort -u -o "$dir.dirs" "$dir.dirs"
+	sort -o "$dir.files" "$dir.files"
+}
+
+# tree_listing DIR KIND: relative paths under DIR of type KIND (f or d), sorted.
+tree_listing() {
+	(cd "$1" && find . -mindepth 1 -type "$2" -printf '%P\n' | sort)
+}
+
+# mt_finish: the summary line; exits 1 if any check failed (or none ran).
+mt_finish() {
+	echo "# $MT_PASS passed, $MT_FAIL failed"
+	[ "$MT_FAIL" -eq 0 ] && [ "$MT_PASS" -gt 0 ]
+	exit
+}
