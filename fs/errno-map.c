@@ -1,0 +1,80 @@
+/* imapfs fs — GError -> errno (see errno-map.h). */
+#include "fs/errno-map.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "imap/error.h"
+
+/* A tagged NO carries a response code only in its message text ("[NONEXISTENT] ..."),
+ * so that is where we look for it. */
+static int from_no(const GError *error)
+{
+	static const struct {
+		const char *code;
+		int err;
+	} codes[] = {
+		{"[NONEXISTENT]", ENOENT}, {"[ALREADYEXISTS]", EEXIST},
+		{"[OVERQUOTA]", EDQUOT},   {"[LIMIT]", ENOSPC},
+		{"[NOPERM]", EACCES},      {"[INUSE]", EBUSY},
+		{"[CANNOT]", EPERM},       {"[EXPUNGEISSUED]", ENOENT},
+		{"[TRYCREATE]", ENOENT},   {"[SERVERBUG]", EIO},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(codes); i++)
+		if (error->message && strstr(error->message, codes[i].code))
+			return codes[i].err;
+	return EIO;
+}
+
+static int from_imap(const GError *error)
+{
+	switch ((ImapErrorCode)error->code) {
+	case IMAP_ERROR_NO:
+		return from_no(error);
+	case IMAP_ERROR_TIMEOUT:
+		return ETIMEDOUT;
+	case IMAP_ERROR_AUTH:
+		return EACCES;
+	case IMAP_ERROR_UNSUPPORTED:
+		return ENOTSUP;
+	case IMAP_ERROR_INVALID:
+		return EINVAL;
+	case IMAP_ERROR_NETWORK:
+	case IMAP_ERROR_TLS:
+	case IMAP_ERROR_BAD:
+	case IMAP_ERROR_BYE:
+	case IMAP_ERROR_PROTOCOL:
+	case IMAP_ERROR_LOCAL:
+	default:
+		return EIO;
+	}
+}
+
+static int from_io(const GError *error)
+{
+	switch (error->code) {
+	case G_IO_ERROR_NOT_FOUND: return ENOENT;
+	case G_IO_ERROR_EXISTS: return EEXIST;
+	case G_IO_ERROR_PERMISSION_DENIED: return EACCES;
+	case G_IO_ERROR_NO_SPACE: return ENOSPC;
+	case G_IO_ERROR_READ_ONLY: return EROFS;
+	case G_IO_ERROR_TIMED_OUT: return ETIMEDOUT;
+	case G_IO_ERROR_INVALID_ARGUMENT: return EINVAL;
+	case G_IO_ERROR_NOT_SUPPORTED: return ENOTSUP;
+	case G_IO_ERROR_MESSAGE_TOO_LARGE: return EFBIG;
+	default: return EIO;
+	}
+}
+
+int fs_errno_from_error(const GError *error)
+{
+	if (!error)
+		return EIO;
+	if (error->domain == IMAP_ERROR)
+		return from_imap(error);
+	if (error->domain == G_IO_ERROR)
+		return from_io(error);
+	return EIO;
+}

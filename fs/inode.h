@@ -1,0 +1,51 @@
+/* imapfs fs — the nodeid table.
+ *
+ * FUSE nodeids are small table ids; each node counts the kernel's lookups (as in
+ * libfuse example/passthrough_ll.c): every reply that hands the kernel an entry adds
+ * one, FORGET subtracts, and the node is freed at zero. The node's st_ino is separate
+ * and stable across remounts: a hash of the mailbox name for folders and of (mailbox,
+ * UIDVALIDITY, UID) for messages.
+ *
+ * A node's identity fields never change after creation, so a pointer returned by
+ * fs_inode_get() stays valid while the kernel holds a lookup on it (i.e. during any
+ * operation on that nodeid). The table is thread safe.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define FS_ROOT_NODEID 1
+
+typedef enum { FS_NODE_DIR, FS_NODE_MSG } FsNodeKind;
+
+typedef struct {
+	guint64 nodeid;
+	guint64 ino;      /* stable st_ino */
+	FsNodeKind kind;
+	char *mailbox;    /* server name with the server's delimiter; "" for the root */
+	guint32 uidvalidity; /* messages only */
+	guint32 uid;         /* messages only */
+	guint64 nlookup;  /* guarded by the table lock */
+} FsNode;
+
+typedef struct FsInodeTable FsInodeTable;
+
+FsInodeTable *fs_inode_table_new(void);
+void fs_inode_table_free(FsInodeTable *t); /* accepts NULL */
+
+guint64 fs_inode_ino_folder(const char *mailbox);
+guint64 fs_inode_ino_message(const char *mailbox, guint32 uidvalidity, guint32 uid);
+
+/* Find or create the node and add one lookup. Never NULL. */
+FsNode *fs_inode_ref_dir(FsInodeTable *t, const char *mailbox);
+FsNode *fs_inode_ref_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity,
+			 guint32 uid);
+/* The node for a nodeid the kernel holds, or NULL. The root always exists. */
+FsNode *fs_inode_get(FsInodeTable *t, guint64 nodeid);
+/* FORGET: drop n lookups; the node is freed at zero (never the root). */
+void fs_inode_forget(FsInodeTable *t, guint64 nodeid, guint64 n);
+guint fs_inode_count(FsInodeTable *t);
+
+G_END_DECLS

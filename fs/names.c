@@ -1,0 +1,130 @@
+/* imapfs fs — folder and message entry names (see names.h). */
+#include "fs/names.h"
+
+#include <string.h>
+
+/* Keep room for the hash suffix and never end inside a %XX escape. */
+#define HASH_SUFFIX_LEN 18 /* "%~" + 16 hex digits */
+
+static gboolean looks_like_msg_name(const char *s)
+{
+	guint32 uid;
+
+	return fs_msg_name_parse(s, &uid);
+}
+
+static gboolean must_escape(const char *comp, gsize i)
+{
+	unsigned char c = (unsigned char)comp[i];
+
+	if (c == '%' || c == '/')
+		return TRUE;
+	/* A leading '.' also covers "." and ".." and hides nothing from ls. */
+	if (i == 0 && c == '.')
+		return TRUE;
+	/* Control characters would make listings ambiguous on a terminal. */
+	if (c < 0x20 || c == 0x7f)
+		return TRUE;
+	return FALSE;
+}
+
+static char *hashed_name(const char *escaped)
+{
+	gsize keep = FS_NAME_MAX - HASH_SUFFIX_LEN;
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(sum, (const guchar *)escaped, -1);
+	/* Back up to a character boundary that is not inside a %XX escape. */
+	while (keep > 0 && ((escaped[keep] & 0xc0) == 0x80))
+		keep--;
+	if (keep >= 1 && escaped[keep - 1] == '%')
+		keep -= 1;
+	else if (keep >= 2 && escaped[keep - 2] == '%')
+		keep -= 2;
+	return g_strdup_printf("%.*s%%~%.16s", (int)keep, escaped,
+			       g_checksum_get_string(sum));
+}
+
+char *fs_name_escape(const char *comp)
+{
+	GString *out = g_string_new(NULL);
+
+	if (*comp == '\0')
+		g_string_append(out, "%");
+	for (gsize i = 0; comp[i]; i++) {
+		/* A folder named like a message file would shadow the message. */
+		if ((i == 0 && looks_like_msg_name(comp)) || must_escape(comp, i))
+			g_string_append_printf(out, "%%%02X", (unsigned char)comp[i]);
+		else
+			g_string_append_c(out, comp[i]);
+	}
+	if (out->len > FS_NAME_MAX) {
+		char *h = hashed_name(out->str);
+
+		g_string_free(out, TRUE);
+		return h;
+	}
+	return g_string_free(out, FALSE);
+}
+
+gboolean fs_name_is_hashed(const char *name)
+{
+	return strstr(name, "%~") != NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *fs_name_unescape(const char *name)
+{
+	if (strcmp(name, "%") == 0)
+		return g_strdup("");
+	if (*name == '\0' || *name == '.' || fs_name_is_hashed(name))
+		return NULL;
+
+	g_autoptr(GString) out = g_string_new(NULL);
+	for (const char *p = name; *p; p++) {
+		if (*p != '%') {
+			g_string_append_c(out, *p);
+			continue;
+		}
+		int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return NULL;
+		g_string_append_c(out, (char)(hi * 16 + lo));
+		p += 2;
+	}
+	/* Only the canonical escape is accepted, so each folder has exactly one name. */
+	g_autofree char *again = fs_name_escape(out->str);
+	if (strcmp(again, name) != 0)
+		return NULL;
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+void fs_msg_name(guint32 uid, char out[FS_MSG_NAME_LEN + 1])
+{
+	g_snprintf(out, FS_MSG_NAME_LEN + 1, "%010u.eml", uid);
+}
+
+gboolean fs_msg_name_parse(const char *name, guint32 *uid)
+{
+	guint64 v = 0;
+
+	if (strlen(name) != FS_MSG_NAME_LEN || strcmp(name + 10, ".eml") != 0)
+		return FALSE;
+	for (int i = 0; i < 10; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return FALSE;
+		v = v * 10 + (guint64)(name[i] - '0');
+	}
+	if (v == 0 || v > G_MAXUINT32)
+		return FALSE;
+	*uid = (guint32)v;
+	return TRUE;
+}

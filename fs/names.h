@@ -1,0 +1,32 @@
+/* imapfs fs — directory-entry names for folders and messages.
+ *
+ * A mailbox name component (UTF-8, between hierarchy delimiters) becomes one directory
+ * entry name. The mapping is reversible: '%', '/', a leading '.', an empty component and
+ * a component that would look like a message file are written as %XX (hex of the byte).
+ * Names whose escaped form exceeds FS_NAME_MAX bytes are cut at a UTF-8 boundary and
+ * given a hash suffix ("…%~0123456789abcdef"); those cannot be unescaped, so callers
+ * record them (the folder tree keeps entry name -> mailbox for every child).
+ *
+ * Message files are "%010u.eml" of their UID; fs_msg_name_parse() accepts exactly that
+ * form (10 digits, UID 1..4294967295) and nothing else.
+ *
+ * Ownership: returned strings are newly allocated (g_free).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define FS_NAME_MAX 255
+#define FS_MSG_NAME_LEN 14 /* 10 digits + ".eml" */
+
+char *fs_name_escape(const char *component);
+/* NULL for a name that is not a well-formed escape (or a hashed long name). */
+char *fs_name_unescape(const char *name);
+gboolean fs_name_is_hashed(const char *name);
+
+void fs_msg_name(guint32 uid, char out[FS_MSG_NAME_LEN + 1]);
+gboolean fs_msg_name_parse(const char *name, guint32 *uid);
+
+G_END_DECLS

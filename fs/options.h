@@ -1,0 +1,44 @@
+/* imapfs fs — command-line options (-o host=…,user=…, …) parsed with fuse_opt.
+ *
+ * fs_options_parse() removes imapfs's own options from ARGS and leaves everything else
+ * (mount point, -f, -d, FUSE mount options including ro) for fuse_parse_cmdline() and
+ * fuse_session_new(). The password never comes from argv: "password=" is refused.
+ *
+ * Ownership: FsOptions owns all its strings; fs_options_clear() frees them (and wipes
+ * the ImapConfig's secrets). On failure *opts is left cleared.
+ */
+#pragma once
+
+#include <glib.h>
+#include "imap/config.h"
+
+struct fuse_args;
+
+G_BEGIN_DECLS
+
+#define FS_DEFAULT_CONNECTIONS 3
+#define FS_MAX_CONNECTIONS 16
+
+typedef struct {
+	ImapConfig imap;        /* host, port, user, security, TLS and timeouts */
+	char *password_command; /* run through the shell */
+	char *password_file;    /* must be 0600 and owned by the user */
+	guint connections;      /* pool size, 1..FS_MAX_CONNECTIONS */
+	char *cache_dir;        /* default: g_get_user_cache_dir()/imapfs */
+	guint64 cache_size;     /* bytes, 0 = unlimited */
+	gboolean ro;
+	gboolean trace;         /* -o imap_trace: protocol trace on stderr (redacted) */
+} FsOptions;
+
+void fs_options_init(FsOptions *opts);
+void fs_options_clear(FsOptions *opts);
+
+gboolean fs_options_parse(struct fuse_args *args, FsOptions *opts, GError **error);
+
+/* "512M", "2G", "1048576", "100K" -> bytes (binary multiples). FALSE if malformed. */
+gboolean fs_parse_size(const char *text, guint64 *out);
+
+/* The option list for --help. */
+const char *fs_options_help(void);
+
+G_END_DECLS

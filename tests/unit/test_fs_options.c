@@ -1,0 +1,235 @@
+/* Unit tests for fs/options.c, fs/secret.c and fs/errno-map.c. */
+#define FUSE_USE_VERSION 34
+#include <errno.h>
+#include <fuse_opt.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fs/errno-map.h"
+#include "fs/options.h"
+#include "fs/secret.h"
+#include "imap/error.h"
+#include "tests/test-util.h"
+
+/* Parses argv (NULL-terminated); returns the result and leaves the remaining args. */
+static gboolean parse(const char *const *argv, FsOptions *o, struct fuse_args *rest,
+		      GError **error)
+{
+	int argc = (int)g_strv_length((char **)argv);
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+
+	for (int i = 0; i < argc; i++)
+		fuse_opt_add_arg(&args, argv[i]);
+	gboolean ok = fs_options_parse(&args, o, error);
+	*rest = args;
+	return ok;
+}
+
+static gboolean args_contain(const struct fuse_args *a, const char *needle)
+{
+	for (int i = 0; i < a->argc; i++)
+		if (strstr(a->argv[i], needle))
+			return TRUE;
+	return FALSE;
+}
+
+static void test_full_options(void)
+{
+	const char *argv[] = {"imapfs", "-f", "/mnt",
+			      "-o", "host=mail.example.org,port=1143,user=alice",
+			      "-o", "security=starttls,ca_file=/ca.pem,tls_verify=no",
+			      "-o", "tls_verify_hostname=no,tls_min=1.3,timeout=5",
+			      "-o", "connections=4,cache_dir=/tmp/c,cache_size=512M,ro",
+			      "-o", "password_file=/pw,allow_other", NULL};
+	FsOptions o;
+	struct fuse_args rest;
+	g_autoptr(GError) err = NULL;
+
+	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
+	CU_ASSERT_STRING_EQUAL(o.imap.host, "mail.example.org");
+	CU_ASSERT_EQUAL(o.imap.port, 1143);
+	CU_ASSERT_STRING_EQUAL(o.imap.user, "alice");
+	CU_ASSERT_EQUAL(o.imap.security, IMAP_SECURITY_STARTTLS);
+	CU_ASSERT_STRING_EQUAL(o.imap.ca_file, "/ca.pem");
+	CU_ASSERT_FALSE(o.imap.tls_verify_cert);
+	CU_ASSERT_FALSE(o.imap.tls_verify_hostname);
+	CU_ASSERT_EQUAL(o.imap.tls_min, IMAP_TLS_1_3);
+	CU_ASSERT_EQUAL(o.imap.io_timeout_ms, 5000);
+	CU_ASSERT_EQUAL(o.connections, 4);
+	CU_ASSERT_STRING_EQUAL(o.cache_dir, "/tmp/c");
+	CU_ASSERT_EQUAL(o.cache_size, 512ULL << 20);
+	CU_ASSERT_TRUE(o.ro);
+	CU_ASSERT_STRING_EQUAL(o.password_file, "/pw");
+	CU_ASSERT_FALSE(o.imap.allow_plaintext_auth);
+	/* FUSE's own options stay; ours are gone. */
+	CU_ASSERT_TRUE(args_contain(&rest, "allow_other"));
+	CU_ASSERT_TRUE(args_contain(&rest, "ro"));
+	CU_ASSERT_TRUE(args_contain(&rest, "/mnt"));
+	CU_ASSERT_FALSE(args_contain(&rest, "host="));
+	CU_ASSERT_FALSE(args_contain(&rest, "password_file"));
+	fuse_opt_free_args(&rest);
+	fs_options_clear(&o);
+}
+
+static void test_defaults(void)
+{
+	const char *argv[] = {"imapfs", "/mnt", "-o", "host=h,user=u", NULL};
+	FsOptions o;
+	struct fuse_args rest;
+	g_autoptr(GError) err = NULL;
+
+	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
+	CU_ASSERT_EQUAL(o.imap.security, IMAP_SECURITY_TLS);
+	CU_ASSERT_TRUE(o.imap.tls_verify_cert);
+	CU_ASSERT_TRUE(o.imap.tls_verify_hostname);
+	CU_ASSERT_EQUAL(o.connections, FS_DEFAULT_CONNECTIONS);
+	CU_ASSERT_FALSE(o.ro);
+	CU_ASSERT_EQUAL(o.cache_size, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(o.cache_dir, "imapfs"));
+	fuse_opt_free_args(&rest);
+	fs_options_clear(&o);
+}
+
+static void expect_failure(const char *optstr, const char *msg_part)
+{
+	const char *argv[] = {"imapfs", "/mnt", "-o", optstr, NULL};
+	FsOptions o;
+	struct fuse_args rest;
+	g_autoptr(GError) err = NULL;
+
+	CU_ASSERT_FALSE(parse(argv, &o, &rest, &err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err->message, msg_part));
+	CU_ASSERT_PTR_NULL(o.imap.host);
+	fuse_opt_free_args(&rest);
+	fs_options_clear(&o);
+}
+
+static void test_refusals(void)
+{
+	expect_failure("host=h,user=u,password=hunter2", "password_file");
+	expect_failure("host=h,user=u,security=ssl", "security");
+	expect_failure("host=h,user=u,tls_verify=maybe", "tls_verify");
+	expect_failure("host=h,user=u,tls_min=1.1", "tls_min");
+	expect_failure("host=h,user=u,port=70000", "port");
+	expect_failure("host=h,user=u,connections=0", "connections");
+	expect_failure("host=h,user=u,cache_size=12Q", "cache_size");
+	expect_failure("user=u", "host");
+	expect_failure("host=h,user=u,password_file=a,password_command=b", "not both");
+
+	/* The refused password is not echoed back. */
+	const char *argv[] = {"imapfs", "-o", "host=h,user=u,password=hunter2", NULL};
+	FsOptions o;
+	struct fuse_args rest;
+	g_autoptr(GError) err = NULL;
+	CU_ASSERT_FALSE(parse(argv, &o, &rest, &err));
+	CU_ASSERT_PTR_NULL(strstr(err->message, "hunter2"));
+	CU_ASSERT_FALSE(args_contain(&rest, "hunter2"));
+	fuse_opt_free_args(&rest);
+}
+
+static void test_sizes(void)
+{
+	guint64 v = 7;
+
+	CU_ASSERT_TRUE(fs_parse_size("512M", &v));
+	CU_ASSERT_EQUAL(v, 512ULL << 20);
+	CU_ASSERT_TRUE(fs_parse_size("2g", &v));
+	CU_ASSERT_EQUAL(v, 2ULL << 30);
+	CU_ASSERT_TRUE(fs_parse_size("100KB", &v));
+	CU_ASSERT_EQUAL(v, 100ULL << 10);
+	CU_ASSERT_TRUE(fs_parse_size("123", &v));
+	CU_ASSERT_EQUAL(v, 123);
+	v = 7;
+	CU_ASSERT_FALSE(fs_parse_size("", &v));
+	CU_ASSERT_FALSE(fs_parse_size("M", &v));
+	CU_ASSERT_FALSE(fs_parse_size("-1M", &v));
+	CU_ASSERT_FALSE(fs_parse_size("1MM", &v));
+	CU_ASSERT_FALSE(fs_parse_size("99999999999T", &v));
+	CU_ASSERT_EQUAL(v, 7);
+}
+
+static char *write_file(const char *content, int mode)
+{
+	g_autoptr(GError) err = NULL;
+	char *path = NULL;
+	int fd = g_file_open_tmp("imapfs-pw-XXXXXX", &path, &err);
+
+	g_assert(fd >= 0);
+	g_assert(write(fd, content, strlen(content)) == (gssize)strlen(content));
+	close(fd);
+	g_chmod(path, mode);
+	return path;
+}
+
+static void test_secret_file(void)
+{
+	g_autofree char *ok = write_file("s3cret\nignored\n", 0600);
+	g_autofree char *open_ = write_file("s3cret\n", 0644);
+	g_autofree char *empty = write_file("\n", 0600);
+	g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
+	char *pw = fs_secret_from_file(ok, &e1);
+
+	CU_ASSERT_STRING_EQUAL(pw, "s3cret");
+	fs_secret_free(pw);
+	CU_ASSERT_PTR_NULL(fs_secret_from_file(open_, &e2));
+	CU_ASSERT_PTR_NOT_NULL(e2 ? strstr(e2->message, "0600") : NULL);
+	CU_ASSERT_PTR_NULL(fs_secret_from_file(empty, &e3));
+	CU_ASSERT_PTR_NOT_NULL(e3);
+	g_unlink(ok);
+	g_unlink(open_);
+	g_unlink(empty);
+	fs_secret_free(NULL);
+}
+
+static void test_secret_command(void)
+{
+	g_autoptr(GError) e1 = NULL, e2 = NULL;
+	char *pw = fs_secret_from_command("printf 'pa ss\\r\\nmore'", &e1);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+	CU_ASSERT_STRING_EQUAL(pw, "pa ss");
+	fs_secret_free(pw);
+	CU_ASSERT_PTR_NULL(fs_secret_from_command("echo x; exit 3", &e2));
+	CU_ASSERT_PTR_NOT_NULL(e2);
+}
+
+static void test_errno_map(void)
+{
+	g_autoptr(GError) nonexist =
+		g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "[NONEXISTENT] Mailbox doesn't exist");
+	g_autoptr(GError) no = g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "whatever");
+	g_autoptr(GError) net = g_error_new(IMAP_ERROR, IMAP_ERROR_NETWORK, "x");
+	g_autoptr(GError) bye = g_error_new(IMAP_ERROR, IMAP_ERROR_BYE, "x");
+	g_autoptr(GError) tmo = g_error_new(IMAP_ERROR, IMAP_ERROR_TIMEOUT, "x");
+	g_autoptr(GError) quota = g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "[OVERQUOTA] full");
+	g_autoptr(GError) nospc = g_error_new(G_IO_ERROR, G_IO_ERROR_NO_SPACE, "x");
+	g_autoptr(GError) other = g_error_new(G_OPTION_ERROR, 0, "x");
+
+	CU_ASSERT_EQUAL(fs_errno_from_error(nonexist), ENOENT);
+	CU_ASSERT_EQUAL(fs_errno_from_error(no), EIO);
+	CU_ASSERT_EQUAL(fs_errno_from_error(net), EIO);
+	CU_ASSERT_EQUAL(fs_errno_from_error(bye), EIO);
+	CU_ASSERT_EQUAL(fs_errno_from_error(tmo), ETIMEDOUT);
+	CU_ASSERT_EQUAL(fs_errno_from_error(quota), EDQUOT);
+	CU_ASSERT_EQUAL(fs_errno_from_error(nospc), ENOSPC);
+	CU_ASSERT_EQUAL(fs_errno_from_error(other), EIO);
+	CU_ASSERT_EQUAL(fs_errno_from_error(NULL), EIO);
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return CU_get_error();
+	CU_pSuite s = CU_add_suite("fs_options", NULL, NULL);
+	TEST_ADD(s, test_full_options);
+	TEST_ADD(s, test_defaults);
+	TEST_ADD(s, test_refusals);
+	TEST_ADD(s, test_sizes);
+	TEST_ADD(s, test_secret_file);
+	TEST_ADD(s, test_secret_command);
+	TEST_ADD(s, test_errno_map);
+	return test_run_all();
+}
