@@ -134,7 +134,7 @@ static gboolean body_store(CacheStore *c, const char *folder, guint32 uidvalidit
 	path = g_strdup_printf("%s/%u", gen_dir, uid);
 	if (!cache_temp_commit(fd, tmp, path, error))
 		return FALSE;
-	cache_index_touch(c, path, src->size + TRAILER_LEN);
+	cache_index_touch(c, path, src->size + TRAILER_LEN, NULL);
 	cache_index_evict(c);
 	return TRUE;
 }
@@ -212,10 +212,8 @@ static void remove_damaged(CacheStore *c, const char *path, const struct stat *s
 {
 	struct stat now;
 
-	if (lstat(path, &now) == 0 && now.st_ino == st->st_ino && now.st_dev == st->st_dev) {
-		g_unlink(path);
-		cache_index_forget(c, path);
-	}
+	if (lstat(path, &now) == 0 && now.st_ino == st->st_ino && now.st_dev == st->st_dev)
+		cache_index_remove_file(c, path);
 }
 
 static void bump_mtime(int fd, struct stat *st)
@@ -254,7 +252,7 @@ int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guin
 		return -1;
 	}
 	bump_mtime(fd, &st);
-	cache_index_touch(c, path, (guint64)st.st_size);
+	cache_index_touch(c, path, (guint64)st.st_size, &st);
 	if (st.st_ctime < time(NULL) - CTIME_SETTLED_SECONDS)
 		cache_index_set_verified(c, path, &st);
 	*size_out = len;
@@ -266,6 +264,5 @@ void cache_body_remove(CacheStore *c, const char *folder, guint32 uidvalidity, g
 	g_return_if_fail(c && folder);
 	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
 
-	g_unlink(path);
-	cache_index_forget(c, path);
+	cache_index_remove_file(c, path);
 }

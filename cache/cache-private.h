@@ -83,20 +83,18 @@ gboolean cache_write_file_atomic(const char *path, const void *data, gsize len, 
 /* Removes PATH and everything below it; errors are ignored (best effort). */
 void cache_remove_tree(const char *path);
 
-/* Atomically moves directory PATH out of the way (renamed to a .drop- name in its
- * parent) and then removes it, so no reader sees it half removed. */
-void cache_drop_tree(const char *path);
-
 /* ---- store.c: the index (each takes the lock) ---- */
 
-/* Records that PATH (DISK_SIZE bytes) exists and was just used: most recently used. */
-void cache_index_touch(CacheStore *c, const char *path, guint64 disk_size);
+/* Records that PATH (DISK_SIZE bytes) was just used: most recently used. A path not yet
+ * indexed is added only if it is still on disk (and, when ST is given, is the file ST
+ * describes), so a reader that raced with an eviction does not index a ghost. */
+void cache_index_touch(CacheStore *c, const char *path, guint64 disk_size, const struct stat *st);
 
-/* Forgets PATH (removed from disk by the caller). */
-void cache_index_forget(CacheStore *c, const char *path);
+/* Unlinks PATH and forgets it, atomically with respect to the index. */
+void cache_index_remove_file(CacheStore *c, const char *path);
 
-/* Forgets every entry whose path starts with PREFIX followed by '/'. */
-void cache_index_forget_under(CacheStore *c, const char *prefix);
+/* Forgets every entry under directory PATH and removes the tree (moved away first). */
+void cache_index_drop_tree(CacheStore *c, const char *path);
 
 /* TRUE when PATH was verified with exactly the identity in ST. */
 gboolean cache_index_is_verified(CacheStore *c, const char *path, const struct stat *st);

@@ -145,16 +145,3 @@ void cache_remove_tree(const char *path)
 	g_dir_close(dir);
 	g_rmdir(path);
 }
-
-void cache_drop_tree(const char *path)
-{
-	g_autofree char *parent = g_path_get_dirname(path);
-	g_autofree char *base = g_path_get_basename(path);
-	g_autofree char *moved = g_strdup_printf("%s/" CACHE_DROP_PREFIX "%s-%08x", parent, base,
-						 g_random_int());
-
-	if (rename(path, moved) == 0)
-		cache_remove_tree(moved);
-	else if (errno != ENOENT)
-		cache_remove_tree(path);
-}

@@ -28,8 +28,7 @@ void cache_folder_drop(CacheStore *c, const char *folder)
 {
 	g_autofree char *path = cache_folder_path(c, folder);
 
-	cache_index_forget_under(c, path);
-	cache_drop_tree(path);
+	cache_index_drop_tree(c, path);
 }
 
 static void drop_meta_if_other(const char *folder_path, guint32 current)
@@ -55,8 +54,7 @@ void cache_folder_drop_other_validity(CacheStore *c, const char *folder, guint32
 			continue;
 		g_autofree char *gen = g_build_filename(path, name, NULL);
 
-		cache_index_forget_under(c, gen);
-		cache_drop_tree(gen);
+		cache_index_drop_tree(c, gen);
 	}
 	g_dir_close(dir);
 	drop_meta_if_other(path, current);

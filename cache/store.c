@@ -47,31 +47,10 @@ static CacheEntry *index_get_locked(CacheStore *c, const char *path, guint64 dis
 	return e;
 }
 
-void cache_index_touch(CacheStore *c, const char *path, guint64 disk_size)
-{
-	g_mutex_lock(&c->lock);
-	CacheEntry *e = index_get_locked(c, path, disk_size);
-
-	g_queue_unlink(&c->lru, &e->link);
-	g_queue_push_tail_link(&c->lru, &e->link);
-	g_mutex_unlock(&c->lock);
-}
-
-void cache_index_forget(CacheStore *c, const char *path)
-{
-	g_mutex_lock(&c->lock);
-	CacheEntry *e = g_hash_table_lookup(c->entries, path);
-
-	if (e)
-		index_remove_locked(c, e);
-	g_mutex_unlock(&c->lock);
-}
-
-void cache_index_forget_under(CacheStore *c, const char *prefix)
+static void index_forget_under_locked(CacheStore *c, const char *prefix)
 {
 	gsize n = strlen(prefix);
 
-	g_mutex_lock(&c->lock);
 	for (GList *l = c->lru.head; l;) {
 		CacheEntry *e = l->data;
 
@@ -79,7 +58,59 @@ void cache_index_forget_under(CacheStore *c, const char *prefix)
 		if (strncmp(e->path, prefix, n) == 0 && e->path[n] == '/')
 			index_remove_locked(c, e);
 	}
+}
+
+/* Caller holds the lock. TRUE when PATH is on disk, and is the file ST describes
+ * (when ST is given). Unlinks and renames of indexed files happen under the lock, so
+ * this decides consistently whether an unindexed file may be added. */
+static gboolean still_on_disk_locked(const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	if (lstat(path, &now) != 0)
+		return FALSE;
+	return !st || (now.st_dev == st->st_dev && now.st_ino == st->st_ino);
+}
+
+void cache_index_touch(CacheStore *c, const char *path, guint64 disk_size, const struct stat *st)
+{
+	g_mutex_lock(&c->lock);
+	/* A reader racing with eviction or removal must not index a file just unlinked. */
+	if (g_hash_table_contains(c->entries, path) || still_on_disk_locked(path, st)) {
+		CacheEntry *e = index_get_locked(c, path, disk_size);
+
+		g_queue_unlink(&c->lru, &e->link);
+		g_queue_push_tail_link(&c->lru, &e->link);
+	}
 	g_mutex_unlock(&c->lock);
+}
+
+void cache_index_remove_file(CacheStore *c, const char *path)
+{
+	g_mutex_lock(&c->lock);
+	CacheEntry *e = g_hash_table_lookup(c->entries, path);
+
+	g_unlink(path);
+	if (e)
+		index_remove_locked(c, e);
+	g_mutex_unlock(&c->lock);
+}
+
+void cache_index_drop_tree(CacheStore *c, const char *path)
+{
+	g_autofree char *parent = g_path_get_dirname(path);
+	g_autofree char *base = g_path_get_basename(path);
+	g_autofree char *moved = g_strdup_printf("%s/" CACHE_DROP_PREFIX "%s-%08x", parent, base,
+						 g_random_int());
+	gboolean renamed;
+
+	g_mutex_lock(&c->lock);
+	index_forget_under_locked(c, path);
+	/* Moved away atomically: no reader sees a half-removed tree. */
+	renamed = rename(path, moved) == 0;
+	g_mutex_unlock(&c->lock);
+	if (renamed)
+		cache_remove_tree(moved);
 }
 
 static gboolean same_identity(const CacheEntry *e, const struct stat *st)

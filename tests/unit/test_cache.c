@@ -1,0 +1,645 @@
+/* Unit tests for cache/: body store and verified open, eviction, drops, permissions,
+ * path safety and failures on a full or unwritable disk. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "tests/test-util.h"
+
+#define TRAILER 40 /* bytes after each body (length + SHA-1), see body-cache.c */
+
+static char *tmp_root; /* a fresh directory per test */
+static char *cache_dir;
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) == 0 ? 0 : 0;
+}
+
+static void rm_tree(const char *path)
+{
+	nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int setup(void)
+{
+	tmp_root = g_dir_make_tmp("test-cache-XXXXXX", NULL);
+	cache_dir = g_build_filename(tmp_root, "cache", NULL);
+	return tmp_root ? 0 : -1;
+}
+
+static int teardown(void)
+{
+	rm_tree(tmp_root);
+	g_clear_pointer(&tmp_root, g_free);
+	g_clear_pointer(&cache_dir, g_free);
+	return 0;
+}
+
+/* Each test gets its own directory: recreate the fixture around it. */
+#define FRESH()                                                                                  \
+	do {                                                                                     \
+		teardown();                                                                      \
+		setup();                                                                         \
+	} while (0)
+
+static CacheStore *open_store(guint64 max)
+{
+	g_autoptr(GError) error = NULL;
+	CacheStore *c = cache_store_open(cache_dir, "alice@localhost:993", max, &error);
+
+	CU_ASSERT_PTR_NULL(error);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	return c;
+}
+
+static void store(CacheStore *c, const char *folder, guint32 v, guint32 uid, const char *body)
+{
+	g_autoptr(GError) error = NULL;
+
+	CU_ASSERT_TRUE(cache_body_store_bytes(c, folder, v, uid, body, strlen(body), &error));
+	CU_ASSERT_PTR_NULL(error);
+}
+
+/* The body of (folder, v, uid) as a string, or NULL on a miss. */
+static char *fetch(CacheStore *c, const char *folder, guint32 v, guint32 uid)
+{
+	guint64 size = 12345;
+	int fd = cache_body_open(c, folder, v, uid, &size);
+
+	if (fd < 0) {
+		CU_ASSERT_EQUAL(size, 12345); /* untouched on a miss */
+		return NULL;
+	}
+	char *buf = g_malloc0(size + 1);
+
+	CU_ASSERT_EQUAL(pread(fd, buf, size, 0), (ssize_t)size);
+	close(fd);
+	return buf;
+}
+
+static void check_body(CacheStore *c, const char *folder, guint32 v, guint32 uid,
+		       const char *expect)
+{
+	g_autofree char *got = fetch(c, folder, v, uid);
+
+	if (!expect) {
+		CU_ASSERT_PTR_NULL(got);
+		return;
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_STRING_EQUAL(got, expect);
+}
+
+/* Every regular file under ROOT named NAME (NULL = any), collected by find_files(). */
+static GPtrArray *found;
+static const char *found_name;
+
+static int find_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_F && (!found_name || strcmp(path + ftw->base, found_name) == 0))
+		g_ptr_array_add(found, g_strdup(path));
+	return 0;
+}
+
+static GPtrArray *find_files(const char *root, const char *name)
+{
+	found = g_ptr_array_new_with_free_func(g_free);
+	found_name = name;
+	nftw(root, find_cb, 16, FTW_PHYS);
+	return found;
+}
+
+/* The one body file of uid UID in the store (asserts there is exactly one). */
+static char *body_file(CacheStore *c, guint32 uid)
+{
+	g_autofree char *name = g_strdup_printf("%u", uid);
+	g_autoptr(GPtrArray) files = find_files(cache_store_path(c), name);
+
+	CU_ASSERT_EQUAL_FATAL(files->len, 1);
+	return g_strdup(files->pdata[0]);
+}
+
+static guint count_files(const char *root, const char *name)
+{
+	g_autoptr(GPtrArray) files = find_files(root, name);
+
+	return files->len;
+}
+
+static guint count_tmp_files(const char *root)
+{
+	g_autoptr(GPtrArray) files = find_files(root, NULL);
+	guint n = 0;
+
+	for (guint i = 0; i < files->len; i++)
+		n += strstr(files->pdata[i], "/.tmp-") != NULL;
+	return n;
+}
+
+/* ---- tests ---- */
+
+static void test_roundtrip(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+	g_autofree char *big = g_malloc(300 * 1024 + 1);
+
+	for (gsize i = 0; i < 300 * 1024; i++)
+		big[i] = (char)('a' + i % 26);
+	big[300 * 1024] = '\0';
+	store(c, "INBOX", 7, 1, "Subject: hi\r\n\r\nbody\r\n");
+	store(c, "INBOX", 7, 2, big);
+	store(c, "INBOX", 7, 3, "");
+	check_body(c, "INBOX", 7, 1, "Subject: hi\r\n\r\nbody\r\n");
+	check_body(c, "INBOX", 7, 2, big);
+	check_body(c, "INBOX", 7, 3, "");
+	check_body(c, "INBOX", 7, 4, NULL);
+	/* Opening again serves the same bytes (the second open may skip verification). */
+	check_body(c, "INBOX", 7, 2, big);
+	CU_ASSERT_EQUAL(cache_store_size(c), 300 * 1024 + 21 + 3 * TRAILER);
+	/* Storing the same key again replaces it and keeps the accounting right. */
+	store(c, "INBOX", 7, 1, "other");
+	check_body(c, "INBOX", 7, 1, "other");
+	CU_ASSERT_EQUAL(cache_store_size(c), 300 * 1024 + 5 + 3 * TRAILER);
+	cache_store_close(c);
+	cache_store_close(NULL);
+}
+
+static void test_store_fd(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+	g_autofree char *src = g_build_filename(tmp_root, "spool", NULL);
+	g_autoptr(GError) error = NULL;
+	const char *text = "From: a@b\r\n\r\nspooled body\r\n";
+	int fd;
+
+	CU_ASSERT_TRUE(g_file_set_contents(src, text, -1, NULL));
+	fd = open(src, O_RDONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	lseek(fd, 5, SEEK_SET);
+	CU_ASSERT_TRUE(cache_body_store_fd(c, "INBOX", 1, 9, fd, strlen(text), &error));
+	CU_ASSERT_PTR_NULL(error);
+	CU_ASSERT_EQUAL(lseek(fd, 0, SEEK_CUR), 5); /* offset untouched */
+	check_body(c, "INBOX", 1, 9, text);
+	/* A source shorter than announced fails and leaves nothing. */
+	CU_ASSERT_FALSE(cache_body_store_fd(c, "INBOX", 1, 10, fd, strlen(text) + 100, &error));
+	CU_ASSERT_TRUE(g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT));
+	check_body(c, "INBOX", 1, 10, NULL);
+	CU_ASSERT_EQUAL(count_tmp_files(cache_store_path(c)), 0);
+	close(fd);
+	cache_store_close(c);
+}
+
+static void test_reopen(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+
+	store(c, "Work/Projects", 5, 42, "persistent");
+	guint64 size = cache_store_size(c);
+	CacheStore *d = open_store(0); /* a second store on the same directory, concurrently */
+
+	check_body(d, "Work/Projects", 5, 42, "persistent");
+	CU_ASSERT_EQUAL(cache_store_size(d), size);
+	cache_store_close(d);
+	cache_store_close(c);
+	c = open_store(0);
+	CU_ASSERT_EQUAL(cache_store_size(c), size);
+	check_body(c, "Work/Projects", 5, 42, "persistent");
+	cache_store_close(c);
+}
+
+static void test_key_isolation(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+
+	store(c, "A", 1, 1, "A-1-1");
+	check_body(c, "A", 1, 2, NULL);
+	check_body(c, "A", 2, 1, NULL);
+	check_body(c, "B", 1, 1, NULL);
+	check_body(c, "a", 1, 1, NULL);
+	store(c, "A", 1, 2, "A-1-2");
+	store(c, "A", 2, 1, "A-2-1");
+	store(c, "B", 1, 1, "B-1-1");
+	check_body(c, "A", 1, 1, "A-1-1");
+	check_body(c, "A", 1, 2, "A-1-2");
+	check_body(c, "A", 2, 1, "A-2-1");
+	check_body(c, "B", 1, 1, "B-1-1");
+	cache_body_remove(c, "A", 1, 2);
+	cache_body_remove(c, "A", 1, 99); /* a miss is fine */
+	check_body(c, "A", 1, 2, NULL);
+	check_body(c, "A", 1, 1, "A-1-1");
+	CU_ASSERT_EQUAL(cache_store_size(c), 3 * (5 + TRAILER));
+	cache_store_close(c);
+}
+
+/* Stores a body, damages its file with FN, then expects a miss and the file removed. */
+static void check_damage(void (*fn)(const char *path), gboolean open_first)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+
+	store(c, "INBOX", 3, 77, "Subject: damage\r\n\r\nsome body text\r\n");
+	if (open_first)
+		check_body(c, "INBOX", 3, 77, "Subject: damage\r\n\r\nsome body text\r\n");
+	g_autofree char *path = body_file(c, 77);
+
+	fn(path);
+	check_body(c, "INBOX", 3, 77, NULL);
+	CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+	CU_ASSERT_EQUAL(cache_store_size(c), 0);
+	/* A second store sees the damage too (nothing remembered in memory). */
+	cache_store_close(c);
+}
+
+static void truncate_by_one(const char *path)
+{
+	struct stat st;
+
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(truncate(path, st.st_size - 1), 0);
+}
+
+static void truncate_trailer(const char *path)
+{
+	struct stat st;
+
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(truncate(path, st.st_size - TRAILER), 0);
+}
+
+static void flip_byte(const char *path)
+{
+	int fd = open(path, O_RDWR);
+	char ch;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, &ch, 1, 10), 1);
+	ch ^= 0x01;
+	CU_ASSERT_EQUAL(pwrite(fd, &ch, 1, 10), 1);
+	close(fd);
+}
+
+static void truncate_to_zero(const char *path)
+{
+	CU_ASSERT_EQUAL(truncate(path, 0), 0);
+}
+
+static void test_truncated_is_miss(void)
+{
+	check_damage(truncate_by_one, FALSE);
+	check_damage(truncate_trailer, FALSE);
+	check_damage(truncate_to_zero, TRUE);
+}
+
+static void test_flipped_byte_is_miss(void)
+{
+	check_damage(flip_byte, FALSE);
+	check_damage(flip_byte, TRUE);
+}
+
+/* A verification is remembered only for files changed well before it, so damage done
+ * later is still caught (its ctime differs). */
+static void test_remembered_verification(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+
+	store(c, "INBOX", 3, 77, "Subject: damage\r\n\r\nsome body text\r\n");
+	g_usleep(3 * G_USEC_PER_SEC);
+	check_body(c, "INBOX", 3, 77, "Subject: damage\r\n\r\nsome body text\r\n");
+	check_body(c, "INBOX", 3, 77, "Subject: damage\r\n\r\nsome body text\r\n");
+	g_autofree char *path = body_file(c, 77);
+
+	flip_byte(path);
+	check_body(c, "INBOX", 3, 77, NULL);
+	CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+	cache_store_close(c);
+}
+
+static void test_folder_drop(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+	g_autoptr(CacheFolderMeta) meta = cache_folder_meta_new(1, 3, 0);
+	g_autoptr(GError) error = NULL;
+
+	cache_folder_meta_add(meta, 1, 100, 0, "\\Seen", 0);
+	store(c, "Drop", 1, 1, "one");
+	store(c, "Drop", 1, 2, "two");
+	store(c, "Drop", 2, 1, "gen2");
+	store(c, "Keep", 1, 1, "kept");
+	CU_ASSERT_TRUE(cache_meta_save(c, "Drop", meta, &error));
+	CU_ASSERT_TRUE(cache_meta_save(c, "Keep", meta, &error));
+	cache_folder_drop(c, "Drop");
+	check_body(c, "Drop", 1, 1, NULL);
+	check_body(c, "Drop", 1, 2, NULL);
+	check_body(c, "Drop", 2, 1, NULL);
+	CU_ASSERT_PTR_NULL(cache_meta_load(c, "Drop", &error));
+	CU_ASSERT_PTR_NULL(error);
+	check_body(c, "Keep", 1, 1, "kept");
+	g_autoptr(CacheFolderMeta) kept = cache_meta_load(c, "Keep", &error);
+	CU_ASSERT_PTR_NOT_NULL(kept);
+	CU_ASSERT_EQUAL(cache_store_size(c), 4 + TRAILER);
+	CU_ASSERT_EQUAL(count_files(cache_store_path(c), "meta"), 1);
+	cache_folder_drop(c, "Never-cached");
+	/* The folder is usable again afterwards. */
+	store(c, "Drop", 3, 1, "new");
+	check_body(c, "Drop", 3, 1, "new");
+	cache_store_close(c);
+}
+
+static void test_drop_other_validity(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+	g_autoptr(CacheFolderMeta) meta = cache_folder_meta_new(2, 10, 0);
+	g_autoptr(GError) error = NULL;
+
+	store(c, "F", 1, 1, "v1");
+	store(c, "F", 2, 1, "v2");
+	store(c, "F", 3, 1, "v3");
+	store(c, "G", 1, 1, "g1");
+	CU_ASSERT_TRUE(cache_meta_save(c, "F", meta, &error));
+	cache_folder_drop_other_validity(c, "F", 2);
+	check_body(c, "F", 1, 1, NULL);
+	check_body(c, "F", 2, 1, "v2");
+	check_body(c, "F", 3, 1, NULL);
+	check_body(c, "G", 1, 1, "g1");
+	g_autoptr(CacheFolderMeta) same = cache_meta_load(c, "F", &error);
+	CU_ASSERT_PTR_NOT_NULL(same); /* saved under the current UIDVALIDITY: kept */
+	cache_folder_drop_other_validity(c, "F", 4);
+	check_body(c, "F", 2, 1, NULL);
+	CU_ASSERT_PTR_NULL(cache_meta_load(c, "F", &error));
+	CU_ASSERT_PTR_NULL(error);
+	CU_ASSERT_EQUAL(cache_store_size(c), 2 + TRAILER);
+	cache_store_close(c);
+}
+
+static void test_lru_eviction(void)
+{
+	FRESH();
+	char body[101];
+	const guint64 each = 100 + TRAILER;
+	CacheStore *c = open_store(3 * each);
+	g_autoptr(GError) error = NULL;
+
+	memset(body, 'x', 100);
+	body[100] = '\0';
+	for (guint32 uid = 1; uid <= 3; uid++)
+		store(c, "INBOX", 1, uid, body);
+	CU_ASSERT_EQUAL(cache_store_size(c), 3 * each);
+	check_body(c, "INBOX", 1, 1, body); /* 1 is now the most recent: 2 is the oldest */
+	store(c, "INBOX", 1, 4, body);
+	CU_ASSERT(cache_store_size(c) <= 3 * each);
+	check_body(c, "INBOX", 1, 2, NULL);
+	check_body(c, "INBOX", 1, 1, body);
+	check_body(c, "INBOX", 1, 3, body);
+	check_body(c, "INBOX", 1, 4, body);
+	/* Too large for the whole cache: refused, nothing else evicted. */
+	g_autofree char *huge = g_strnfill(3 * each, 'y');
+	CU_ASSERT_FALSE(cache_body_store_bytes(c, "INBOX", 1, 5, huge, strlen(huge), &error));
+	CU_ASSERT_TRUE(g_error_matches(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE));
+	CU_ASSERT_EQUAL(cache_store_size(c), 3 * each);
+	cache_store_close(c);
+
+	/* Across a restart, recency comes from the files' mtimes: make 3 the oldest. */
+	g_autofree char *p3 = NULL;
+	c = open_store(0);
+	p3 = body_file(c, 3);
+	cache_store_close(c);
+	struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+	CU_ASSERT_EQUAL(utimensat(AT_FDCWD, p3, old, 0), 0);
+	c = open_store(2 * each); /* opening evicts down to the new limit */
+	CU_ASSERT_EQUAL(cache_store_size(c), 2 * each);
+	check_body(c, "INBOX", 1, 3, NULL);
+	cache_store_close(c);
+}
+
+static void check_mode(const char *path, mode_t want)
+{
+	struct stat st;
+
+	CU_ASSERT_EQUAL_FATAL(lstat(path, &st), 0);
+	if ((st.st_mode & 07777) != want)
+		fprintf(stderr, "\n%s: mode %o, want %o\n", path, st.st_mode & 07777, want);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, want);
+}
+
+static int mode_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	check_mode(path, flag == FTW_D ? 0700 : 0600);
+	return 0;
+}
+
+static void test_permissions(void)
+{
+	FRESH();
+	mode_t old = umask(0); /* the cache must not rely on the umask */
+	CacheStore *c = open_store(0);
+	g_autoptr(CacheFolderMeta) meta = cache_folder_meta_new(1, 2, 0);
+
+	store(c, "INBOX", 1, 1, "private");
+	CU_ASSERT_TRUE(cache_meta_save(c, "INBOX", meta, NULL));
+	check_mode(cache_dir, 0700);
+	CU_ASSERT(count_files(cache_store_path(c), NULL) >= 4); /* account, name, meta, body */
+	nftw(cache_store_path(c), mode_cb, 16, FTW_PHYS);
+	cache_store_close(c);
+	umask(old);
+}
+
+static void test_hostile_names_stay_inside(void)
+{
+	FRESH();
+	g_autofree char *longname = g_strnfill(5000, 'L');
+	const char *names[] = {"../../etc", "..", ".", "", "a/b", "/abs/path", ".tmp-x",
+			       "\xc3\xa9t\xc3\xa9 \xe2\x82\xac", "-rf", longname};
+	CacheStore *c = open_store(0);
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+		store(c, names[i], 1, 1, names[i]);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+		check_body(c, names[i], 1, 1, names[i]);
+	/* Nothing but the cache directory appeared next to it... */
+	g_autoptr(GPtrArray) outside = find_files(tmp_root, NULL);
+	for (guint i = 0; i < outside->len; i++)
+		CU_ASSERT_TRUE(g_str_has_prefix(outside->pdata[i], cache_store_path(c)));
+	/* ...and every real name is recorded exactly once, inside. */
+	g_autoptr(GPtrArray) name_files = find_files(cache_store_path(c), "name");
+	CU_ASSERT_EQUAL(name_files->len, G_N_ELEMENTS(names));
+	for (guint i = 0; i < name_files->len; i++) {
+		g_autofree char *content = NULL;
+		gboolean known = FALSE;
+
+		CU_ASSERT_TRUE(g_file_get_contents(name_files->pdata[i], &content, NULL, NULL));
+		for (guint j = 0; j < G_N_ELEMENTS(names); j++)
+			known = known || g_strcmp0(content, names[j]) == 0;
+		CU_ASSERT_TRUE(known);
+	}
+	cache_store_close(c);
+}
+
+/* A store on a filesystem too small for a big body. */
+static void check_full_disk(const char *dir)
+{
+	g_autoptr(GError) error = NULL;
+	CacheStore *c = cache_store_open(dir, "bob@host:143", 0, &error);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	store(c, "INBOX", 1, 1, "small body survives");
+	gsize len = 256 * 1024;
+	g_autofree char *big = g_strnfill(len, 'z');
+
+	CU_ASSERT_FALSE(cache_body_store_bytes(c, "INBOX", 1, 2, big, len, &error));
+	CU_ASSERT_PTR_NOT_NULL(error);
+	if (error)
+		CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "cannot write"));
+	CU_ASSERT_EQUAL(count_tmp_files(dir), 0);
+	check_body(c, "INBOX", 1, 2, NULL);
+	check_body(c, "INBOX", 1, 1, "small body survives");
+	/* Replacing an existing body with one that does not fit keeps the old one. */
+	g_clear_error(&error);
+	CU_ASSERT_FALSE(cache_body_store_bytes(c, "INBOX", 1, 1, big, len, &error));
+	check_body(c, "INBOX", 1, 1, "small body survives");
+	cache_store_close(c);
+}
+
+static void test_full_disk(void)
+{
+	FRESH();
+	g_autofree char *mnt = g_build_filename(tmp_root, "tiny", NULL);
+
+	CU_ASSERT_EQUAL_FATAL(g_mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k") == 0) {
+		g_autofree char *dir = g_build_filename(mnt, "cache", NULL);
+
+		check_full_disk(dir);
+		CU_ASSERT_EQUAL(umount2(mnt, MNT_DETACH), 0);
+		return;
+	}
+	/* No mount rights: a file size limit makes writes fail the same way (EFBIG). */
+	fprintf(stderr, "\n(tmpfs mount: %s; using RLIMIT_FSIZE) ", g_strerror(errno));
+	struct rlimit saved, small;
+
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	small = saved;
+	small.rlim_cur = 64 * 1024;
+	signal(SIGXFSZ, SIG_IGN);
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &small), 0);
+	check_full_disk(mnt);
+	setrlimit(RLIMIT_FSIZE, &saved);
+}
+
+static void test_unwritable_dir(void)
+{
+	FRESH();
+	g_autofree char *file = g_build_filename(tmp_root, "regular", NULL);
+	g_autofree char *below = g_build_filename(file, "cache", NULL);
+	g_autoptr(GError) error = NULL;
+
+	CU_ASSERT_TRUE(g_file_set_contents(file, "x", 1, NULL));
+	CU_ASSERT_PTR_NULL(cache_store_open(below, "a@b:1", 0, &error));
+	CU_ASSERT_PTR_NOT_NULL(error);
+
+	/* The folders directory turns into a file after open: stores fail cleanly. */
+	CacheStore *c = open_store(0);
+	g_autofree char *folders = g_build_filename(cache_store_path(c), "f", NULL);
+
+	g_clear_error(&error);
+	CU_ASSERT_EQUAL(g_rmdir(folders), 0);
+	CU_ASSERT_TRUE(g_file_set_contents(folders, "x", 1, NULL));
+	CU_ASSERT_FALSE(cache_body_store_bytes(c, "INBOX", 1, 1, "abc", 3, &error));
+	CU_ASSERT_PTR_NOT_NULL(error);
+	check_body(c, "INBOX", 1, 1, NULL);
+	cache_store_close(c);
+}
+
+/* Several threads store and open overlapping keys under a small limit. CUnit is not
+ * thread-safe: threads count problems, the main thread asserts. */
+static CacheStore *shared;
+static gint bad_bodies;
+
+static gpointer hammer(gpointer data)
+{
+	guint seed = GPOINTER_TO_UINT(data);
+	char body[64], got[64];
+
+	for (guint i = 0; i < 300; i++) {
+		guint32 uid = (seed * 7 + i) % 40 + 1;
+		guint64 size;
+		int fd;
+
+		g_snprintf(body, sizeof(body), "body of uid %u", uid);
+		if (i % 3 == 0)
+			cache_body_store_bytes(shared, "T", 1, uid, body, strlen(body), NULL);
+		fd = cache_body_open(shared, "T", 1, uid, &size);
+		if (fd >= 0) {
+			/* A hit is always the right body, never a torn or foreign one. */
+			memset(got, 0, sizeof(got));
+			if (size != strlen(body) || pread(fd, got, size, 0) != (ssize_t)size ||
+			    strcmp(got, body) != 0)
+				g_atomic_int_inc(&bad_bodies);
+			close(fd);
+		}
+		if (i % 50 == 0)
+			cache_body_remove(shared, "T", 1, uid);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	FRESH();
+	const guint64 limit = 10 * (16 + TRAILER);
+	GThread *threads[6];
+
+	shared = open_store(limit);
+	for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+		threads[i] = g_thread_new("hammer", hammer, GUINT_TO_POINTER(i));
+	for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+		g_thread_join(threads[i]);
+	CU_ASSERT_EQUAL(g_atomic_int_get(&bad_bodies), 0);
+	CU_ASSERT(cache_store_size(shared) <= limit);
+	CU_ASSERT_EQUAL(count_tmp_files(cache_store_path(shared)), 0);
+	cache_store_close(shared);
+	/* What a fresh scan finds matches the bound too. */
+	shared = open_store(0);
+	CU_ASSERT(cache_store_size(shared) <= limit);
+	cache_store_close(shared);
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return EXIT_FAILURE;
+	CU_pSuite s = CU_add_suite("cache", setup, teardown);
+
+	TEST_ADD(s, test_roundtrip);
+	TEST_ADD(s, test_store_fd);
+	TEST_ADD(s, test_reopen);
+	TEST_ADD(s, test_key_isolation);
+	TEST_ADD(s, test_truncated_is_miss);
+	TEST_ADD(s, test_flipped_byte_is_miss);
+	TEST_ADD(s, test_remembered_verification);
+	TEST_ADD(s, test_folder_drop);
+	TEST_ADD(s, test_drop_other_validity);
+	TEST_ADD(s, test_lru_eviction);
+	TEST_ADD(s, test_permissions);
+	TEST_ADD(s, test_hostile_names_stay_inside);
+	TEST_ADD(s, test_full_disk);
+	TEST_ADD(s, test_unwritable_dir);
+	TEST_ADD(s, test_threads);
+	return test_run_all();
+}
