@@ -23,17 +23,17 @@ typedef struct {
 
 struct ImapTransport {
 	GSocketConnection *conn; /* owns the socket fd; NULL for a tunnel */
-	GSubprocess *proc;       /* the tunnel (owns both pipe fds); NULL for TCP */
-	int rfd;                 /* borrowed from conn or proc */
-	int wfd;                 /* == rfd for a socket */
-	gboolean is_socket;      /* socket: send(MSG_NOSIGNAL); pipes: write() */
-	char *host;              /* for SNI and the name check; may be NULL for a tunnel */
-	char *peer;              /* "host:port" or "the tunnel", only for messages */
+	GSubprocess *proc;	 /* the tunnel (owns both pipe fds); NULL for TCP */
+	int rfd;		 /* borrowed from conn or proc */
+	int wfd;		 /* == rfd for a socket */
+	gboolean is_socket;	 /* socket: send(MSG_NOSIGNAL); pipes: write() */
+	char *host;		 /* for SNI and the name check; may be NULL for a tunnel */
+	char *peer;		 /* "host:port" or "the tunnel", only for messages */
 	guint connect_timeout_ms;
 	guint io_timeout_ms;
 	TransportTlsSettings tls_cfg;
 	gnutls_certificate_credentials_t creds; /* NULL until the first TLS start */
-	gnutls_session_t tls;                   /* NULL while plaintext */
+	gnutls_session_t tls;			/* NULL while plaintext */
 };
 
 /* Monotonic deadline timeout_ms from now; -1 (forever) when timeout_ms < 0. */

@@ -35,7 +35,7 @@ static gboolean load_trust(ImapTransport *t, GError **error)
 			rc = GNUTLS_E_NO_CERTIFICATE_FOUND;
 		if (rc < 0) {
 			g_autofree char *what =
-				g_strdup_printf("cannot load CA certificates from %s", s->ca_file);
+			    g_strdup_printf("cannot load CA certificates from %s", s->ca_file);
 			return fail_gnutls(error, rc, what);
 		}
 	} else if (s->verify_cert) {
@@ -43,8 +43,8 @@ static gboolean load_trust(ImapTransport *t, GError **error)
 		 * with the "not trusted" message, which says what to do. */
 		rc = gnutls_certificate_set_x509_system_trust(t->creds);
 		if (rc < 0)
-			return fail_gnutls(error, rc,
-					   "cannot load the system's CA certificates (give ca_file)");
+			return fail_gnutls(
+			    error, rc, "cannot load the system's CA certificates (give ca_file)");
 	}
 	return TRUE;
 }
@@ -63,8 +63,8 @@ static gboolean load_client_cert(ImapTransport *t, GError **error)
 	int rc = gnutls_certificate_set_x509_key_file(t->creds, s->client_cert, s->client_key,
 						      GNUTLS_X509_FMT_PEM);
 	if (rc < 0) {
-		g_autofree char *what = g_strdup_printf("cannot load client certificate %s (key %s)",
-							s->client_cert, s->client_key);
+		g_autofree char *what = g_strdup_printf(
+		    "cannot load client certificate %s (key %s)", s->client_cert, s->client_key);
 		return fail_gnutls(error, rc, what);
 	}
 	return TRUE;
@@ -90,7 +90,7 @@ static gboolean set_priority(ImapTransport *t, GError **error)
 {
 	const TransportTlsSettings *s = &t->tls_cfg;
 	const char *versions =
-		s->tls_min == IMAP_TLS_1_3 ? TLS_VERSIONS_FROM_1_3 : TLS_VERSIONS_FROM_1_2;
+	    s->tls_min == IMAP_TLS_1_3 ? TLS_VERSIONS_FROM_1_3 : TLS_VERSIONS_FROM_1_2;
 	g_autofree char *prio = g_strconcat(s->priority ? s->priority : "NORMAL", versions, NULL);
 	const char *err_pos = NULL;
 
@@ -259,10 +259,10 @@ static gboolean chain_rejected(ImapTransport *t, gnutls_x509_crt_t crt, unsigned
 				      host, d);
 	} else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
 		msg = g_strdup_printf(
-			"certificate for %s is not trusted (self-signed or unknown issuer); give its "
-			"CA with ca_file or, only if you trust the network, turn the check off with "
-			"tls_verify=no (checked against %s)",
-			host, store);
+		    "certificate for %s is not trusted (self-signed or unknown issuer); give its "
+		    "CA with ca_file or, only if you trust the network, turn the check off with "
+		    "tls_verify=no (checked against %s)",
+		    host, store);
 	} else {
 		msg = g_strdup_printf("certificate for %s rejected (checked against %s)", host,
 				      store);

@@ -83,7 +83,7 @@ static void child_default_sigpipe(gpointer unused)
 static gboolean open_tunnel(ImapTransport *t, const char *command, GError **error)
 {
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
-		G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 	g_subprocess_launcher_set_child_setup(launcher, child_default_sigpipe, NULL, NULL);
 	g_autoptr(GError) err = NULL;
 
@@ -94,10 +94,10 @@ static gboolean open_tunnel(ImapTransport *t, const char *command, GError **erro
 			    "cannot start the tunnel command: %s", err->message);
 		return FALSE;
 	}
-	t->rfd = g_unix_input_stream_get_fd(
-		G_UNIX_INPUT_STREAM(g_subprocess_get_stdout_pipe(t->proc)));
-	t->wfd = g_unix_output_stream_get_fd(
-		G_UNIX_OUTPUT_STREAM(g_subprocess_get_stdin_pipe(t->proc)));
+	t->rfd =
+	    g_unix_input_stream_get_fd(G_UNIX_INPUT_STREAM(g_subprocess_get_stdout_pipe(t->proc)));
+	t->wfd =
+	    g_unix_output_stream_get_fd(G_UNIX_OUTPUT_STREAM(g_subprocess_get_stdin_pipe(t->proc)));
 	t->is_socket = FALSE;
 	t->peer = g_strdup("the tunnel");
 	return TRUE;
@@ -197,8 +197,8 @@ ImapTransport *imap_transport_connect(const ImapConfig *cfg, gboolean tls_now, G
 	g_autoptr(ImapTransport) t = g_new0(ImapTransport, 1);
 	t->rfd = t->wfd = -1;
 	t->host = g_strdup(cfg->host && *cfg->host ? cfg->host : NULL);
-	t->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
-							: DEFAULT_CONNECT_TIMEOUT_MS;
+	t->connect_timeout_ms =
+	    cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	t->io_timeout_ms = cfg->io_timeout_ms ? cfg->io_timeout_ms : DEFAULT_IO_TIMEOUT_MS;
 	copy_tls_settings(&t->tls_cfg, cfg);
 
@@ -329,8 +329,8 @@ static gssize try_write(ImapTransport *t, const char *buf, gsize len, GError **e
 		return -1;
 	}
 	for (;;) {
-		ssize_t n = t->is_socket ? send(t->wfd, buf, len, MSG_NOSIGNAL)
-					 : write(t->wfd, buf, len);
+		ssize_t n =
+		    t->is_socket ? send(t->wfd, buf, len, MSG_NOSIGNAL) : write(t->wfd, buf, len);
 		if (n >= 0)
 			return n;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -353,8 +353,7 @@ static gboolean write_stalled(ImapTransport *t, GError **error)
 }
 
 gboolean imap_transport_write_all(ImapTransport *t, const void *buf, gsize len,
-				  ImapReadableFunc on_readable, gpointer user_data,
-				  GError **error)
+				  ImapReadableFunc on_readable, gpointer user_data, GError **error)
 {
 	g_return_val_if_fail(t && (buf || len == 0), FALSE);
 	const char *p = buf;

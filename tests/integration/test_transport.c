@@ -5,6 +5,7 @@
 #include "imap/transport.h"
 #include "tests/test-util.h"
 
+#include <gio/gio.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -251,8 +252,8 @@ static void test_connection_refused(void)
 	ImapConfig cfg;
 	config_for(&cfg, "IMAPFS_TEST_PORT", IMAP_SECURITY_PLAIN);
 	cfg.port = 1; /* nothing listens on tcp/1 on loopback */
-	expect_failure(&cfg, FALSE, IMAP_ERROR_NETWORK, "cannot connect to 127.0.0.1:1",
-		       "refused", NULL);
+	expect_failure(&cfg, FALSE, IMAP_ERROR_NETWORK, "cannot connect to 127.0.0.1:1", "refused",
+		       NULL);
 	imap_config_clear(&cfg);
 }
 
@@ -382,6 +383,96 @@ static void test_pipelined_write_tunnel(void)
 	imap_config_clear(&cfg);
 }
 
+/* A free loopback port: bind to port 0, note the port, close. */
+static guint16 free_port(void)
+{
+	g_autoptr(GSocket) sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+	if (!sock || !g_socket_bind(sock, any, TRUE, NULL))
+		return 0;
+	g_autoptr(GSocketAddress) bound = g_socket_get_local_address(sock, NULL);
+	return bound ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)) : 0;
+}
+
+/* microsocks with user "u", password "proxy-secret" on a free port; NULL when it is
+ * not installed or does not come up. */
+static GSubprocess *start_socks(guint16 *port)
+{
+	*port = free_port();
+	g_autofree char *port_str = g_strdup_printf("%u", *port);
+	g_autoptr(GError) err = NULL;
+	GSubprocess *proc = g_subprocess_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err,
+	    "microsocks", "-i", "127.0.0.1", "-p", port_str, "-u", "u", "-P", "proxy-secret", NULL);
+	if (!proc) {
+		g_printerr("cannot start microsocks (apt-get install microsocks): %s\n",
+			   err->message);
+		return NULL;
+	}
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	for (int i = 0; i < 100; i++) {
+		g_autoptr(GSocketConnection) c =
+		    g_socket_client_connect_to_host(client, "127.0.0.1", *port, NULL, NULL);
+		if (c)
+			return proc;
+		g_usleep(20000);
+	}
+	g_subprocess_force_exit(proc);
+	g_object_unref(proc);
+	return NULL;
+}
+
+static void stop_socks(GSubprocess *proc)
+{
+	if (proc) {
+		g_subprocess_force_exit(proc);
+		g_subprocess_wait(proc, NULL, NULL);
+		g_object_unref(proc);
+	}
+}
+
+static void test_socks5_proxy(void)
+{
+	guint16 port;
+	GSubprocess *socks = start_socks(&port);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(socks);
+	ImapConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
+	cfg.proxy = g_strdup_printf("socks5://u:proxy-secret@127.0.0.1:%u", port);
+	expect_greeting(&cfg, TRUE, "* OK");
+
+	/* A refused proxy login fails, and the message does not carry the password. */
+	g_free(cfg.proxy);
+	cfg.proxy = g_strdup_printf("socks5://u:wrong-secret@127.0.0.1:%u", port);
+	g_autoptr(GError) err = NULL;
+	ImapTransport *t = imap_transport_connect(&cfg, TRUE, &err);
+	CU_ASSERT_PTR_NULL(t);
+	imap_transport_close(t);
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NETWORK));
+	if (err) {
+		g_printerr("(expected) %s\n", err->message);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "through the proxy"));
+		CU_ASSERT_PTR_NULL(strstr(err->message, "wrong-secret"));
+	}
+	stop_socks(socks);
+	imap_config_clear(&cfg);
+}
+
+/* Without a proxy in the config, proxy variables in the environment are ignored. */
+static void test_no_proxy_from_environment(void)
+{
+	ImapConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_PORT", IMAP_SECURITY_PLAIN);
+	const char *vars[] = {"all_proxy", "ALL_PROXY", "socks_proxy", "http_proxy", NULL};
+	for (const char **v = vars; *v; v++)
+		g_setenv(*v, "socks5://127.0.0.1:1", TRUE);
+	expect_greeting(&cfg, FALSE, "* OK");
+	for (const char **v = vars; *v; v++)
+		g_unsetenv(*v);
+	imap_config_clear(&cfg);
+}
+
 static void test_close_null(void)
 {
 	imap_transport_close(NULL);
@@ -406,5 +497,7 @@ int main(void)
 	TEST_ADD(s, test_tunnel);
 	TEST_ADD(s, test_pipelined_write_tls);
 	TEST_ADD(s, test_pipelined_write_tunnel);
+	TEST_ADD(s, test_socks5_proxy);
+	TEST_ADD(s, test_no_proxy_from_environment);
 	return test_run_all();
 }
