@@ -58,8 +58,8 @@ static gboolean copy_from_fd(int dst, const char *tmp, int src, guint64 size, GC
 		}
 		if (n == 0) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
-				    "body source ended at %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-				    " bytes",
+				    "body source ended at %" G_GUINT64_FORMAT
+				    " of %" G_GUINT64_FORMAT " bytes",
 				    off, size);
 			return FALSE;
 		}
@@ -72,7 +72,7 @@ static gboolean copy_from_fd(int dst, const char *tmp, int src, guint64 size, GC
 }
 
 typedef struct {
-	int src_fd;       /* >= 0: copy from this fd */
+	int src_fd;	  /* >= 0: copy from this fd */
 	const void *data; /* else: from memory */
 	guint64 size;
 } BodySource;
@@ -99,8 +99,8 @@ static gboolean check_limit(CacheStore *c, guint64 size, GError **error)
 	if (size > G_MAXINT64 - TRAILER_LEN ||
 	    (c->max_bytes && size + TRAILER_LEN > c->max_bytes)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-			    "body of %" G_GUINT64_FORMAT " bytes exceeds the cache limit of %" G_GUINT64_FORMAT
-			    " bytes",
+			    "body of %" G_GUINT64_FORMAT
+			    " bytes exceeds the cache limit of %" G_GUINT64_FORMAT " bytes",
 			    size, c->max_bytes);
 		return FALSE;
 	}
@@ -148,8 +148,8 @@ gboolean cache_body_store_fd(CacheStore *c, const char *folder, guint32 uidvalid
 	return body_store(c, folder, uidvalidity, uid, &src, error);
 }
 
-gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidvalidity,
-				guint32 uid, const void *data, gsize len, GError **error)
+gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+				const void *data, gsize len, GError **error)
 {
 	g_return_val_if_fail(c && folder && (data || len == 0), FALSE);
 	BodySource src = {.src_fd = -1, .data = data ? data : "", .size = len};
@@ -185,8 +185,8 @@ static gboolean body_verify(int fd, guint64 file_size, guint64 *body_len)
 	g_autofree guint8 *buf = g_malloc(CHUNK);
 	guint64 len, le;
 
-	if (file_size < TRAILER_LEN || !read_exact(fd, trailer, TRAILER_LEN,
-						   (off_t)(file_size - TRAILER_LEN)))
+	if (file_size < TRAILER_LEN ||
+	    !read_exact(fd, trailer, TRAILER_LEN, (off_t)(file_size - TRAILER_LEN)))
 		return FALSE;
 	memcpy(&le, trailer + MAGIC_LEN, sizeof(le));
 	len = GUINT64_FROM_LE(le);

@@ -18,9 +18,9 @@
 
 /* One cached body file known to this store. */
 typedef struct {
-	char *path;         /* owned; also the key of CacheStore.entries */
-	guint64 disk_size;  /* file size including the trailer */
-	GList link;         /* embedded node of CacheStore.lru (data = this entry) */
+	char *path;	   /* owned; also the key of CacheStore.entries */
+	guint64 disk_size; /* file size including the trailer */
+	GList link;	   /* embedded node of CacheStore.lru (data = this entry) */
 	/* Identity of the file when it was last verified, so an unchanged file is not
 	 * read twice; valid only when verified is TRUE. */
 	gboolean verified;
@@ -31,13 +31,13 @@ typedef struct {
 } CacheEntry;
 
 struct CacheStore {
-	GMutex lock;        /* guards total, entries and lru */
-	char *root;         /* DIR/<account-key> */
-	char *folders;      /* root/f */
-	guint64 max_bytes;  /* 0 = unlimited */
-	guint64 total;      /* sum of disk_size of entries */
+	GMutex lock;	     /* guards total, entries and lru */
+	char *root;	     /* DIR/<account-key> */
+	char *folders;	     /* root/f */
+	guint64 max_bytes;   /* 0 = unlimited */
+	guint64 total;	     /* sum of disk_size of entries */
 	GHashTable *entries; /* path -> CacheEntry* (owns the entries) */
-	GQueue lru;         /* of CacheEntry: head = least recently used */
+	GQueue lru;	     /* of CacheEntry: head = least recently used */
 };
 
 /* ---- paths.c ---- */

@@ -73,8 +73,8 @@ gboolean cache_body_store_fd(CacheStore *c, const char *folder, guint32 uidvalid
 			     int src_fd, guint64 size, GError **error);
 
 /* Same as cache_body_store_fd() with the body in memory (DATA is not kept). */
-gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidvalidity,
-				guint32 uid, const void *data, gsize len, GError **error);
+gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+				const void *data, gsize len, GError **error);
 
 /* Removes one cached body (e.g. the message was expunged). A miss is not an error. */
 void cache_body_remove(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);
@@ -91,30 +91,32 @@ void cache_folder_drop_other_validity(CacheStore *c, const char *folder,
 
 typedef struct {
 	guint32 uid;
-	guint64 size;         /* RFC822.SIZE */
-	gint64 internaldate;  /* seconds since the Unix epoch */
-	const char *flags;    /* space-separated, never NULL ("" = none); see below */
-	guint64 modseq;       /* 0 = unknown */
+	guint64 size;	     /* RFC822.SIZE */
+	gint64 internaldate; /* seconds since the Unix epoch */
+	const char *flags;   /* space-separated, never NULL ("" = none); see below */
+	guint64 modseq;	     /* 0 = unknown */
 } CacheMsgMeta;
 
 typedef struct {
 	guint32 uidvalidity;
 	guint32 uidnext;
-	guint64 highestmodseq;  /* 0 = no CONDSTORE */
-	GArray *msgs;           /* of CacheMsgMeta, sorted by uid, unique uids */
-	GStringChunk *strings;  /* owns the flags strings of msgs (interned) */
+	guint64 highestmodseq; /* 0 = no CONDSTORE */
+	GArray *msgs;	       /* of CacheMsgMeta, sorted by uid, unique uids */
+	GStringChunk *strings; /* owns the flags strings of msgs (interned) */
 } CacheFolderMeta;
 
 /* A new empty CacheFolderMeta (msgs empty, strings ready); free with
  * cache_folder_meta_free(). */
-CacheFolderMeta *cache_folder_meta_new(guint32 uidvalidity, guint32 uidnext,
-				       guint64 highestmodseq);
+CacheFolderMeta *cache_folder_meta_new(guint32 uidvalidity, guint32 uidnext, guint64 highestmodseq);
 
 /* Appends one message; FLAGS (may be NULL = "") is copied into meta->strings, interned
  * so equal flag sets share memory. Keeps msgs sorted: appending in increasing uid order
  * is O(1); a smaller uid is inserted in place; an existing uid is replaced. */
 void cache_folder_meta_add(CacheFolderMeta *meta, guint32 uid, guint64 size, gint64 internaldate,
 			   const char *flags, guint64 modseq);
+
+/* Removes the message UID (expunged) if present; keeps the order. */
+void cache_folder_meta_remove(CacheFolderMeta *meta, guint32 uid);
 
 /* Binary search by uid; returns a pointer into meta->msgs (valid until msgs changes) or
  * NULL. */

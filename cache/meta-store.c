@@ -33,8 +33,7 @@
 
 /* ---- the in-memory structure ---- */
 
-CacheFolderMeta *cache_folder_meta_new(guint32 uidvalidity, guint32 uidnext,
-				       guint64 highestmodseq)
+CacheFolderMeta *cache_folder_meta_new(guint32 uidvalidity, guint32 uidnext, guint64 highestmodseq)
 {
 	CacheFolderMeta *m = g_new0(CacheFolderMeta, 1);
 
@@ -86,11 +85,11 @@ void cache_folder_meta_add(CacheFolderMeta *m, guint32 uid, guint64 size, gint64
 			   const char *flags, guint64 modseq)
 {
 	CacheMsgMeta msg = {
-		.uid = uid,
-		.size = size,
-		.internaldate = internaldate,
-		.flags = g_string_chunk_insert_const(m->strings, flags ? flags : ""),
-		.modseq = modseq,
+	    .uid = uid,
+	    .size = size,
+	    .internaldate = internaldate,
+	    .flags = g_string_chunk_insert_const(m->strings, flags ? flags : ""),
+	    .modseq = modseq,
 	};
 	guint n = m->msgs->len;
 
@@ -104,6 +103,15 @@ void cache_folder_meta_add(CacheFolderMeta *m, guint32 uid, guint64 size, gint64
 		g_array_index(m->msgs, CacheMsgMeta, i) = msg;
 	else
 		g_array_insert_val(m->msgs, i, msg);
+}
+
+void cache_folder_meta_remove(CacheFolderMeta *m, guint32 uid)
+{
+	guint i = lower_bound(m->msgs, uid);
+
+	/* The flags string stays in the chunk: interned, probably shared anyway. */
+	if (i < m->msgs->len && g_array_index(m->msgs, CacheMsgMeta, i).uid == uid)
+		g_array_remove_index(m->msgs, i);
 }
 
 /* ---- encoding ---- */
@@ -258,7 +266,7 @@ static gboolean meta_check(const guint8 *data, gsize len, MetaCounts *n)
 	n->strtab_len = get32(data + 40);
 	/* 64-bit sum of 32-bit counts: cannot overflow. */
 	if ((guint64)HEADER_LEN + n->name_len + (guint64)n->nmsgs * RECORD_LEN + n->strtab_len +
-		    SHA1_LEN !=
+		SHA1_LEN !=
 	    len)
 		return FALSE;
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
@@ -269,8 +277,7 @@ static gboolean meta_check(const guint8 *data, gsize len, MetaCounts *n)
 }
 
 /* Splits the string table into exactly N NUL-terminated strings, interned in META. */
-static const char **decode_strings(CacheFolderMeta *meta, const guint8 *tab, guint32 len,
-				   guint32 n)
+static const char **decode_strings(CacheFolderMeta *meta, const guint8 *tab, guint32 len, guint32 n)
 {
 	const char **strs = g_new(const char *, n ? n : 1);
 	guint32 off = 0, i = 0;
@@ -317,7 +324,7 @@ static CacheFolderMeta *meta_decode(const char *folder, const guint8 *data, gsiz
 	    memcmp(data + HEADER_LEN, folder, n.name_len) != 0)
 		return NULL;
 	g_autoptr(CacheFolderMeta) meta =
-		cache_folder_meta_new(get32(data + 16), get32(data + 20), get64(data + 24));
+	    cache_folder_meta_new(get32(data + 16), get32(data + 20), get64(data + 24));
 	const guint8 *rec = data + HEADER_LEN + n.name_len;
 	const guint8 *tab = rec + (gsize)n.nmsgs * RECORD_LEN;
 	g_autofree const char **strs = decode_strings(meta, tab, n.strtab_len, n.nstrings);

@@ -100,8 +100,8 @@ void cache_index_drop_tree(CacheStore *c, const char *path)
 {
 	g_autofree char *parent = g_path_get_dirname(path);
 	g_autofree char *base = g_path_get_basename(path);
-	g_autofree char *moved = g_strdup_printf("%s/" CACHE_DROP_PREFIX "%s-%08x", parent, base,
-						 g_random_int());
+	g_autofree char *moved =
+	    g_strdup_printf("%s/" CACHE_DROP_PREFIX "%s-%08x", parent, base, g_random_int());
 	gboolean renamed;
 
 	g_mutex_lock(&c->lock);
@@ -215,8 +215,9 @@ static gboolean remove_if_leftover(const char *path, const char *name, const str
 }
 
 /* Calls FN for every entry of directory PATH with its lstat. */
-static void scan_dir(const char *path, void (*fn)(const char *path, const char *name,
-						  const struct stat *st, GPtrArray *items),
+static void scan_dir(const char *path,
+		     void (*fn)(const char *path, const char *name, const struct stat *st,
+				GPtrArray *items),
 		     GPtrArray *items)
 {
 	GDir *dir = g_dir_open(path, 0, NULL);
@@ -257,8 +258,7 @@ static void scan_validity(const char *path, const char *name, const struct stat 
 		scan_dir(path, scan_body, items);
 }
 
-static void scan_folder(const char *path, const char *name, const struct stat *st,
-			GPtrArray *items)
+static void scan_folder(const char *path, const char *name, const struct stat *st, GPtrArray *items)
 {
 	if (S_ISDIR(st->st_mode))
 		scan_dir(path, scan_validity, items);
@@ -281,8 +281,7 @@ static void store_scan(CacheStore *c)
 
 /* ---- open / close ---- */
 
-static gboolean store_make_dirs(CacheStore *c, const char *dir, const char *account,
-				GError **error)
+static gboolean store_make_dirs(CacheStore *c, const char *dir, const char *account, GError **error)
 {
 	g_autofree char *account_file = g_build_filename(c->root, "account", NULL);
 

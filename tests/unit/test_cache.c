@@ -46,10 +46,10 @@ static int teardown(void)
 }
 
 /* Each test gets its own directory: recreate the fixture around it. */
-#define FRESH()                                                                                  \
-	do {                                                                                     \
-		teardown();                                                                      \
-		setup();                                                                         \
+#define FRESH()                                                                                    \
+	do {                                                                                       \
+		teardown();                                                                        \
+		setup();                                                                           \
 	} while (0)
 
 static CacheStore *open_store(guint64 max)
@@ -464,8 +464,9 @@ static void test_hostile_names_stay_inside(void)
 {
 	FRESH();
 	g_autofree char *longname = g_strnfill(5000, 'L');
-	const char *names[] = {"../../etc", "..", ".", "", "a/b", "/abs/path", ".tmp-x",
-			       "\xc3\xa9t\xc3\xa9 \xe2\x82\xac", "-rf", longname};
+	const char *names[] = {"../../etc", "..",	 ".",	   "",
+			       "a/b",	    "/abs/path", ".tmp-x", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac",
+			       "-rf",	    longname};
 	CacheStore *c = open_store(0);
 
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++)

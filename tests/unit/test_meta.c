@@ -163,8 +163,14 @@ static void test_add_keeps_sorted(void)
 		CU_ASSERT(g_array_index(m->msgs, CacheMsgMeta, i - 1).uid <
 			  g_array_index(m->msgs, CacheMsgMeta, i).uid);
 	CU_ASSERT_STRING_EQUAL(cache_folder_meta_find(m, 30)->flags, "\\Deleted");
+	cache_folder_meta_remove(m, 30);
+	cache_folder_meta_remove(m, 31); /* absent: no change */
+	CU_ASSERT_EQUAL(m->msgs->len, 4);
+	CU_ASSERT_PTR_NULL(cache_folder_meta_find(m, 30));
+	CU_ASSERT_PTR_NOT_NULL(cache_folder_meta_find(m, 50));
 	/* Equal flag strings share memory. */
-	CU_ASSERT_PTR_EQUAL(cache_folder_meta_find(m, 10)->flags, cache_folder_meta_find(m, 50)->flags);
+	CU_ASSERT_PTR_EQUAL(cache_folder_meta_find(m, 10)->flags,
+			    cache_folder_meta_find(m, 50)->flags);
 
 	/* A hand-built unsorted array is refused, and nothing is written. */
 	CacheMsgMeta swap = g_array_index(m->msgs, CacheMsgMeta, 0);
