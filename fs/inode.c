@@ -125,6 +125,30 @@ FsNode *fs_inode_ref_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidi
 	return ref_node(t, FS_NODE_MSG, mailbox, uidvalidity, uid);
 }
 
+static guint64 find_node(FsInodeTable *t, char *key)
+{
+	FsNode *n;
+	guint64 id;
+
+	g_mutex_lock(&t->lock);
+	n = g_hash_table_lookup(t->by_key, key);
+	id = n ? n->nodeid : 0;
+	g_mutex_unlock(&t->lock);
+	g_free(key);
+	return id;
+}
+
+guint64 fs_inode_find_dir(FsInodeTable *t, const char *mailbox)
+{
+	return find_node(t, node_key(FS_NODE_DIR, mailbox, 0, 0));
+}
+
+guint64 fs_inode_find_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity,
+			  guint32 uid)
+{
+	return find_node(t, node_key(FS_NODE_MSG, mailbox, uidvalidity, uid));
+}
+
 FsNode *fs_inode_get(FsInodeTable *t, guint64 nodeid)
 {
 	FsNode *n;

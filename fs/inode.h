@@ -42,6 +42,10 @@ guint64 fs_inode_ino_message(const char *mailbox, guint32 uidvalidity, guint32 u
 FsNode *fs_inode_ref_dir(FsInodeTable *t, const char *mailbox);
 FsNode *fs_inode_ref_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity,
 			 guint32 uid);
+/* The nodeid of a node the kernel knows, without adding a lookup; 0 if none. */
+guint64 fs_inode_find_dir(FsInodeTable *t, const char *mailbox);
+guint64 fs_inode_find_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity,
+			  guint32 uid);
 /* The node for a nodeid the kernel holds, or NULL. The root always exists. */
 FsNode *fs_inode_get(FsInodeTable *t, guint64 nodeid);
 /* FORGET: drop n lookups; the node is freed at zero (never the root). */

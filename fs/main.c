@@ -1,1 +1,178 @@
-int main(void) { return 0; }
+/* imapfs — mount an IMAP account as a directory tree.
+ *
+ * Order matters: options, password, one IMAP login (so a wrong password, an unreachable
+ * host or a bad certificate fails here, with exit status 1, before anything is
+ * mounted), then the FUSE session. On unmount or SIGINT/SIGTERM every session logs out
+ * and folder metadata is saved for the next mount.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs/mount.h"
+#include "fs/secret.h"
+
+static void trace_line(const char *line, gpointer data)
+{
+	/* The session redacts credentials before lines get here. */
+	g_printerr("imapfs: %s\n", line);
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s MOUNTPOINT -o host=HOST,user=USER[,options]\n\n%s\n", prog,
+	       fs_options_help());
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+static gboolean get_password(FsOptions *o, GError **error)
+{
+	char *pw = NULL;
+
+	if (o->password_file)
+		pw = fs_secret_from_file(o->password_file, error);
+	else if (o->password_command)
+		pw = fs_secret_from_command(o->password_command, error);
+	else
+		return TRUE; /* PREAUTH or a server without a password */
+	if (!pw)
+		return FALSE;
+	o->imap.password = g_strdup(pw);
+	fs_secret_free(pw);
+	return TRUE;
+}
+
+static char *account_key(const ImapConfig *c)
+{
+	return g_strdup_printf("%s@%s:%u", c->user, c->host, imap_config_port(c));
+}
+
+/* Login, delimiter, first LIST: everything that should fail before mounting. */
+static gboolean connect_account(FsMount *m, FsOptions *o, GError **error)
+{
+	ImapSession *s = imap_session_open(&o->imap, error);
+
+	if (!s)
+		return FALSE;
+	if (!imap_session_delimiter(s, &m->delimiter, error)) {
+		imap_session_logout(s);
+		return FALSE;
+	}
+	m->pool = fs_pool_new(&o->imap, o->connections, s);
+	return fs_mount_refresh_tree(m, 0, error);
+}
+
+static void open_cache(FsMount *m, const FsOptions *o)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *key = account_key(&o->imap);
+
+	m->cache = cache_store_open(o->cache_dir, key, o->cache_size, &err);
+	if (!m->cache)
+		g_printerr("imapfs: warning: no body cache in %s (%s); reading without it\n",
+			   o->cache_dir, err->message);
+}
+
+static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl)
+{
+	struct fuse_loop_config *lc;
+	int ret = 1;
+
+	m->se = fuse_session_new(args, &fs_ops, sizeof(fs_ops), m);
+	if (!m->se)
+		return 1;
+	if (fuse_set_signal_handlers(m->se) != 0)
+		goto destroy;
+	if (fuse_session_mount(m->se, cl->mountpoint) != 0)
+		goto signals;
+	fuse_daemonize(cl->foreground);
+	fs_notify_start(m);
+	lc = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(lc, (unsigned)cl->clone_fd);
+	fuse_loop_cfg_set_max_threads(lc, cl->max_threads ? cl->max_threads : 10);
+	ret = cl->singlethread ? fuse_session_loop(m->se)
+			       : fuse_session_loop_mt(m->se, lc);
+	fuse_loop_cfg_destroy(lc);
+	fs_notify_stop(m);
+	fuse_session_unmount(m->se);
+signals:
+	fuse_remove_signal_handlers(m->se);
+destroy:
+	fuse_session_destroy(m->se);
+	m->se = NULL;
+	return ret ? 1 : 0;
+}
+
+static void teardown(FsMount *m)
+{
+	fs_folders_free(m->folders); /* saves metadata for the next mount */
+	fs_pool_free(m->pool);       /* LOGOUT */
+	cache_store_close(m->cache);
+	fs_tree_free(m->tree);
+	fs_inode_table_free(m->inodes);
+	g_mutex_clear(&m->list_lock);
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cl = {0};
+	g_autoptr(GError) err = NULL;
+	FsOptions opts;
+	FsMount m = {0};
+	int ret = 1;
+
+	if (fuse_parse_cmdline(&args, &cl) != 0)
+		return 1;
+	if (cl.show_help || cl.show_version) {
+		if (cl.show_help)
+			usage(argv[0]);
+		else
+			printf("imapfs 0.1.0, FUSE library %s\n", fuse_pkgversion());
+		free(cl.mountpoint);
+		fuse_opt_free_args(&args);
+		return 0;
+	}
+	/* fuse_parse_cmdline took the mount point and -f/-d; put -d back for the session. */
+	if (cl.debug)
+		fuse_opt_add_arg(&args, "-odebug");
+	if (!cl.mountpoint) {
+		g_printerr("imapfs: no mount point given (see --help)\n");
+		goto out_args;
+	}
+	if (!fs_options_parse(&args, &opts, &err)) {
+		g_printerr("imapfs: %s\n", err->message);
+		goto out_args;
+	}
+	if (opts.trace)
+		opts.imap.trace = trace_line;
+	if (!get_password(&opts, &err)) {
+		g_printerr("imapfs: cannot get the password: %s\n", err->message);
+		goto out_opts;
+	}
+	m.opts = &opts;
+	m.uid = getuid();
+	m.gid = getgid();
+	m.inodes = fs_inode_table_new();
+	m.tree = fs_tree_new();
+	g_mutex_init(&m.list_lock);
+	if (!connect_account(&m, &opts, &err)) {
+		g_printerr("imapfs: cannot log in to %s as %s: %s\n", opts.imap.host,
+			   opts.imap.user, err->message);
+		teardown(&m);
+		goto out_opts;
+	}
+	open_cache(&m, &opts);
+	m.folders = fs_folders_new(m.pool, m.cache, &m.stats);
+	ret = serve(&m, &args, &cl);
+	teardown(&m);
+out_opts:
+	fs_options_clear(&opts);
+out_args:
+	free(cl.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+}

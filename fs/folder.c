@@ -1,0 +1,411 @@
+/* imapfs fs — per-folder message tables and their revalidation (see folder.h). */
+#include "fs/folder.h"
+
+#include <string.h>
+
+struct FsFolder {
+	char *mailbox;
+	GMutex refresh_lock;
+	GMutex data_lock;
+	CacheFolderMeta *meta; /* NULL until loaded */
+	gint64 refreshed_at;   /* monotonic us */
+	gboolean dirty;        /* meta differs from what is saved */
+};
+
+struct FsFolders {
+	GMutex lock;
+	GHashTable *folders; /* mailbox -> FsFolder */
+	FsPool *pool;
+	CacheStore *cache;
+	FsStats *stats;
+};
+
+static void folder_free(FsFolder *f)
+{
+	if (!f)
+		return;
+	cache_folder_meta_free(f->meta);
+	g_mutex_clear(&f->refresh_lock);
+	g_mutex_clear(&f->data_lock);
+	g_free(f->mailbox);
+	g_free(f);
+}
+
+void fs_folder_changes_free(FsFolderChanges *ch)
+{
+	if (!ch)
+		return;
+	g_array_unref(ch->removed);
+	g_array_unref(ch->resized);
+	g_free(ch);
+}
+
+FsFolders *fs_folders_new(FsPool *pool, CacheStore *cache, FsStats *stats)
+{
+	FsFolders *fl = g_new0(FsFolders, 1);
+
+	g_mutex_init(&fl->lock);
+	fl->folders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					    (GDestroyNotify)folder_free);
+	fl->pool = pool;
+	fl->cache = cache;
+	fl->stats = stats;
+	return fl;
+}
+
+static void save_meta(FsFolders *fl, FsFolder *f)
+{
+	g_autoptr(GError) err = NULL;
+
+	/* Only an optimisation for the next mount: a failure costs a full listing then. */
+	if (f->meta && fl->cache && !cache_meta_save(fl->cache, f->mailbox, f->meta, &err))
+		g_debug("imapfs: cannot save metadata of %s: %s", f->mailbox, err->message);
+	f->dirty = FALSE;
+}
+
+void fs_folders_free(FsFolders *fl)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	if (!fl)
+		return;
+	g_hash_table_iter_init(&it, fl->folders);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		FsFolder *f = v;
+
+		if (f->dirty)
+			save_meta(fl, f);
+	}
+	g_hash_table_destroy(fl->folders);
+	g_mutex_clear(&fl->lock);
+	g_free(fl);
+}
+
+FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox)
+{
+	FsFolder *f;
+
+	g_mutex_lock(&fl->lock);
+	f = g_hash_table_lookup(fl->folders, mailbox);
+	if (!f) {
+		f = g_new0(FsFolder, 1);
+		f->mailbox = g_strdup(mailbox);
+		g_mutex_init(&f->refresh_lock);
+		g_mutex_init(&f->data_lock);
+		g_hash_table_insert(fl->folders, f->mailbox, f);
+	}
+	g_mutex_unlock(&fl->lock);
+	return f;
+}
+
+const char *fs_folder_mailbox(const FsFolder *f)
+{
+	return f->mailbox;
+}
+
+/* ---- building tables ----------------------------------------------------------- */
+
+static CacheFolderMeta *meta_copy(const CacheFolderMeta *m)
+{
+	CacheFolderMeta *c = cache_folder_meta_new(m->uidvalidity, m->uidnext, m->highestmodseq);
+
+	for (guint i = 0; i < m->msgs->len; i++) {
+		const CacheMsgMeta *x = &g_array_index(m->msgs, CacheMsgMeta, i);
+
+		cache_folder_meta_add(c, x->uid, x->size, x->internaldate, x->flags, x->modseq);
+	}
+	return c;
+}
+
+static void add_fetched(const ImapFetchData *fd, gpointer data)
+{
+	CacheFolderMeta *m = data;
+	const guint need = IMAP_FETCH_UID | IMAP_FETCH_SIZE | IMAP_FETCH_INTERNALDATE;
+	g_autofree char *flags = NULL;
+
+	if ((fd->fields & need) != need)
+		return;
+	if (fd->flags)
+		flags = g_strjoinv(" ", fd->flags);
+	cache_folder_meta_add(m, fd->uid, fd->size, fd->internaldate, flags, fd->modseq);
+}
+
+static gboolean fetch_all(FsFolders *fl, ImapSession *s, const ImapSelectInfo *info,
+			  CacheFolderMeta **out, GError **error)
+{
+	g_autoptr(CacheFolderMeta) m =
+		cache_folder_meta_new(info->uidvalidity, info->uidnext, info->highestmodseq);
+
+	if (info->exists > 0) {
+		FS_STAT_INC(fl->stats, meta_fetches);
+		if (!imap_session_fetch_meta(s, "1:*", 0, add_fetched, m, error))
+			return FALSE;
+	}
+	*out = g_steal_pointer(&m);
+	return TRUE;
+}
+
+/* QRESYNC: VANISHED gives the expunged UIDs, CHANGEDSINCE the new and changed ones. */
+static gboolean try_qresync(FsFolders *fl, ImapSession *s, const char *mailbox,
+			    const CacheFolderMeta *known, CacheFolderMeta **out,
+			    gboolean *done, GError **error)
+{
+	ImapSelectInfo info = {0};
+	g_autoptr(CacheFolderMeta) m = NULL;
+	gboolean ok = FALSE;
+
+	*done = FALSE;
+	if (!imap_session_select_qresync(s, mailbox, TRUE, known->uidvalidity,
+					 known->highestmodseq, NULL, NULL, &info, error))
+		return FALSE;
+	if (info.uidvalidity != known->uidvalidity || info.highestmodseq == 0) {
+		ok = fetch_all(fl, s, &info, out, error);
+		*done = ok;
+		goto out;
+	}
+	m = meta_copy(known);
+	for (guint i = 0; info.vanished && i < info.vanished->len; i++) {
+		ImapRange r = g_array_index(info.vanished, ImapRange, i);
+
+		/* Bounded by the known table, not by a range the server made up. */
+		for (guint j = m->msgs->len; j-- > 0;) {
+			guint32 uid = g_array_index(m->msgs, CacheMsgMeta, j).uid;
+
+			if (uid >= r.first && uid <= r.last)
+				g_array_remove_index(m->msgs, j);
+		}
+	}
+	FS_STAT_INC(fl->stats, revalidations);
+	if (info.highestmodseq != known->highestmodseq &&
+	    !imap_session_fetch_meta(s, "1:*", known->highestmodseq, add_fetched, m, error))
+		goto out;
+	m->uidnext = info.uidnext;
+	m->highestmodseq = info.highestmodseq;
+	*out = g_steal_pointer(&m);
+	*done = ok = TRUE;
+out:
+	imap_select_info_clear(&info);
+	return ok;
+}
+
+static gboolean unchanged(const CacheFolderMeta *known, const ImapSelectInfo *info)
+{
+	return known && info->highestmodseq != 0 && known->uidvalidity == info->uidvalidity &&
+	       known->highestmodseq == info->highestmodseq && known->uidnext == info->uidnext &&
+	       known->msgs->len == info->exists;
+}
+
+static gboolean load(FsFolders *fl, ImapSession *s, const char *mailbox,
+		     const CacheFolderMeta *known, CacheFolderMeta **out, GError **error)
+{
+	ImapSelectInfo info = {0};
+	gboolean done = FALSE, ok;
+
+	if (known && known->highestmodseq && imap_session_is_enabled(s, "QRESYNC")) {
+		if (!try_qresync(fl, s, mailbox, known, out, &done, error))
+			return FALSE;
+		if (done)
+			return TRUE;
+	}
+	/* Always EXAMINE again, even when selected: it reports the current UIDVALIDITY. */
+	if (!imap_session_select(s, mailbox, TRUE, &info, error))
+		return FALSE;
+	if (unchanged(known, &info)) {
+		*out = meta_copy(known);
+		ok = TRUE;
+	} else {
+		ok = fetch_all(fl, s, &info, out, error);
+	}
+	imap_select_info_clear(&info);
+	return ok;
+}
+
+/* ---- changes ------------------------------------------------------------------- */
+
+static FsFolderChanges *diff(const CacheFolderMeta *old, const CacheFolderMeta *cur)
+{
+	FsFolderChanges *ch = g_new0(FsFolderChanges, 1);
+
+	ch->removed = g_array_new(FALSE, FALSE, sizeof(guint32));
+	ch->resized = g_array_new(FALSE, FALSE, sizeof(guint32));
+	ch->uidvalidity = cur->uidvalidity;
+	if (!old)
+		return ch;
+	ch->old_uidvalidity = old->uidvalidity;
+	for (guint i = 0; i < old->msgs->len; i++) {
+		const CacheMsgMeta *o = &g_array_index(old->msgs, CacheMsgMeta, i);
+		const CacheMsgMeta *n = old->uidvalidity == cur->uidvalidity
+						? cache_folder_meta_find(cur, o->uid)
+						: NULL;
+
+		if (!n)
+			g_array_append_val(ch->removed, o->uid);
+		else if (n->size != o->size)
+			g_array_append_val(ch->resized, o->uid);
+	}
+	return ch;
+}
+
+static gboolean meta_equal(const CacheFolderMeta *a, const CacheFolderMeta *b)
+{
+	if (!a || a->uidvalidity != b->uidvalidity || a->highestmodseq != b->highestmodseq ||
+	    a->uidnext != b->uidnext || a->msgs->len != b->msgs->len)
+		return FALSE;
+	for (guint i = 0; i < a->msgs->len; i++) {
+		const CacheMsgMeta *x = &g_array_index(a->msgs, CacheMsgMeta, i);
+		const CacheMsgMeta *y = &g_array_index(b->msgs, CacheMsgMeta, i);
+
+		if (x->uid != y->uid || x->size != y->size || strcmp(x->flags, y->flags) != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Under the refresh lock: the table as last known, from memory or from disk. */
+static CacheFolderMeta *known_state(FsFolders *fl, FsFolder *f)
+{
+	CacheFolderMeta *k = NULL;
+
+	g_mutex_lock(&f->data_lock);
+	if (f->meta)
+		k = meta_copy(f->meta);
+	g_mutex_unlock(&f->data_lock);
+	if (!k && fl->cache)
+		k = cache_meta_load(fl->cache, f->mailbox, NULL);
+	return k;
+}
+
+static void install(FsFolders *fl, FsFolder *f, CacheFolderMeta *cur, gboolean changed)
+{
+	/* Bodies are immutable per (UIDVALIDITY, UID) only: a new UIDVALIDITY voids them. */
+	if (fl->cache)
+		cache_folder_drop_other_validity(fl->cache, f->mailbox, cur->uidvalidity);
+	g_mutex_lock(&f->data_lock);
+	cache_folder_meta_free(f->meta);
+	f->meta = cur;
+	f->refreshed_at = g_get_monotonic_time();
+	if (changed)
+		save_meta(fl, f);
+	g_mutex_unlock(&f->data_lock);
+}
+
+gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us,
+			   FsFolderChanges **changes, GError **error)
+{
+	g_autoptr(CacheFolderMeta) known = NULL;
+	CacheFolderMeta *cur = NULL;
+	ImapSession *s;
+	gboolean loaded, ok;
+
+	g_mutex_lock(&f->refresh_lock);
+	g_mutex_lock(&f->data_lock);
+	loaded = f->meta != NULL;
+	gboolean fresh = loaded && g_get_monotonic_time() - f->refreshed_at < max_age_us;
+	g_mutex_unlock(&f->data_lock);
+	if (fresh) {
+		g_mutex_unlock(&f->refresh_lock);
+		return TRUE;
+	}
+	known = known_state(fl, f);
+	s = fs_pool_acquire(fl->pool, f->mailbox, error);
+	ok = s && load(fl, s, f->mailbox, known, &cur, error);
+	fs_pool_release(fl->pool, s);
+	if (ok) {
+		if (changes && loaded)
+			*changes = diff(known, cur);
+		install(fl, f, cur, !loaded || !meta_equal(known, cur));
+	}
+	g_mutex_unlock(&f->refresh_lock);
+	return ok;
+}
+
+/* ---- queries ------------------------------------------------------------------- */
+
+guint32 fs_folder_uidvalidity(FsFolder *f)
+{
+	guint32 v;
+
+	g_mutex_lock(&f->data_lock);
+	v = f->meta ? f->meta->uidvalidity : 0;
+	g_mutex_unlock(&f->data_lock);
+	return v;
+}
+
+gboolean fs_folder_msg(FsFolder *f, guint32 uidvalidity, guint32 uid, FsMsgInfo *out,
+		       char **flags_out)
+{
+	CacheMsgMeta *m = NULL;
+
+	g_mutex_lock(&f->data_lock);
+	if (f->meta && f->meta->uidvalidity == uidvalidity)
+		m = cache_folder_meta_find(f->meta, uid);
+	if (m) {
+		out->uid = uid;
+		out->size = m->size;
+		out->internaldate = m->internaldate;
+		if (flags_out)
+			*flags_out = g_strdup(m->flags ? m->flags : "");
+	}
+	g_mutex_unlock(&f->data_lock);
+	return m != NULL;
+}
+
+static void append_info(GArray *a, const CacheMsgMeta *m)
+{
+	FsMsgInfo i = {.uid = m->uid, .size = m->size, .internaldate = m->internaldate};
+
+	g_array_append_val(a, i);
+}
+
+GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(FsMsgInfo));
+
+	g_mutex_lock(&f->data_lock);
+	*uidvalidity = f->meta ? f->meta->uidvalidity : 0;
+	for (guint i = 0; f->meta && i < f->meta->msgs->len; i++)
+		append_info(a, &g_array_index(f->meta->msgs, CacheMsgMeta, i));
+	g_mutex_unlock(&f->data_lock);
+	return a;
+}
+
+GArray *fs_folder_following(FsFolder *f, guint32 uidvalidity, guint32 uid, guint max)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(FsMsgInfo));
+
+	g_mutex_lock(&f->data_lock);
+	if (f->meta && f->meta->uidvalidity == uidvalidity) {
+		GArray *msgs = f->meta->msgs;
+		guint lo = 0, hi = msgs->len;
+
+		while (lo < hi) { /* first index with uid > UID */
+			guint mid = (lo + hi) / 2;
+
+			if (g_array_index(msgs, CacheMsgMeta, mid).uid <= uid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (guint i = lo; i < msgs->len && a->len < max; i++)
+			append_info(a, &g_array_index(msgs, CacheMsgMeta, i));
+	}
+	g_mutex_unlock(&f->data_lock);
+	return a;
+}
+
+gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size)
+{
+	CacheMsgMeta *m = NULL;
+	gboolean changed = FALSE;
+
+	g_mutex_lock(&f->data_lock);
+	if (f->meta && f->meta->uidvalidity == uidvalidity)
+		m = cache_folder_meta_find(f->meta, uid);
+	if (m && m->size != size) {
+		m->size = size;
+		f->dirty = changed = TRUE;
+	}
+	g_mutex_unlock(&f->data_lock);
+	return changed;
+}

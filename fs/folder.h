@@ -1,0 +1,66 @@
+/* imapfs fs — per-folder state: UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the message
+ * table uid -> (RFC822.SIZE, INTERNALDATE, flags).
+ *
+ * The first load is one `UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE FLAGS)`, or, when
+ * metadata was saved by an earlier mount (cache_meta_save) and the server has QRESYNC,
+ * an EXAMINE (QRESYNC ...) plus a CHANGEDSINCE fetch: O(changes). Later refreshes (at
+ * most every max_age) do the same. Changes are reported to the caller so it can
+ * invalidate the kernel's caches (outside any lock).
+ *
+ * Locking: a folder has a refresh lock (held across the network round trips, one
+ * refresh at a time) and a data lock (never held across I/O). Callers must not hold a
+ * pool session while calling fs_folder_refresh() (it acquires one).
+ *
+ * Ownership: FsFolder objects live until fs_folders_free(). Returned arrays and
+ * FsFolderChanges are the caller's.
+ */
+#pragma once
+
+#include <glib.h>
+#include "cache/cache.h"
+#include "fs/pool.h"
+#include "fs/stats.h"
+
+G_BEGIN_DECLS
+
+typedef struct FsFolders FsFolders;
+typedef struct FsFolder FsFolder;
+
+typedef struct {
+	guint32 uid;
+	guint64 size;
+	gint64 internaldate;
+} FsMsgInfo;
+
+typedef struct {
+	guint32 old_uidvalidity; /* 0: was not loaded */
+	guint32 uidvalidity;
+	GArray *removed; /* guint32 UIDs under old_uidvalidity no longer there */
+	GArray *resized; /* guint32 UIDs whose RFC822.SIZE changed */
+} FsFolderChanges;
+
+void fs_folder_changes_free(FsFolderChanges *ch); /* accepts NULL */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFolderChanges, fs_folder_changes_free)
+
+FsFolders *fs_folders_new(FsPool *pool, CacheStore *cache, FsStats *stats);
+void fs_folders_free(FsFolders *fl); /* saves dirty metadata; accepts NULL */
+FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox);
+
+/* Loads or revalidates when older than MAX_AGE_US (0: always). *changes (may be NULL
+ * when not wanted) is set when something the kernel may have cached changed. */
+gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us,
+			   FsFolderChanges **changes, GError **error);
+
+const char *fs_folder_mailbox(const FsFolder *f);
+guint32 fs_folder_uidvalidity(FsFolder *f); /* 0 when not loaded */
+/* The message, if present under UIDVALIDITY; *flags_out (may be NULL) space-separated. */
+gboolean fs_folder_msg(FsFolder *f, guint32 uidvalidity, guint32 uid, FsMsgInfo *out,
+		       char **flags_out);
+/* Every message, sorted by uid. */
+GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity);
+/* Up to MAX messages following UID (by uid order). */
+GArray *fs_folder_following(FsFolder *f, guint32 uidvalidity, guint32 uid, guint max);
+/* The fetched body had another size than RFC822.SIZE: TRUE if the table changed. */
+gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size);
+
+G_END_DECLS

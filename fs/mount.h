@@ -1,0 +1,73 @@
+/* imapfs fs — the state of one mount, shared by every FUSE operation.
+ *
+ * Built by main.c before the FUSE session starts and torn down after it ends. Every
+ * member is thread safe on its own; FsMount adds no lock.
+ */
+#pragma once
+
+#define FUSE_USE_VERSION 34
+#include <fuse_lowlevel.h>
+#include <glib.h>
+#include <sys/types.h>
+
+#include "cache/cache.h"
+#include "fs/folder.h"
+#include "fs/inode.h"
+#include "fs/options.h"
+#include "fs/pool.h"
+#include "fs/stats.h"
+#include "fs/tree.h"
+
+G_BEGIN_DECLS
+
+#define FS_ATTR_TIMEOUT 60.0
+#define FS_REVALIDATE_US (2 * G_USEC_PER_SEC)
+#define FS_SMALL_BODY (1024 * 1024)
+#define FS_PREFETCH_MAX_MSGS 32
+#define FS_PREFETCH_MAX_BYTES (4 * 1024 * 1024)
+
+typedef struct {
+	const FsOptions *opts;
+	FsPool *pool;
+	CacheStore *cache; /* NULL: no cache (could not be opened) */
+	FsInodeTable *inodes;
+	FsTree *tree;
+	FsFolders *folders;
+	FsStats stats;
+	char delimiter;
+	uid_t uid;
+	gid_t gid;
+	struct fuse_session *se;
+	GThreadPool *notifier; /* kernel cache invalidations, off the request threads */
+	GMutex list_lock;      /* one LIST at a time */
+	gint cache_warned;
+} FsMount;
+
+extern const struct fuse_lowlevel_ops fs_ops;
+
+/* ---- notify.c: tell the kernel what changed, from a separate thread ----------------- */
+void fs_notify_start(FsMount *m);
+void fs_notify_stop(FsMount *m); /* waits for queued notifications */
+void fs_notify_folder_changes(FsMount *m, const char *mailbox, const FsFolderChanges *ch);
+void fs_notify_inode(FsMount *m, guint64 nodeid);
+
+/* ---- read.c: open/read/release of message files --------------------------------- */
+void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi);
+void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off,
+		  struct fuse_file_info *fi);
+void fs_read_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi);
+
+/* ---- xattr.c: user.imap.flags, user.imapfs.stats, statfs --------------------------- */
+void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void fs_op_statfs(fuse_req_t req, fuse_ino_t ino);
+
+/* ---- ops.c helpers other files use ----------------------------------------------- */
+/* Refreshes FOLDER when older than the revalidation age and queues the notifications. */
+gboolean fs_mount_refresh_folder(FsMount *m, FsFolder *f, gint64 max_age_us, GError **error);
+/* LIST again when older than MAX_AGE_US. */
+gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error);
+/* One warning for the whole mount when the cache cannot take a body. */
+void fs_mount_cache_warning(FsMount *m, const GError *error);
+
+G_END_DECLS

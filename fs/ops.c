@@ -1,0 +1,530 @@
+/* imapfs fs — the FUSE low-level operations: lookup, attributes, listing, xattr,
+ * statfs, and the write operations (refused until writing lands).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "fs/errno-map.h"
+#include "fs/mount.h"
+#include "fs/names.h"
+
+static FsMount *mount_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void reply_error(fuse_req_t req, const GError *error)
+{
+	fuse_reply_err(req, fs_errno_from_error(error));
+}
+
+/* ---- refresh helpers --------------------------------------------------------------- */
+
+gboolean fs_mount_refresh_folder(FsMount *m, FsFolder *f, gint64 max_age_us, GError **error)
+{
+	g_autoptr(FsFolderChanges) ch = NULL;
+
+	if (!fs_folder_refresh(m->folders, f, max_age_us, &ch, error))
+		return FALSE;
+	if (ch)
+		fs_notify_folder_changes(m, fs_folder_mailbox(f), ch);
+	return TRUE;
+}
+
+gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
+{
+	g_autoptr(GPtrArray) list = NULL;
+	gint64 at;
+	ImapSession *s;
+	gboolean ok;
+
+	g_mutex_lock(&m->list_lock);
+	at = fs_tree_listed_at(m->tree);
+	if (at && g_get_monotonic_time() - at < max_age_us) {
+		g_mutex_unlock(&m->list_lock);
+		return TRUE;
+	}
+	s = fs_pool_acquire(m->pool, NULL, error);
+	FS_STAT_INC(&m->stats, lists);
+	ok = s && imap_session_list(s, "*", FALSE, &list, error);
+	fs_pool_release(m->pool, s);
+	if (ok)
+		fs_tree_set(m->tree, list, m->delimiter);
+	g_mutex_unlock(&m->list_lock);
+	return ok;
+}
+
+/* ---- attributes -------------------------------------------------------------------- */
+
+static void dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = S_IFDIR | (m->opts->ro ? 0500 : 0700);
+	st->st_nlink = 2;
+	st->st_uid = m->uid;
+	st->st_gid = m->gid;
+	st->st_blksize = 4096;
+}
+
+static void msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = S_IFREG | 0400;
+	st->st_nlink = 1;
+	st->st_uid = m->uid;
+	st->st_gid = m->gid;
+	st->st_size = (off_t)mi->size;
+	st->st_blocks = (blkcnt_t)((mi->size + 511) / 512);
+	st->st_blksize = 4096;
+	st->st_atime = st->st_mtime = st->st_ctime = (time_t)mi->internaldate;
+}
+
+/* Attributes of a node; errno on failure. */
+static int node_attr(FsMount *m, const FsNode *n, struct stat *st)
+{
+	FsMsgInfo mi;
+
+	if (n->kind == FS_NODE_DIR) {
+		if (*n->mailbox && !fs_tree_dir(m->tree, n->mailbox, NULL))
+			return ENOENT;
+		dir_attr(m, n->mailbox, n->ino, st);
+		return 0;
+	}
+	if (!fs_folder_msg(fs_folders_get(m->folders, n->mailbox), n->uidvalidity, n->uid, &mi,
+			   NULL))
+		return ENOENT;
+	msg_attr(m, &mi, n->ino, st);
+	return 0;
+}
+
+static void fill_entry(struct fuse_entry_param *e, const FsNode *n, const struct stat *st)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = n->nodeid;
+	e->attr = *st;
+	e->attr.st_ino = n->ino; /* stable across remounts; the nodeid is only ours */
+	e->attr_timeout = FS_ATTR_TIMEOUT;
+	e->entry_timeout = FS_ATTR_TIMEOUT;
+}
+
+/* ---- lookup / forget / getattr ------------------------------------------------------ */
+
+/* Makes sure a selectable folder's table is loaded (and not too old). */
+static gboolean folder_ready(FsMount *m, const char *mailbox, FsFolder **out, GError **error)
+{
+	gboolean selectable = FALSE;
+	FsFolder *f;
+
+	if (!fs_tree_dir(m->tree, mailbox, &selectable) || !selectable) {
+		*out = NULL;
+		return TRUE;
+	}
+	f = fs_folders_get(m->folders, mailbox);
+	if (!fs_mount_refresh_folder(m, f, FS_REVALIDATE_US, error))
+		return FALSE;
+	*out = f;
+	return TRUE;
+}
+
+static int lookup_msg(FsMount *m, const char *mailbox, guint32 uid, struct fuse_entry_param *e)
+{
+	g_autoptr(GError) err = NULL;
+	FsFolder *f;
+	FsMsgInfo mi;
+	struct stat st;
+	guint32 uidv;
+
+	if (!folder_ready(m, mailbox, &f, &err))
+		return fs_errno_from_error(err);
+	if (!f)
+		return ENOENT;
+	uidv = fs_folder_uidvalidity(f);
+	if (!fs_folder_msg(f, uidv, uid, &mi, NULL))
+		return ENOENT;
+	FsNode *n = fs_inode_ref_msg(m->inodes, mailbox, uidv, uid);
+	msg_attr(m, &mi, n->ino, &st);
+	fill_entry(e, n, &st);
+	return 0;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	FsMount *m = mount_of(req);
+	FsNode *p = fs_inode_get(m->inodes, parent);
+	struct fuse_entry_param e;
+	g_autofree char *child = NULL;
+	struct stat st;
+	guint32 uid;
+	int err;
+
+	if (!p || p->kind != FS_NODE_DIR) {
+		fuse_reply_err(req, p ? ENOTDIR : ENOENT);
+		return;
+	}
+	if (fs_msg_name_parse(name, &uid)) {
+		err = lookup_msg(m, p->mailbox, uid, &e);
+		if (err)
+			fuse_reply_err(req, err);
+		else
+			fuse_reply_entry(req, &e);
+		return;
+	}
+	child = fs_tree_child(m->tree, p->mailbox, name);
+	if (!child) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	FsNode *n = fs_inode_ref_dir(m->inodes, child);
+	dir_attr(m, child, n->ino, &st);
+	fill_entry(&e, n, &st);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fs_inode_forget(mount_of(req)->inodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	FsMount *m = mount_of(req);
+
+	for (size_t i = 0; i < count; i++)
+		fs_inode_forget(m->inodes, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	FsMount *m = mount_of(req);
+	FsNode *n = fs_inode_get(m->inodes, ino);
+	struct stat st;
+	int err;
+
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	err = node_attr(m, n, &st);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
+}
+
+/* ---- directories -------------------------------------------------------------------- */
+
+typedef struct {
+	char *name;
+	char *mailbox; /* child folder, or NULL for a message */
+	FsMsgInfo msg;
+} DirEntry;
+
+typedef struct {
+	GArray *entries; /* DirEntry, "." and ".." first */
+	char *mailbox;
+	guint32 uidvalidity;
+} DirHandle;
+
+static void dir_entry_clear(gpointer p)
+{
+	DirEntry *e = p;
+
+	g_free(e->name);
+	g_free(e->mailbox);
+}
+
+static void dir_handle_free(DirHandle *d)
+{
+	if (!d)
+		return;
+	g_array_unref(d->entries);
+	g_free(d->mailbox);
+	g_free(d);
+}
+
+static void add_entry(DirHandle *d, const char *name, const char *mailbox, const FsMsgInfo *mi)
+{
+	DirEntry e = {g_strdup(name), g_strdup(mailbox), {0}};
+
+	if (mi)
+		e.msg = *mi;
+	g_array_append_val(d->entries, e);
+}
+
+static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
+{
+	g_autoptr(GPtrArray) names = NULL, mailboxes = NULL;
+	g_autoptr(GArray) msgs = NULL;
+	FsFolder *f = NULL;
+
+	add_entry(d, ".", d->mailbox, NULL);
+	add_entry(d, "..", d->mailbox, NULL);
+	if (!folder_ready(m, d->mailbox, &f, error))
+		return FALSE;
+	if (fs_tree_children(m->tree, d->mailbox, &names, &mailboxes))
+		for (guint i = 0; i < names->len; i++)
+			add_entry(d, g_ptr_array_index(names, i),
+				  g_ptr_array_index(mailboxes, i), NULL);
+	if (!f)
+		return TRUE;
+	msgs = fs_folder_snapshot(f, &d->uidvalidity);
+	for (guint i = 0; i < msgs->len; i++) {
+		FsMsgInfo *mi = &g_array_index(msgs, FsMsgInfo, i);
+		char name[FS_MSG_NAME_LEN + 1];
+
+		fs_msg_name(mi->uid, name);
+		add_entry(d, name, NULL, mi);
+	}
+	return TRUE;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	FsMount *m = mount_of(req);
+	FsNode *n = fs_inode_get(m->inodes, ino);
+	g_autoptr(GError) err = NULL;
+	DirHandle *d;
+
+	if (!n || n->kind != FS_NODE_DIR) {
+		fuse_reply_err(req, n ? ENOTDIR : ENOENT);
+		return;
+	}
+	/* A listing is when other clients' changes become visible. */
+	if (!fs_mount_refresh_tree(m, FS_REVALIDATE_US, &err)) {
+		reply_error(req, err);
+		return;
+	}
+	if (*n->mailbox && !fs_tree_dir(m->tree, n->mailbox, NULL)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	d = g_new0(DirHandle, 1);
+	d->entries = g_array_new(FALSE, FALSE, sizeof(DirEntry));
+	g_array_set_clear_func(d->entries, dir_entry_clear);
+	d->mailbox = g_strdup(n->mailbox);
+	if (!build_listing(m, d, &err)) {
+		dir_handle_free(d);
+		reply_error(req, err);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0)
+		dir_handle_free(d);
+}
+
+/* Node and attributes of one entry; adds a lookup when REF (readdirplus). */
+static FsNode *entry_node(FsMount *m, DirHandle *d, const DirEntry *e, gboolean ref,
+			  struct stat *st)
+{
+	FsNode *n = NULL;
+
+	if (e->mailbox) {
+		guint64 ino = fs_inode_ino_folder(e->mailbox);
+
+		if (ref)
+			n = fs_inode_ref_dir(m->inodes, e->mailbox);
+		dir_attr(m, e->mailbox, ino, st);
+	} else {
+		guint64 ino = fs_inode_ino_message(d->mailbox, d->uidvalidity, e->msg.uid);
+
+		if (ref)
+			n = fs_inode_ref_msg(m->inodes, d->mailbox, d->uidvalidity, e->msg.uid);
+		msg_attr(m, &e->msg, ino, st);
+	}
+	return n;
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
+		       gboolean plus)
+{
+	FsMount *m = mount_of(req);
+	DirHandle *d = (DirHandle *)(uintptr_t)fi->fh;
+	g_autofree char *buf = g_malloc(size);
+	size_t used = 0;
+
+	for (guint i = (guint)MAX(off, 0); i < d->entries->len; i++) {
+		DirEntry *e = &g_array_index(d->entries, DirEntry, i);
+		gboolean dots = i < 2;
+		struct fuse_entry_param ep;
+		struct stat st;
+		size_t need;
+
+		if (!plus) {
+			entry_node(m, d, e, FALSE, &st);
+			need = fuse_add_direntry(req, buf + used, size - used, e->name, &st,
+						 (off_t)i + 1);
+		} else {
+			/* Size first: a lookup is counted only for entries really sent. */
+			need = fuse_add_direntry_plus(req, NULL, 0, e->name, NULL, 0);
+			if (need > size - used)
+				break;
+			FsNode *n = entry_node(m, d, e, !dots, &st);
+			if (n) {
+				fill_entry(&ep, n, &st);
+			} else {
+				memset(&ep, 0, sizeof(ep));
+				ep.attr = st;
+			}
+			need = fuse_add_direntry_plus(req, buf + used, size - used, e->name, &ep,
+						      (off_t)i + 1);
+		}
+		if (need > size - used)
+			break;
+		used += need;
+	}
+	fuse_reply_buf(req, buf, used);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, size, off, fi, FALSE);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, size, off, fi, TRUE);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	dir_handle_free((DirHandle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- files --------------------------------------------------------------------------- */
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	FsMount *m = mount_of(req);
+	FsNode *n = fs_inode_get(m->inodes, ino);
+
+	if (!n || n->kind != FS_NODE_MSG) {
+		fuse_reply_err(req, n ? EISDIR : ENOENT);
+		return;
+	}
+	fs_read_open(req, m, n, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	fs_read_read(req, mount_of(req), size, off, fi);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs_read_release(req, mount_of(req), fi);
+}
+
+/* ---- writes: refused until writing lands ------------------------------------------- */
+
+static int write_errno(fuse_req_t req)
+{
+	return mount_of(req)->opts->ro ? EROFS : EPERM;
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode, dev_t rdev)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *name)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t p, const char *name)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *name, fuse_ino_t np,
+		      const char *newname, unsigned int flags)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *newname)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	fuse_reply_err(req, write_errno(req));
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* ls -l then costs no request per file. */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+}
+
+const struct fuse_lowlevel_ops fs_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.getxattr = fs_op_getxattr,
+	.listxattr = fs_op_listxattr,
+	.statfs = fs_op_statfs,
+	.mkdir = op_mkdir,
+	.mknod = op_mknod,
+	.unlink = op_unlink,
+	.rmdir = op_unlink,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.setattr = op_setattr,
+	.write = op_write,
+	.create = op_create,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+};

@@ -1,0 +1,131 @@
+/* imapfs fs — the session pool (see pool.h). */
+#include "fs/pool.h"
+
+#include <string.h>
+
+typedef struct {
+	ImapSession *s;
+	gboolean busy;
+} Slot;
+
+struct FsPool {
+	GMutex lock;
+	GCond freed;
+	ImapConfig cfg;
+	guint n;
+	Slot *slots;
+};
+
+FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first)
+{
+	FsPool *p = g_new0(FsPool, 1);
+
+	g_mutex_init(&p->lock);
+	g_cond_init(&p->freed);
+	imap_config_copy(&p->cfg, cfg);
+	p->n = MAX(size, 1);
+	p->slots = g_new0(Slot, p->n);
+	p->slots[0].s = first;
+	return p;
+}
+
+void fs_pool_free(FsPool *p)
+{
+	if (!p)
+		return;
+	for (guint i = 0; i < p->n; i++)
+		imap_session_logout(p->slots[i].s);
+	g_free(p->slots);
+	imap_config_clear(&p->cfg);
+	g_cond_clear(&p->freed);
+	g_mutex_clear(&p->lock);
+	g_free(p);
+}
+
+static int slot_score(const Slot *sl, const char *mailbox)
+{
+	const char *sel;
+
+	if (!sl->s || !imap_session_is_usable(sl->s))
+		return 0;
+	sel = imap_session_selected(sl->s);
+	if (mailbox && sel && strcmp(sel, mailbox) == 0)
+		return 3;
+	return sel ? 1 : 2; /* keep other folders' selections for their readers */
+}
+
+/* The best free slot, or -1. Called with the lock held. */
+static int pick_locked(FsPool *p, const char *mailbox)
+{
+	int best = -1, best_score = -1;
+
+	for (guint i = 0; i < p->n; i++) {
+		int sc;
+
+		if (p->slots[i].busy)
+			continue;
+		sc = slot_score(&p->slots[i], mailbox);
+		if (sc > best_score) {
+			best = (int)i;
+			best_score = sc;
+		}
+	}
+	return best;
+}
+
+ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error)
+{
+	Slot *sl;
+	int i;
+
+	g_mutex_lock(&p->lock);
+	while ((i = pick_locked(p, mailbox)) < 0)
+		g_cond_wait(&p->freed, &p->lock);
+	sl = &p->slots[i];
+	sl->busy = TRUE;
+	g_mutex_unlock(&p->lock);
+
+	if (sl->s && imap_session_is_usable(sl->s))
+		return sl->s;
+	/* Connect outside the lock: other threads keep using the other sessions. */
+	imap_session_free(sl->s);
+	sl->s = imap_session_open(&p->cfg, error);
+	if (!sl->s) {
+		g_mutex_lock(&p->lock);
+		sl->busy = FALSE;
+		g_cond_signal(&p->freed);
+		g_mutex_unlock(&p->lock);
+		return NULL;
+	}
+	return sl->s;
+}
+
+void fs_pool_release(FsPool *p, ImapSession *s)
+{
+	if (!s)
+		return;
+	g_mutex_lock(&p->lock);
+	for (guint i = 0; i < p->n; i++) {
+		if (p->slots[i].s == s) {
+			p->slots[i].busy = FALSE;
+			break;
+		}
+	}
+	g_cond_signal(&p->freed);
+	g_mutex_unlock(&p->lock);
+}
+
+gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info,
+			 gboolean *fresh, GError **error)
+{
+	const char *sel = imap_session_selected(s);
+
+	if (sel && strcmp(sel, mailbox) == 0) {
+		*fresh = FALSE;
+		return TRUE;
+	}
+	if (!imap_session_select(s, mailbox, TRUE, info, error))
+		return FALSE;
+	*fresh = TRUE;
+	return TRUE;
+}

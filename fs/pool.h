@@ -1,0 +1,35 @@
+/* imapfs fs — a fixed number of IMAP sessions shared by the FUSE worker threads.
+ *
+ * fs_pool_acquire() hands out a free session, preferring one that already has the
+ * wanted mailbox selected (so a read does not pay an EXAMINE), and blocks while all are
+ * busy. A session that is no longer usable (BYE, EOF, timeout) is replaced by a new
+ * connection when it is next handed out. Sessions are only ever put in EXAMINE
+ * (read-only) state by fs_pool_examine(): reading never sets \Seen.
+ *
+ * Ownership: the pool owns its sessions and a copy of the config (password wiped on
+ * free). An acquired session must be given back with fs_pool_release() and never freed.
+ */
+#pragma once
+
+#include <glib.h>
+#include "imap/config.h"
+#include "imap/session.h"
+
+G_BEGIN_DECLS
+
+typedef struct FsPool FsPool;
+
+/* FIRST (may be NULL) is an already open session the pool takes over. */
+FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first);
+/* LOGOUT every session and free; accepts NULL. No session may be acquired. */
+void fs_pool_free(FsPool *p);
+
+ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error);
+void fs_pool_release(FsPool *p, ImapSession *s);
+
+/* EXAMINE MAILBOX unless the session has it selected already (then *fresh = FALSE and
+ * info is untouched). */
+gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info,
+			 gboolean *fresh, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,360 @@
+/* imapfs fs — open/read/release of message files.
+ *
+ * A cache hit reads the cache file. On a miss a small message is fetched whole,
+ * together with the next few uncached messages of the folder in one pipelined burst
+ * (grep -r, tar and rsync open files in name order, so the next open is then a cache
+ * hit), and stored in the cache. A large message is read by partial fetches in
+ * growing chunks. When the cache cannot take a body, reads are served from memory or
+ * the spool file instead: a full cache disk is never a read error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs/errno-map.h"
+#include "fs/mount.h"
+
+#define CHUNK_MIN (256 * 1024)
+#define CHUNK_MAX (8 * 1024 * 1024)
+
+typedef struct {
+	GMutex lock;
+	int fd;         /* cache file, or -1 */
+	ImapBody *body; /* whole body not in the cache, or NULL */
+	guint64 size;
+	char *mailbox;
+	guint32 uidvalidity, uid;
+	/* Large messages: the last partial chunk and the size of the next. */
+	ImapBody *chunk;
+	guint64 chunk_off;
+	guint64 next_len;
+} FsFile;
+
+static void file_free(FsFile *h)
+{
+	if (!h)
+		return;
+	if (h->fd >= 0)
+		close(h->fd);
+	imap_body_unref(h->body);
+	imap_body_unref(h->chunk);
+	g_free(h->mailbox);
+	g_mutex_clear(&h->lock);
+	g_free(h);
+}
+
+void fs_mount_cache_warning(FsMount *m, const GError *error)
+{
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+		return; /* bigger than the whole cache: expected, not a fault */
+	if (g_atomic_int_compare_and_exchange(&m->cache_warned, 0, 1))
+		g_printerr("imapfs: warning: the cache cannot store bodies (%s); reading "
+			   "without it\n",
+			   error ? error->message : "unknown error");
+}
+
+static gboolean store_body(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid,
+			   ImapBody *body)
+{
+	g_autoptr(GError) err = NULL;
+	GBytes *bytes = imap_body_get_bytes(body);
+	gboolean ok;
+
+	if (!m->cache)
+		return FALSE;
+	if (bytes) {
+		gsize len;
+		const void *data = g_bytes_get_data(bytes, &len);
+
+		ok = cache_body_store_bytes(m->cache, mailbox, uidvalidity, uid, data, len, &err);
+	} else {
+		ok = cache_body_store_fd(m->cache, mailbox, uidvalidity, uid,
+					 imap_body_get_fd(body), imap_body_get_size(body), &err);
+	}
+	if (!ok)
+		fs_mount_cache_warning(m, err);
+	return ok;
+}
+
+/* ---- whole-message fetch with prefetch -------------------------------------------- */
+
+typedef struct {
+	FsMount *m;
+	const char *mailbox;
+	guint32 uidvalidity, want_uid;
+	ImapBody *want; /* the body of want_uid */
+	guint n;
+} Batch;
+
+static void batch_body(const ImapFetchData *fd, gpointer data)
+{
+	Batch *b = data;
+
+	if (!(fd->fields & IMAP_FETCH_BODY) || !fd->body || !(fd->fields & IMAP_FETCH_UID))
+		return;
+	/* Partial or section bodies are not the whole message. */
+	if (fd->body_origin >= 0 || (fd->body_section && *fd->body_section))
+		return;
+	b->n++;
+	store_body(b->m, b->mailbox, b->uidvalidity, fd->uid, fd->body);
+	if (fd->uid == b->want_uid && !b->want)
+		b->want = imap_body_ref(fd->body);
+}
+
+static gboolean is_cached(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid)
+{
+	guint64 size;
+	int fd = m->cache ? cache_body_open(m->cache, mailbox, uidvalidity, uid, &size) : -1;
+
+	if (fd < 0)
+		return FALSE;
+	close(fd);
+	return TRUE;
+}
+
+/* The message itself plus the next uncached small messages, within the limits. */
+static GArray *batch_uids(FsMount *m, FsFolder *f, const FsNode *node, guint64 size)
+{
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_autoptr(GArray) next = NULL;
+	guint64 total = size;
+
+	g_array_append_val(uids, node->uid);
+	if (!m->cache)
+		return uids; /* nowhere to keep what we would prefetch */
+	next = fs_folder_following(f, node->uidvalidity, node->uid, FS_PREFETCH_MAX_MSGS * 2);
+	for (guint i = 0; i < next->len && uids->len < FS_PREFETCH_MAX_MSGS; i++) {
+		FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
+
+		if (mi->size > FS_SMALL_BODY || total + mi->size > FS_PREFETCH_MAX_BYTES)
+			break;
+		if (is_cached(m, node->mailbox, node->uidvalidity, mi->uid))
+			continue;
+		total += mi->size;
+		g_array_append_val(uids, mi->uid);
+	}
+	return uids;
+}
+
+/* EXAMINE if needed and make sure UIDs still mean the same messages. */
+static gboolean examine_checked(ImapSession *s, const FsNode *node, GError **error)
+{
+	ImapSelectInfo info = {0};
+	gboolean fresh = FALSE;
+
+	if (!fs_pool_examine(s, node->mailbox, &info, &fresh, error))
+		return FALSE;
+	if (fresh && info.uidvalidity != node->uidvalidity) {
+		imap_select_info_clear(&info);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			    "UIDVALIDITY of %s changed", node->mailbox);
+		return FALSE;
+	}
+	if (fresh)
+		imap_select_info_clear(&info);
+	return TRUE;
+}
+
+static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint64 size,
+			     GError **error)
+{
+	g_autoptr(GArray) uids = batch_uids(m, f, node, size);
+	Batch b = {m, node->mailbox, node->uidvalidity, node->uid, NULL, 0};
+	ImapSession *s = fs_pool_acquire(m->pool, node->mailbox, error);
+	gboolean ok;
+
+	if (!s)
+		return NULL;
+	ok = examine_checked(s, node, error);
+	if (ok) {
+		FS_STAT_INC(&m->stats, body_fetches);
+		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)uids->data, uids->len,
+					       batch_body, &b, error);
+	}
+	fs_pool_release(m->pool, s);
+	g_atomic_int_add(&m->stats.bodies_fetched, (gint)b.n);
+	if (!ok) {
+		imap_body_unref(b.want);
+		return NULL;
+	}
+	if (!b.want)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "message was expunged");
+	return b.want;
+}
+
+/* ---- open ----------------------------------------------------------------------- */
+
+static void correct_size(FsMount *m, FsFolder *f, const FsNode *node, guint64 real)
+{
+	/* RFC822.SIZE was wrong: fix st_size and drop what the kernel cached. */
+	if (fs_folder_set_size(f, node->uidvalidity, node->uid, real))
+		fs_notify_inode(m, node->nodeid);
+}
+
+static int open_miss(FsMount *m, FsFolder *f, const FsNode *node, guint64 size, FsFile *h)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(ImapBody) body = NULL;
+	guint64 real;
+
+	if (size > FS_SMALL_BODY) {
+		h->size = size;
+		h->next_len = CHUNK_MIN;
+		return 0;
+	}
+	body = fetch_whole(m, f, node, size, &err);
+	if (!body)
+		return fs_errno_from_error(err);
+	real = imap_body_get_size(body);
+	if (real != size)
+		correct_size(m, f, node, real);
+	h->size = real;
+	if (m->cache)
+		h->fd = cache_body_open(m->cache, node->mailbox, node->uidvalidity, node->uid,
+					&h->size);
+	if (h->fd < 0)
+		h->body = g_steal_pointer(&body);
+	return 0;
+}
+
+void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi)
+{
+	FsFolder *f = fs_folders_get(m->folders, node->mailbox);
+	FsMsgInfo info;
+	FsFile *h;
+	int err;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, m->opts->ro ? EROFS : EPERM);
+		return;
+	}
+	if (!fs_folder_msg(f, node->uidvalidity, node->uid, &info, NULL)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	h = g_new0(FsFile, 1);
+	g_mutex_init(&h->lock);
+	h->fd = -1;
+	h->mailbox = g_strdup(node->mailbox);
+	h->uidvalidity = node->uidvalidity;
+	h->uid = node->uid;
+	if (m->cache)
+		h->fd = cache_body_open(m->cache, node->mailbox, node->uidvalidity, node->uid,
+					&h->size);
+	if (h->fd >= 0) {
+		FS_STAT_INC(&m->stats, cache_hits);
+		if (h->size != info.size)
+			correct_size(m, f, node, h->size);
+	} else if ((err = open_miss(m, f, node, info.size, h)) != 0) {
+		file_free(h);
+		fuse_reply_err(req, err);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->keep_cache = 1; /* bodies are immutable */
+	if (fuse_reply_open(req, fi) != 0)
+		file_free(h);
+}
+
+/* ---- read ----------------------------------------------------------------------- */
+
+static gboolean chunk_has(const FsFile *h, guint64 off)
+{
+	return h->chunk && off >= h->chunk_off &&
+	       off < h->chunk_off + imap_body_get_size(h->chunk);
+}
+
+/* Partial fetch of a large message; chunks grow while the reader goes forward. */
+static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
+{
+	FsNode node = {.mailbox = h->mailbox, .uidvalidity = h->uidvalidity, .uid = h->uid};
+	ImapBody *chunk = NULL;
+	ImapSession *s;
+	gboolean ok;
+
+	if (h->chunk && off == h->chunk_off + imap_body_get_size(h->chunk))
+		h->next_len = MIN(h->next_len * 2, CHUNK_MAX);
+	else
+		h->next_len = CHUNK_MIN;
+	s = fs_pool_acquire(m->pool, h->mailbox, error);
+	if (!s)
+		return FALSE;
+	ok = examine_checked(s, &node, error);
+	if (ok) {
+		FS_STAT_INC(&m->stats, body_fetches);
+		ok = imap_session_fetch_body(s, h->uid, off, h->next_len, &chunk, error);
+	}
+	fs_pool_release(m->pool, s);
+	if (ok && !chunk) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "message was expunged");
+		return FALSE;
+	}
+	if (ok) {
+		imap_body_unref(h->chunk);
+		h->chunk = chunk;
+		h->chunk_off = off;
+	}
+	return ok;
+}
+
+static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 off,
+			 int *err)
+{
+	g_autoptr(GError) error = NULL;
+	gsize done = 0;
+
+	while (done < size && off + done < h->size) {
+		guint64 pos = off + done;
+		gssize n;
+
+		if (!chunk_has(h, pos) && !fetch_chunk(m, h, pos, &error)) {
+			*err = fs_errno_from_error(error);
+			return done ? (gssize)done : -1;
+		}
+		if (!chunk_has(h, pos))
+			break; /* the server sent less than RFC822.SIZE promised */
+		n = imap_body_pread(h->chunk, buf + done, size - done, pos - h->chunk_off);
+		if (n <= 0)
+			break;
+		done += (gsize)n;
+	}
+	return (gssize)done;
+}
+
+void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off,
+		  struct fuse_file_info *fi)
+{
+	FsFile *h = (FsFile *)(uintptr_t)fi->fh;
+	g_autofree char *buf = NULL;
+	gssize n = 0;
+	int err = EIO;
+
+	if (off < 0 || (guint64)off >= h->size) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	size = (size_t)MIN((guint64)size, h->size - (guint64)off);
+	buf = g_malloc(size);
+	g_mutex_lock(&h->lock);
+	if (h->fd >= 0)
+		n = pread(h->fd, buf, size, off);
+	else if (h->body)
+		n = imap_body_pread(h->body, buf, size, (guint64)off);
+	else
+		n = read_large(m, h, buf, size, (guint64)off, &err);
+	if (n < 0 && (h->fd >= 0 || h->body))
+		err = errno;
+	g_mutex_unlock(&h->lock);
+	if (n < 0)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+void fs_read_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi)
+{
+	file_free((FsFile *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
