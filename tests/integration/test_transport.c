@@ -423,7 +423,7 @@ static GSubprocess *start_socks(guint16 *port)
 	return NULL;
 }
 
-static void stop_socks(GSubprocess *proc)
+static void stop_process(GSubprocess *proc)
 {
 	if (proc) {
 		g_subprocess_force_exit(proc);
@@ -434,7 +434,7 @@ static void stop_socks(GSubprocess *proc)
 
 static void test_socks5_proxy(void)
 {
-	guint16 port;
+	guint16 port = 0;
 	GSubprocess *socks = start_socks(&port);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(socks);
 	ImapConfig cfg;
@@ -455,7 +455,7 @@ static void test_socks5_proxy(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "through the proxy"));
 		CU_ASSERT_PTR_NULL(strstr(err->message, "wrong-secret"));
 	}
-	stop_socks(socks);
+	stop_process(socks);
 	imap_config_clear(&cfg);
 }
 
@@ -470,6 +470,87 @@ static void test_no_proxy_from_environment(void)
 	expect_greeting(&cfg, FALSE, "* OK");
 	for (const char **v = vars; *v; v++)
 		g_unsetenv(*v);
+	imap_config_clear(&cfg);
+}
+
+/* Runs argv to completion, output discarded; TRUE when it exits 0. */
+static gboolean run_quietly(const char *const *argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GSubprocess) proc = g_subprocess_newv(
+	    argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err);
+	if (!proc || !g_subprocess_wait_check(proc, NULL, &err)) {
+		g_printerr("%s failed: %s\n", argv[0], err->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* A self-signed certificate for imap.example.com that expired on 2024-01-31, served
+ * by gnutls-serv on a free port; returns the server, NULL on failure. */
+static GSubprocess *start_expired_server(const char *dir, guint16 *port)
+{
+	g_autofree char *key = g_build_filename(dir, "expired-key.pem", NULL);
+	g_autofree char *cert = g_build_filename(dir, "expired-cert.pem", NULL);
+	g_autofree char *tmpl = g_build_filename(dir, "expired.tmpl", NULL);
+	const char *tmpl_text = "cn = \"imap.example.com\"\ndns_name = \"imap.example.com\"\n"
+				"activation_date = \"2023-01-01 00:00:00\"\n"
+				"expiration_date = \"2024-01-31 00:00:00\"\n"
+				"ca\ncert_signing_key\nsigning_key\ntls_www_server\n";
+	if (!g_file_set_contents(tmpl, tmpl_text, -1, NULL))
+		return NULL;
+	const char *genkey[] = {
+	    "certtool", "--generate-privkey", "--key-type", "ecdsa", "--outfile", key, NULL};
+	const char *gencert[] = {"certtool",
+				 "--generate-self-signed",
+				 "--load-privkey",
+				 key,
+				 "--template",
+				 tmpl,
+				 "--outfile",
+				 cert,
+				 NULL};
+	if (!run_quietly(genkey) || !run_quietly(gencert))
+		return NULL;
+	*port = free_port();
+	g_autofree char *port_str = g_strdup_printf("%u", *port);
+	g_autofree char *cert_arg = g_strconcat("--x509certfile=", cert, NULL);
+	g_autofree char *key_arg = g_strconcat("--x509keyfile=", key, NULL);
+	GSubprocess *proc = g_subprocess_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL,
+	    "gnutls-serv", "--echo", "-p", port_str, cert_arg, key_arg, NULL);
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	for (int i = 0; proc && i < 200; i++) {
+		g_autoptr(GSocketConnection) c =
+		    g_socket_client_connect_to_host(client, "127.0.0.1", *port, NULL, NULL);
+		if (c)
+			return proc;
+		g_usleep(20000);
+	}
+	stop_process(proc);
+	return NULL;
+}
+
+static void test_expired_certificate(void)
+{
+	guint16 port = 0;
+	GSubprocess *server = start_expired_server(env("IMAPFS_TEST_DIR"), &port);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(server);
+	ImapConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
+	cfg.port = port;
+	g_free(cfg.ca_file);
+	cfg.ca_file = g_build_filename(env("IMAPFS_TEST_DIR"), "expired-cert.pem", NULL);
+	expect_failure(&cfg, TRUE, IMAP_ERROR_TLS,
+		       "certificate for 127.0.0.1 expired on 2024-01-31", NULL);
+	/* Without the certificate check the handshake itself completes. */
+	cfg.tls_verify_cert = FALSE;
+	g_autoptr(GError) err = NULL;
+	ImapTransport *t = imap_transport_connect(&cfg, TRUE, &err);
+	CU_ASSERT_PTR_NOT_NULL(t);
+	CU_ASSERT_TRUE(imap_transport_is_tls(t));
+	imap_transport_close(t);
+	stop_process(server);
 	imap_config_clear(&cfg);
 }
 
@@ -492,6 +573,7 @@ int main(void)
 	TEST_ADD(s, test_starttls);
 	TEST_ADD(s, test_tls13_minimum);
 	TEST_ADD(s, test_pin);
+	TEST_ADD(s, test_expired_certificate);
 	TEST_ADD(s, test_silent_timeout);
 	TEST_ADD(s, test_connection_refused);
 	TEST_ADD(s, test_tunnel);
