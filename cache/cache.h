@@ -55,8 +55,9 @@ const char *cache_store_path(CacheStore *c);
 /* Looks up a cached body. On a hit returns a new read-only fd (O_CLOEXEC; the caller
  * closes it) and sets *SIZE_OUT to the body length; read it with pread() at offsets
  * [0, *size_out) — the file is longer (a trailer follows), so do not use fstat's size.
- * The body is verified (length and SHA-1) the first time this store opens that file;
- * later opens of the same unchanged file (same inode, size and ctime) skip the read.
+ * The body is verified (length and SHA-1) when opened; once a file has been verified
+ * and left unchanged for a few seconds, this store remembers it (inode, size, ctime)
+ * and later opens skip the read.
  * A damaged or truncated file is removed and reported as a miss. Returns -1 on a miss
  * (SIZE_OUT untouched). Marks the body most recently used. */
 int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,

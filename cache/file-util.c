@@ -3,6 +3,10 @@
  * Every cache file is written to a temporary file in its final directory and renamed
  * into place, so a reader (or the next run after a crash) sees the old file or the new
  * one, never a partial one; a failed write removes its temporary file.
+ *
+ * No fsync: after a power loss a renamed file may come back empty or short, and the
+ * integrity checks (body trailer, metadata checksum) turn that into a miss. Syncing every
+ * cached body would cost more than refetching the few lost ones.
  */
 #include "cache/cache-private.h"
 
@@ -39,6 +43,10 @@ gboolean cache_mkdir_private(const char *path, GError **error)
 		cache_set_errno(error, ENOTDIR, "cannot use cache directory", path);
 		return FALSE;
 	}
+	/* Made by hand or an older version with a loose umask: mail stays private. Best
+	 * effort, as a directory of another user is not ours to change. */
+	if ((st.st_mode & 077) && st.st_uid == geteuid())
+		chmod(path, 0700);
 	return TRUE;
 }
 

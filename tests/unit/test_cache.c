@@ -456,6 +456,12 @@ static void test_permissions(void)
 	check_mode(cache_dir, 0700);
 	CU_ASSERT(count_files(cache_store_path(c), NULL) >= 4); /* account, name, meta, body */
 	nftw(cache_store_path(c), mode_cb, 16, FTW_PHYS);
+	/* A loosened directory (made by hand, old version) is tightened when used again. */
+	g_autofree char *root = g_strdup(cache_store_path(c));
+	cache_store_close(c);
+	CU_ASSERT_EQUAL(chmod(root, 0755), 0);
+	c = open_store(0);
+	check_mode(root, 0700);
 	cache_store_close(c);
 	umask(old);
 }
