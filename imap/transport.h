@@ -6,7 +6,16 @@
  * itself blocked writing responses), imap_transport_write_all() calls on_readable
  * whenever input is waiting and the output is not yet writable.
  *
- * Ownership: imap_transport_close() frees everything and accepts NULL.
+ * SIGPIPE: sockets are written with MSG_NOSIGNAL. Pipes cannot be, so the first
+ * tunnel connect sets SIGPIPE to SIG_IGN process-wide (once, and only if it was still
+ * SIG_DFL); the tunnel command itself starts with the default disposition.
+ *
+ * Certificates: tls_verify_cert = FALSE skips the whole certificate check (chain and
+ * host name); tls_verify_hostname = FALSE skips only the name. A pin
+ * (tls_pin_sha256) is always enforced when set.
+ *
+ * Ownership: the transport copies what it needs from cfg (cfg need not outlive it);
+ * imap_transport_close() frees everything and accepts NULL.
  */
 #pragma once
 
@@ -17,7 +26,8 @@ G_BEGIN_DECLS
 
 typedef struct ImapTransport ImapTransport;
 
-/* Called by write_all when data can be read; return FALSE (with error) to abort. */
+/* Called by write_all when data can be read; it must read (e.g. imap_transport_read
+ * with timeout 0), else write_all spins. Return FALSE (with error) to abort. */
 typedef gboolean (*ImapReadableFunc)(gpointer user_data, GError **error);
 
 /* Connects (TCP, proxy or tunnel as cfg says). With tls_now, performs the TLS
