@@ -37,6 +37,10 @@ ImapParser *imap_parser_new(const ImapParserLimits *limits /* NULL: defaults */)
 void imap_parser_free(ImapParser *p);
 void imap_parser_reset(ImapParser *p);
 
+/* TRUE when a response has started but is not complete (e.g. the connection closed
+ * inside a literal); FALSE between responses. */
+gboolean imap_parser_in_progress(const ImapParser *p);
+
 ImapParseResult imap_parser_feed(ImapParser *p, const guint8 *data, gsize len, gsize *consumed,
 				 ImapResponse **out, GError **error);
 

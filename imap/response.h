@@ -196,4 +196,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapResponse, imap_response_free)
 /* Is the capability (case-insensitive) in a NULL-terminated list? NULL list → FALSE. */
 gboolean imap_caps_has(char *const *caps, const char *cap);
 
+/* A canonical one-line dump of every field (bodies included, escaped), for tests and
+ * traces. Returns a newly allocated string; NULL response → "(null)". */
+char *imap_response_to_string(const ImapResponse *r);
+
 G_END_DECLS
