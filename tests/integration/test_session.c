@@ -1,0 +1,937 @@
+/* imapfs — imap/session.c against the private Dovecot of tests/harness/with-dovecot.
+ *
+ * Usage: test_session [all|folders|notls]. "all" runs everything on the default server
+ * (start it with --quota so GETQUOTAROOT has a limit), "folders" only the folder tests
+ * (for --delimiter=/), "notls" the tests for a server without TLS (--no-tls).
+ */
+#include "imap/session.h"
+#include "tests/test-util.h"
+
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *env(const char *name)
+{
+	const char *v = g_getenv(name);
+
+	if (!v)
+		g_error("%s is not set: run this test through tests/harness/with-dovecot", name);
+	return v;
+}
+
+/* ---- configuration and trace ---- */
+
+static GPtrArray *trace_lines;
+
+static void on_trace(const char *line, gpointer data)
+{
+	g_ptr_array_add(trace_lines, g_strdup(line));
+}
+
+static void make_config(ImapConfig *cfg, ImapSecurity sec, const char *mech)
+{
+	imap_config_init(cfg);
+	cfg->host = g_strdup(env("IMAPFS_TEST_HOST"));
+	cfg->security = sec;
+	cfg->port = (guint16)atoi(sec == IMAP_SECURITY_TLS ? env("IMAPFS_TEST_TLS_PORT")
+							   : env("IMAPFS_TEST_PORT"));
+	if (g_getenv("IMAPFS_TEST_CA"))
+		cfg->ca_file = g_strdup(g_getenv("IMAPFS_TEST_CA"));
+	cfg->user = g_strdup(env("IMAPFS_TEST_USER"));
+	cfg->password = g_strdup(env("IMAPFS_TEST_PASSWORD"));
+	cfg->allow_plaintext_auth = sec == IMAP_SECURITY_PLAIN;
+	cfg->io_timeout_ms = 20000;
+	cfg->greeting_timeout_ms = 5000;
+	cfg->spool_dir = g_strdup(env("IMAPFS_TEST_DIR"));
+	if (mech)
+		cfg->mechanisms = g_strsplit(mech, " ", -1);
+	g_ptr_array_set_size(trace_lines, 0);
+	cfg->trace = on_trace;
+}
+
+static ImapSession *open_default(void)
+{
+	ImapConfig cfg;
+	GError *err = NULL;
+	ImapSession *s;
+
+	make_config(&cfg, IMAP_SECURITY_STARTTLS, NULL);
+	s = imap_session_open(&cfg, &err);
+	if (!s)
+		fprintf(stderr, "open: %s\n", err->message);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	imap_config_clear(&cfg);
+	return s;
+}
+
+static gboolean trace_contains(const char *needle)
+{
+	for (guint i = 0; i < trace_lines->len; i++) {
+		if (strstr(g_ptr_array_index(trace_lines, i), needle))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Did a line we sent contain needle (other than as the "<secret>" placeholder)? */
+static gboolean sent_contains(const char *needle)
+{
+	for (guint i = 0; i < trace_lines->len; i++) {
+		const char *line = g_ptr_array_index(trace_lines, i);
+		if (!g_str_has_prefix(line, "C: "))
+			continue;
+		for (const char *p = strstr(line, needle); p; p = strstr(p + 1, needle)) {
+			if (p == line || p[-1] != '<')
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* ---- login ---- */
+
+static void login_ok(ImapSecurity sec, const char *mech, const char *expect_mech)
+{
+	ImapConfig cfg;
+	GError *err = NULL;
+	ImapSession *s;
+
+	make_config(&cfg, sec, mech);
+	s = imap_session_open(&cfg, &err);
+	if (!s)
+		fprintf(stderr, "login (%d, %s): %s\n", sec, mech ? mech : "default", err->message);
+	CU_ASSERT_PTR_NOT_NULL(s);
+	if (s) {
+		CU_ASSERT_TRUE(imap_session_is_usable(s));
+		if (expect_mech)
+			CU_ASSERT_STRING_EQUAL(imap_session_auth_mechanism(s), expect_mech);
+		CU_ASSERT_TRUE(imap_session_has_cap(s, "IMAP4rev1"));
+		/* The password never reaches the trace. */
+		CU_ASSERT_FALSE(sent_contains(cfg.password));
+		imap_session_logout(s);
+	}
+	g_clear_error(&err);
+	imap_config_clear(&cfg);
+}
+
+static void test_login_modes(void)
+{
+	login_ok(IMAP_SECURITY_PLAIN, NULL, NULL);
+	login_ok(IMAP_SECURITY_STARTTLS, NULL, NULL);
+	login_ok(IMAP_SECURITY_TLS, NULL, NULL);
+}
+
+static void test_login_mechanisms(void)
+{
+	static const char *const mechs[] = { "PLAIN", "LOGIN", "CRAM-MD5", "LOGINCMD", NULL };
+
+	for (const char *const *m = mechs; *m; m++) {
+		login_ok(IMAP_SECURITY_STARTTLS, *m, *m);
+		login_ok(IMAP_SECURITY_TLS, *m, *m);
+	}
+	CU_ASSERT_TRUE(trace_contains("<secret>") || trace_contains("<user>"));
+}
+
+static void test_condstore_enabled(void)
+{
+	ImapSession *s = open_default();
+
+	CU_ASSERT_TRUE(imap_session_is_enabled(s, "CONDSTORE"));
+	CU_ASSERT_TRUE(imap_session_is_enabled(s, "QRESYNC"));
+	CU_ASSERT_FALSE(imap_session_is_enabled(s, "NOSUCHTHING"));
+	imap_session_logout(s);
+}
+
+static void expect_open_error(ImapConfig *cfg, int code, const char *text)
+{
+	GError *err = NULL;
+	ImapSession *s = imap_session_open(cfg, &err);
+
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_PTR_NOT_NULL(err);
+	if (err) {
+		if (err->code != code || (text && !strstr(err->message, text)))
+			fprintf(stderr, "unexpected error %d: %s\n", err->code, err->message);
+		CU_ASSERT_EQUAL(err->domain, IMAP_ERROR);
+		CU_ASSERT_EQUAL(err->code, code);
+		if (text)
+			CU_ASSERT_PTR_NOT_NULL(strstr(err->message, text));
+	}
+	imap_session_free(s);
+	g_clear_error(&err);
+}
+
+static void test_wrong_password(void)
+{
+	static const char *const mechs[] = { "PLAIN", "LOGINCMD", "CRAM-MD5", NULL };
+
+	for (const char *const *m = mechs; *m; m++) {
+		ImapConfig cfg;
+		make_config(&cfg, IMAP_SECURITY_STARTTLS, *m);
+		g_free(cfg.password);
+		cfg.password = g_strdup("wrong-password");
+		expect_open_error(&cfg, IMAP_ERROR_AUTH, "server refused login");
+		CU_ASSERT_FALSE(sent_contains("wrong-password"));
+		imap_config_clear(&cfg);
+	}
+}
+
+static void test_plaintext_refused(void)
+{
+	ImapConfig cfg;
+
+	make_config(&cfg, IMAP_SECURITY_PLAIN, NULL);
+	cfg.allow_plaintext_auth = FALSE;
+	expect_open_error(&cfg, IMAP_ERROR_AUTH, "unencrypted");
+	/* Nothing that could carry the password was sent. */
+	CU_ASSERT_FALSE(sent_contains("LOGIN "));
+	CU_ASSERT_FALSE(sent_contains("AUTHENTICATE"));
+	CU_ASSERT_TRUE(trace_contains("CAPABILITY") || trace_lines->len > 0);
+	imap_config_clear(&cfg);
+}
+
+static void test_no_usable_mechanism(void)
+{
+	ImapConfig cfg;
+
+	make_config(&cfg, IMAP_SECURITY_STARTTLS, "XOAUTH2");
+	cfg.oauth2_token = g_strdup("token");
+	expect_open_error(&cfg, IMAP_ERROR_AUTH, "XOAUTH2");
+	imap_config_clear(&cfg);
+}
+
+static void test_wrong_host(void)
+{
+	ImapConfig cfg;
+	GError *err = NULL;
+	ImapSession *s;
+
+	make_config(&cfg, IMAP_SECURITY_TLS, NULL);
+	g_free(cfg.host);
+	cfg.host = g_strdup(env("IMAPFS_TEST_WRONG_HOST"));
+	expect_open_error(&cfg, IMAP_ERROR_TLS, NULL);
+	cfg.security = IMAP_SECURITY_STARTTLS;
+	cfg.port = (guint16)atoi(env("IMAPFS_TEST_PORT"));
+	expect_open_error(&cfg, IMAP_ERROR_TLS, NULL);
+
+	cfg.tls_verify_hostname = FALSE;
+	s = imap_session_open(&cfg, &err);
+	if (!s)
+		fprintf(stderr, "verify_hostname off: %s\n", err->message);
+	CU_ASSERT_PTR_NOT_NULL(s);
+	imap_session_logout(s);
+	g_clear_error(&err);
+	imap_config_clear(&cfg);
+}
+
+static void test_silent_server(void)
+{
+	ImapConfig cfg;
+	gint64 start;
+	double elapsed;
+
+	make_config(&cfg, IMAP_SECURITY_PLAIN, NULL);
+	cfg.port = (guint16)atoi(env("IMAPFS_TEST_SILENT_PORT"));
+	cfg.greeting_timeout_ms = 1000;
+	start = g_get_monotonic_time();
+	expect_open_error(&cfg, IMAP_ERROR_TIMEOUT, "greeting");
+	elapsed = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+	CU_ASSERT_TRUE(elapsed >= 0.9 && elapsed < 3.0);
+	imap_config_clear(&cfg);
+}
+
+static void test_auto_mode(void)
+{
+	ImapConfig cfg;
+	GError *err = NULL;
+	ImapSession *s;
+
+	/* AUTO on the plaintext port: implicit TLS fails there, STARTTLS succeeds. */
+	make_config(&cfg, IMAP_SECURITY_AUTO, NULL);
+	cfg.port = (guint16)atoi(env("IMAPFS_TEST_PORT"));
+	s = imap_session_open(&cfg, &err);
+	if (!s)
+		fprintf(stderr, "auto: %s\n", err->message);
+	CU_ASSERT_PTR_NOT_NULL(s);
+	CU_ASSERT_TRUE(trace_contains("STARTTLS"));
+	imap_session_logout(s);
+	g_clear_error(&err);
+	imap_config_clear(&cfg);
+}
+
+/* ---- without TLS (--no-tls) ---- */
+
+static void test_starttls_not_offered(void)
+{
+	ImapConfig cfg;
+
+	make_config(&cfg, IMAP_SECURITY_STARTTLS, NULL);
+	expect_open_error(&cfg, IMAP_ERROR_TLS, "STARTTLS");
+	CU_ASSERT_FALSE(sent_contains("LOGIN "));
+	CU_ASSERT_FALSE(sent_contains("AUTHENTICATE"));
+	imap_config_clear(&cfg);
+
+	/* AUTO never falls back to plaintext. */
+	make_config(&cfg, IMAP_SECURITY_AUTO, NULL);
+	expect_open_error(&cfg, IMAP_ERROR_TLS, NULL);
+	imap_config_clear(&cfg);
+
+	login_ok(IMAP_SECURITY_PLAIN, "PLAIN", "PLAIN");
+}
+
+/* ---- folders ---- */
+
+static gboolean list_has(ImapSession *s, const char *name, gboolean *noselect)
+{
+	GPtrArray *list = NULL;
+	GError *err = NULL;
+	gboolean found = FALSE;
+
+	CU_ASSERT_TRUE(imap_session_list(s, "*", TRUE, &list, &err));
+	for (guint i = 0; list && i < list->len; i++) {
+		ImapMailbox *mb = g_ptr_array_index(list, i);
+		if (g_str_equal(mb->name, name)) {
+			found = TRUE;
+			if (noselect)
+				*noselect = mb->noselect;
+		}
+	}
+	if (list)
+		g_ptr_array_unref(list);
+	g_clear_error(&err);
+	return found;
+}
+
+static void test_folders(void)
+{
+	ImapSession *s = open_default();
+	const char *delim_env = env("IMAPFS_TEST_DELIM");
+	GError *err = NULL;
+	char delim = 0;
+
+	CU_ASSERT_TRUE(imap_session_delimiter(s, &delim, &err));
+	CU_ASSERT_EQUAL(delim, delim_env[0]);
+
+	g_autofree char *nested = g_strdup_printf("Tëst%cÜnter", delim);
+	g_autofree char *renamed = g_strdup_printf("Tëst%c日本語2", delim);
+	CU_ASSERT_TRUE(imap_session_create(s, nested, &err));
+	CU_ASSERT_TRUE(imap_session_create(s, "日本語", &err));
+	CU_ASSERT_TRUE(list_has(s, nested, NULL));
+	CU_ASSERT_TRUE(list_has(s, "日本語", NULL));
+	CU_ASSERT_TRUE(list_has(s, "Résumé", NULL)); /* made by the harness */
+
+	/* A refusal carries the server's code and text. */
+	CU_ASSERT_FALSE(imap_session_create(s, "日本語", &err));
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NO));
+	if (err) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "server refused CREATE \"日本語\""));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "ALREADYEXISTS"));
+	}
+	g_clear_error(&err);
+
+	CU_ASSERT_TRUE(imap_session_rename(s, "日本語", renamed, &err));
+	CU_ASSERT_FALSE(list_has(s, "日本語", NULL));
+	CU_ASSERT_TRUE(list_has(s, renamed, NULL));
+
+	ImapMailbox *st = NULL;
+	CU_ASSERT_TRUE(imap_session_status(s, renamed, &st, &err));
+	if (st) {
+		CU_ASSERT_EQUAL(st->messages, 0);
+		CU_ASSERT_TRUE(st->uidvalidity > 0);
+		CU_ASSERT_TRUE(st->uidnext > 0);
+	}
+	imap_mailbox_free(st);
+
+	CU_ASSERT_TRUE(imap_session_delete(s, renamed, &err));
+	CU_ASSERT_TRUE(imap_session_delete(s, nested, &err));
+	CU_ASSERT_FALSE(list_has(s, renamed, NULL));
+	CU_ASSERT_FALSE(list_has(s, nested, NULL));
+	imap_session_delete(s, "Tëst", NULL);
+	CU_ASSERT_FALSE(list_has(s, "Tëst", NULL));
+	if (err)
+		fprintf(stderr, "folders: %s\n", err->message);
+	g_clear_error(&err);
+	imap_session_logout(s);
+}
+
+/* ---- messages ---- */
+
+typedef struct {
+	GArray *uids;
+	guint bad;
+	guint64 last_size;
+	gint64 last_date;
+	GPtrArray *last_flags;
+} MetaCollect;
+
+static void on_meta(const ImapFetchData *f, gpointer data)
+{
+	MetaCollect *c = data;
+	guint want = IMAP_FETCH_UID | IMAP_FETCH_SIZE | IMAP_FETCH_INTERNALDATE | IMAP_FETCH_FLAGS;
+
+	if ((f->fields & want) != want || f->size == 0 || f->internaldate <= 0)
+		c->bad++;
+	g_array_append_val(c->uids, f->uid);
+	c->last_size = f->size;
+	c->last_date = f->internaldate;
+	g_ptr_array_set_size(c->last_flags, 0);
+	for (char **fl = f->flags; fl && *fl; fl++)
+		g_ptr_array_add(c->last_flags, g_strdup(*fl));
+}
+
+static void meta_init(MetaCollect *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	c->last_flags = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void meta_clear(MetaCollect *c)
+{
+	g_array_unref(c->uids);
+	g_ptr_array_unref(c->last_flags);
+}
+
+static gboolean meta_has_flag(MetaCollect *c, const char *flag)
+{
+	for (guint i = 0; i < c->last_flags->len; i++) {
+		if (g_ascii_strcasecmp(g_ptr_array_index(c->last_flags, i), flag) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static ImapSession *open_inbox(ImapSelectInfo *info)
+{
+	ImapSession *s = open_default();
+	GError *err = NULL;
+
+	CU_ASSERT_TRUE_FATAL(imap_session_select(s, "INBOX", FALSE, info, &err));
+	return s;
+}
+
+static void test_select_and_meta(void)
+{
+	ImapSelectInfo info = { 0 };
+	ImapSession *s = open_inbox(&info);
+	GError *err = NULL;
+	MetaCollect c;
+
+	CU_ASSERT_TRUE(info.uidvalidity > 0);
+	CU_ASSERT_TRUE(info.uidnext > 1);
+	CU_ASSERT_TRUE(info.exists > 0);
+	CU_ASSERT_TRUE(info.highestmodseq > 0);
+	CU_ASSERT_FALSE(info.read_only);
+	CU_ASSERT_STRING_EQUAL(imap_session_selected(s), "INBOX");
+
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, "1:*", 0, on_meta, &c, &err));
+	CU_ASSERT_EQUAL(c.uids->len, info.exists);
+	CU_ASSERT_EQUAL(c.bad, 0);
+	meta_clear(&c);
+
+	/* Nothing changed since HIGHESTMODSEQ: CHANGEDSINCE reports nothing. */
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, "1:*", info.highestmodseq, on_meta, &c, &err));
+	CU_ASSERT_EQUAL(c.uids->len, 0);
+	meta_clear(&c);
+
+	/* EXAMINE is read-only; CLOSE/UNSELECT leaves no mailbox selected. */
+	imap_select_info_clear(&info);
+	CU_ASSERT_TRUE(imap_session_select(s, "INBOX", TRUE, &info, &err));
+	CU_ASSERT_TRUE(info.read_only);
+	CU_ASSERT_TRUE(imap_session_close(s, &err));
+	CU_ASSERT_PTR_NULL(imap_session_selected(s));
+	g_clear_error(&err);
+	imap_select_info_clear(&info);
+	imap_session_logout(s);
+}
+
+static GBytes *body_bytes(ImapBody *body)
+{
+	guint64 size = imap_body_get_size(body);
+	guint8 *buf = g_malloc(size + 1);
+	gssize n = imap_body_pread(body, buf, size, 0);
+
+	CU_ASSERT_EQUAL(n, (gssize)size);
+	return g_bytes_new_take(buf, size);
+}
+
+static guint32 first_uid(ImapSession *s)
+{
+	MetaCollect c;
+	guint32 uid = 0;
+
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, "1:*", 0, on_meta, &c, NULL));
+	if (c.uids->len)
+		uid = g_array_index(c.uids, guint32, 0);
+	meta_clear(&c);
+	return uid;
+}
+
+static void test_partial_fetch(void)
+{
+	ImapSelectInfo info = { 0 };
+	ImapSession *s = open_inbox(&info);
+	GError *err = NULL;
+	ImapBody *whole = NULL, *part = NULL, *gone = (ImapBody *)&err;
+	guint32 uid = first_uid(s);
+
+	CU_ASSERT_TRUE_FATAL(imap_session_fetch_body(s, uid, 0, 0, &whole, &err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(whole);
+	CU_ASSERT_TRUE(imap_body_get_size(whole) > 110);
+	CU_ASSERT_TRUE(imap_session_fetch_body(s, uid, 10, 100, &part, &err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(part);
+	g_autoptr(GBytes) w = body_bytes(whole);
+	g_autoptr(GBytes) p = body_bytes(part);
+	CU_ASSERT_EQUAL(g_bytes_get_size(p), 100);
+	CU_ASSERT_EQUAL(memcmp(g_bytes_get_data(p, NULL), (const guint8 *)g_bytes_get_data(w, NULL) + 10,
+			       100),
+			0);
+
+	/* A message that does not exist: success, no body. */
+	CU_ASSERT_TRUE(imap_session_fetch_body(s, info.uidnext + 100, 0, 0, &gone, &err));
+	CU_ASSERT_PTR_NULL(gone);
+	imap_body_unref(whole);
+	imap_body_unref(part);
+	imap_select_info_clear(&info);
+	imap_session_logout(s);
+}
+
+typedef struct {
+	guint n;
+	guint64 total;
+} BodiesCollect;
+
+static void on_bodies(const ImapFetchData *f, gpointer data)
+{
+	BodiesCollect *c = data;
+
+	CU_ASSERT_PTR_NOT_NULL(f->body);
+	CU_ASSERT_TRUE(f->uid > 0);
+	c->n++;
+	c->total += imap_body_get_size(f->body);
+}
+
+static void test_fetch_bodies(void)
+{
+	ImapSelectInfo info = { 0 };
+	ImapSession *s = open_inbox(&info);
+	MetaCollect c;
+	BodiesCollect b = { 0, 0 };
+	GError *err = NULL;
+
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, "1:*", 0, on_meta, &c, &err));
+	/* One UID that does not exist is simply not reported. */
+	guint32 missing = info.uidnext + 5;
+	g_array_append_val(c.uids, missing);
+	CU_ASSERT_TRUE(imap_session_fetch_bodies(s, (guint32 *)(void *)c.uids->data, c.uids->len,
+						 on_bodies, &b, &err));
+	CU_ASSERT_EQUAL(b.n, c.uids->len - 1);
+	CU_ASSERT_TRUE(b.total > 0);
+	meta_clear(&c);
+	imap_select_info_clear(&info);
+	imap_session_logout(s);
+}
+
+/* What the server returns for an appended message: bare LF stored as CRLF. */
+static GBytes *crlf(const char *data, gsize len)
+{
+	GString *out = g_string_sized_new(len + len / 16);
+
+	for (gsize i = 0; i < len; i++) {
+		if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+			g_string_append_c(out, '\r');
+		g_string_append_c(out, data[i]);
+	}
+	return g_string_free_to_bytes(out);
+}
+
+static int corpus_fd(const char *rel, guint64 *size, GBytes **content)
+{
+	g_autofree char *path = g_build_filename(env("IMAPFS_CORPUS"), rel, NULL);
+	char *data = NULL;
+	gsize len = 0;
+
+	CU_ASSERT_TRUE_FATAL(g_file_get_contents(path, &data, &len, NULL));
+	*content = crlf(data, len);
+	g_free(data);
+	*size = len;
+	return open(path, O_RDONLY);
+}
+
+static guint32 append_corpus(ImapSession *s, const char *mailbox, const char *rel,
+			     char *const *flags, gint64 date, GBytes **content)
+{
+	guint64 size;
+	guint32 uidvalidity = 0, uid = 0;
+	GError *err = NULL;
+	int fd = corpus_fd(rel, &size, content);
+
+	CU_ASSERT_TRUE(fd >= 0);
+	CU_ASSERT_TRUE(imap_session_append(s, mailbox, flags, date, fd, size, &uidvalidity, &uid,
+					   &err));
+	if (err)
+		fprintf(stderr, "append: %s\n", err->message);
+	CU_ASSERT_TRUE(uidvalidity > 0);
+	CU_ASSERT_TRUE(uid > 0);
+	close(fd);
+	g_clear_error(&err);
+	return uid;
+}
+
+static void assert_body_equals(ImapSession *s, guint32 uid, GBytes *expect)
+{
+	ImapBody *body = NULL;
+	GError *err = NULL;
+
+	CU_ASSERT_TRUE(imap_session_fetch_body(s, uid, 0, 0, &body, &err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	g_autoptr(GBytes) got = body_bytes(body);
+	CU_ASSERT_TRUE(g_bytes_equal(got, expect));
+	imap_body_unref(body);
+}
+
+static void test_append_store_expunge(void)
+{
+	ImapSelectInfo info = { 0 };
+	ImapSession *s = open_inbox(&info);
+	char *seen[] = { "\\Seen", "$Work", NULL };
+	char *flagged[] = { "\\Flagged", NULL };
+	char *deleted[] = { "\\Deleted", NULL };
+	const gint64 date = 1700000000; /* 14-Nov-2023 22:13:20 +0000 */
+	g_autoptr(GBytes) a = NULL;
+	g_autoptr(GBytes) b = NULL;
+	GError *err = NULL;
+	MetaCollect c;
+
+	guint32 uid_a = append_corpus(s, "INBOX", "attachment/0001.eml", seen, date, &a);
+	guint32 uid_b = append_corpus(s, "INBOX", "default/0002.eml", NULL, -1, &b);
+	CU_ASSERT_TRUE(uid_b > uid_a);
+	assert_body_equals(s, uid_a, a);
+	assert_body_equals(s, uid_b, b);
+
+	g_autofree char *set_a = g_strdup_printf("%u", uid_a);
+	g_autofree char *set_b = g_strdup_printf("%u", uid_b);
+	g_autofree char *set_ab = g_strdup_printf("%u,%u", uid_a, uid_b);
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, set_a, 0, on_meta, &c, &err));
+	CU_ASSERT_EQUAL(c.last_date, date);
+	CU_ASSERT_EQUAL(c.last_size, g_bytes_get_size(a));
+	CU_ASSERT_TRUE(meta_has_flag(&c, "\\Seen"));
+	CU_ASSERT_TRUE(meta_has_flag(&c, "$Work"));
+	CU_ASSERT_FALSE(meta_has_flag(&c, "\\Flagged"));
+	meta_clear(&c);
+
+	CU_ASSERT_TRUE(imap_session_store(s, set_a, IMAP_STORE_ADD, flagged, &err));
+	CU_ASSERT_TRUE(imap_session_store(s, set_a, IMAP_STORE_REMOVE, seen, &err));
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, set_a, 0, on_meta, &c, &err));
+	CU_ASSERT_TRUE(meta_has_flag(&c, "\\Flagged"));
+	CU_ASSERT_FALSE(meta_has_flag(&c, "\\Seen"));
+	meta_clear(&c);
+
+	/* Reading a body never sets \Seen. */
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, set_b, 0, on_meta, &c, &err));
+	CU_ASSERT_FALSE(meta_has_flag(&c, "\\Seen"));
+	meta_clear(&c);
+
+	/* UID EXPUNGE removes only the named UID, even with both marked \Deleted. */
+	CU_ASSERT_TRUE(imap_session_store(s, set_ab, IMAP_STORE_ADD, deleted, &err));
+	GArray *found = NULL;
+	CU_ASSERT_TRUE(imap_session_uid_search(s, "DELETED", &found, &err));
+	CU_ASSERT_TRUE(found && found->len == 2);
+	if (found)
+		g_array_unref(found);
+	CU_ASSERT_TRUE(imap_session_uid_expunge(s, set_a, &err));
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, set_ab, 0, on_meta, &c, &err));
+	CU_ASSERT_EQUAL(c.uids->len, 1);
+	if (c.uids->len == 1)
+		CU_ASSERT_EQUAL(g_array_index(c.uids, guint32, 0), uid_b);
+	meta_clear(&c);
+	CU_ASSERT_TRUE(imap_session_uid_expunge(s, set_b, &err));
+
+	/* Bad flags never reach the wire. */
+	char *evil[] = { "\\Seen) FOO", NULL };
+	CU_ASSERT_FALSE(imap_session_store(s, set_b, IMAP_STORE_ADD, evil, NULL));
+	CU_ASSERT_TRUE(imap_session_is_usable(s));
+	if (err)
+		fprintf(stderr, "append/store: %s\n", err->message);
+	g_clear_error(&err);
+	imap_select_info_clear(&info);
+	imap_session_logout(s);
+}
+
+static void test_move_copy(void)
+{
+	ImapSelectInfo info = { 0 };
+	ImapSession *s = open_inbox(&info);
+	g_autoptr(GBytes) a = NULL;
+	GError *err = NULL;
+	guint32 moved = 0, copied = 0;
+
+	CU_ASSERT_TRUE(imap_session_create(s, "MoveTarget", &err));
+	guint32 uid = append_corpus(s, "INBOX", "default/0003.eml", NULL, -1, &a);
+	CU_ASSERT_TRUE(imap_session_copy(s, uid, "MoveTarget", &copied, &err));
+	CU_ASSERT_TRUE(imap_session_move(s, uid, "MoveTarget", &moved, &err));
+	CU_ASSERT_TRUE(copied > 0);
+	CU_ASSERT_TRUE(moved > copied);
+
+	/* Gone from INBOX, there in the target with the same bytes. */
+	ImapBody *gone = NULL;
+	CU_ASSERT_TRUE(imap_session_fetch_body(s, uid, 0, 0, &gone, &err));
+	CU_ASSERT_PTR_NULL(gone);
+	imap_select_info_clear(&info);
+	CU_ASSERT_TRUE(imap_session_select(s, "MoveTarget", FALSE, &info, &err));
+	CU_ASSERT_EQUAL(info.exists, 2);
+	assert_body_equals(s, moved, a);
+	assert_body_equals(s, copied, a);
+
+	/* A missing destination is an IMAP NO with the server's text. */
+	CU_ASSERT_FALSE(imap_session_move(s, moved, "NoSuchFolder", NULL, &err));
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NO));
+	g_clear_error(&err);
+	CU_ASSERT_TRUE(imap_session_close(s, &err));
+	CU_ASSERT_TRUE(imap_session_delete(s, "MoveTarget", &err));
+	if (err)
+		fprintf(stderr, "move: %s\n", err->message);
+	g_clear_error(&err);
+	imap_select_info_clear(&info);
+	imap_session_logout(s);
+}
+
+static void count_fetch(const ImapFetchData *f, gpointer data)
+{
+	guint *n = data;
+
+	if (f->fields & IMAP_FETCH_FLAGS)
+		(*n)++;
+}
+
+static void test_pipeline(void)
+{
+	ImapSession *s = open_inbox(NULL);
+	guint32 uid = first_uid(s);
+	g_autofree char *cmd = g_strdup_printf("UID FETCH %u (UID FLAGS)", uid);
+	guint ids[1000];
+	guint n = 0, ok = 0;
+	GError *err = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		ids[i] = imap_session_submit(s, cmd, &err);
+		CU_ASSERT_TRUE_FATAL(ids[i] > 0);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+		ok += imap_session_wait(s, ids[i], count_fetch, &n, &err);
+	CU_ASSERT_EQUAL(ok, 1000);
+	/* FETCH data that arrived while submitting went to no waiter; most did not. */
+	CU_ASSERT_TRUE(n > 0 && n <= 1000);
+	CU_ASSERT_TRUE(imap_session_is_usable(s));
+
+	/* A NO or BAD from the server arrives at the right waiter. */
+	guint bad = imap_session_submit(s, "FROBNICATE", &err);
+	CU_ASSERT_FALSE(imap_session_wait(s, bad, NULL, NULL, &err));
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_BAD));
+	g_clear_error(&err);
+	CU_ASSERT_TRUE(imap_session_noop(s, &err));
+	imap_session_logout(s);
+}
+
+typedef struct {
+	guint exists_calls;
+	guint32 exists;
+	guint bye;
+} UnsolCollect;
+
+static void on_unsolicited(ImapSession *s, const ImapResponse *r, gpointer data)
+{
+	UnsolCollect *c = data;
+
+	if (r->kind == IMAP_RESP_UNTAGGED && r->type == IMAP_UNTAGGED_EXISTS) {
+		c->exists_calls++;
+		c->exists = r->number;
+	}
+	if (r->kind == IMAP_RESP_UNTAGGED && r->type == IMAP_UNTAGGED_STATUS &&
+	    r->status == IMAP_STATUS_BYE)
+		c->bye++;
+}
+
+static gboolean doveadm(const char *const *args, const char *stdin_path)
+{
+	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GSubprocess) p = NULL;
+	GError *err = NULL;
+
+	g_ptr_array_add(argv, "doveadm");
+	g_ptr_array_add(argv, "-c");
+	g_ptr_array_add(argv, (gpointer)env("IMAPFS_TEST_DOVECOT_CONF"));
+	for (const char *const *a = args; *a; a++)
+		g_ptr_array_add(argv, (gpointer)*a);
+	g_ptr_array_add(argv, NULL);
+	if (stdin_path)
+		g_subprocess_launcher_set_stdin_file_path(l, stdin_path);
+	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
+	if (!p || !g_subprocess_wait_check(p, NULL, &err)) {
+		fprintf(stderr, "doveadm: %s\n", err->message);
+		g_error_free(err);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void save_message(void)
+{
+	static const char *const args[] = { "save", "-u", "alice", "-m", "INBOX", NULL };
+	g_autofree char *path = g_build_filename(env("IMAPFS_CORPUS"), "default", "0004.eml",
+						 NULL);
+
+	CU_ASSERT_TRUE(doveadm(args, path));
+}
+
+static void test_unsolicited_exists(void)
+{
+	ImapSelectInfo info = { 0 };
+	ImapSession *s = open_inbox(&info);
+	UnsolCollect c = { 0 };
+	GError *err = NULL;
+	gboolean got = FALSE;
+
+	imap_session_set_unsolicited(s, on_unsolicited, &c);
+	save_message();
+	CU_ASSERT_TRUE(imap_session_noop(s, &err));
+	CU_ASSERT_TRUE(c.exists_calls >= 1);
+	CU_ASSERT_EQUAL(c.exists, info.exists + 1);
+
+	/* IDLE: another message arrives while idling. */
+	save_message();
+	CU_ASSERT_TRUE(imap_session_idle(s, 5000, &got, &err));
+	CU_ASSERT_TRUE(got);
+	CU_ASSERT_EQUAL(c.exists, info.exists + 2);
+	/* IDLE with nothing happening returns after the timeout without data. */
+	got = TRUE;
+	CU_ASSERT_TRUE(imap_session_idle(s, 300, &got, &err));
+	CU_ASSERT_FALSE(got);
+	CU_ASSERT_TRUE(imap_session_is_usable(s));
+	if (err)
+		fprintf(stderr, "unsolicited: %s\n", err->message);
+	g_clear_error(&err);
+	imap_select_info_clear(&info);
+	imap_session_logout(s);
+}
+
+static void test_qresync(void)
+{
+	ImapSelectInfo info = { 0 }, again = { 0 };
+	ImapSession *s = open_inbox(&info);
+	g_autoptr(GBytes) a = NULL;
+	GError *err = NULL;
+	MetaCollect c;
+
+	guint32 uid = append_corpus(s, "INBOX", "default/0005.eml", NULL, -1, &a);
+	g_autofree char *set = g_strdup_printf("%u", uid);
+	char *deleted[] = { "\\Deleted", NULL };
+	CU_ASSERT_TRUE(imap_session_store(s, set, IMAP_STORE_ADD, deleted, &err));
+	CU_ASSERT_TRUE(imap_session_uid_expunge(s, set, &err));
+	CU_ASSERT_TRUE(imap_session_close(s, &err));
+
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_select_qresync(s, "INBOX", FALSE, info.uidvalidity,
+						   info.highestmodseq, on_meta, &c, &again, &err));
+	CU_ASSERT_PTR_NOT_NULL(again.vanished);
+	CU_ASSERT_TRUE(again.highestmodseq > info.highestmodseq);
+	meta_clear(&c);
+	if (err)
+		fprintf(stderr, "qresync: %s\n", err->message);
+	g_clear_error(&err);
+	imap_select_info_clear(&info);
+	imap_select_info_clear(&again);
+	imap_session_logout(s);
+}
+
+static void test_quota(void)
+{
+	ImapSession *s = open_default();
+	guint64 usage = 0, limit = 0;
+	GError *err = NULL;
+
+	CU_ASSERT_TRUE(imap_session_quota(s, "INBOX", &usage, &limit, &err));
+	if (err)
+		fprintf(stderr, "quota: %s\n", err->message);
+	CU_ASSERT_TRUE(limit > 0);
+	CU_ASSERT_TRUE(usage > 0 && usage <= limit);
+	g_clear_error(&err);
+	imap_session_logout(s);
+}
+
+static void test_kick(void)
+{
+	static const char *const args[] = { "kick", "alice", NULL };
+	ImapSession *s = open_inbox(NULL);
+	UnsolCollect c = { 0 };
+	GError *err = NULL;
+
+	imap_session_set_unsolicited(s, on_unsolicited, &c);
+	CU_ASSERT_TRUE(doveadm(args, NULL));
+	CU_ASSERT_FALSE(imap_session_noop(s, &err));
+	CU_ASSERT_PTR_NOT_NULL(err);
+	if (err) {
+		CU_ASSERT_TRUE(err->code == IMAP_ERROR_BYE || err->code == IMAP_ERROR_NETWORK);
+		CU_ASSERT_TRUE(strlen(err->message) > 10);
+		fprintf(stderr, "after kick: %s\n", err->message);
+	}
+	CU_ASSERT_FALSE(imap_session_is_usable(s));
+	g_clear_error(&err);
+	/* Every later command fails at once with the same reason. */
+	CU_ASSERT_FALSE(imap_session_noop(s, &err));
+	CU_ASSERT_PTR_NOT_NULL(err);
+	g_clear_error(&err);
+	imap_session_free(s);
+}
+
+int main(int argc, char **argv)
+{
+	const char *which = argc > 1 ? argv[1] : "all";
+	CU_pSuite suite;
+
+	trace_lines = g_ptr_array_new_with_free_func(g_free);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return EXIT_FAILURE;
+	suite = CU_add_suite(which, NULL, NULL);
+	if (g_str_equal(which, "notls")) {
+		TEST_ADD(suite, test_starttls_not_offered);
+	} else if (g_str_equal(which, "folders")) {
+		TEST_ADD(suite, test_folders);
+		TEST_ADD(suite, test_move_copy);
+	} else {
+		TEST_ADD(suite, test_login_modes);
+		TEST_ADD(suite, test_login_mechanisms);
+		TEST_ADD(suite, test_condstore_enabled);
+		TEST_ADD(suite, test_wrong_password);
+		TEST_ADD(suite, test_plaintext_refused);
+		TEST_ADD(suite, test_no_usable_mechanism);
+		TEST_ADD(suite, test_wrong_host);
+		TEST_ADD(suite, test_silent_server);
+		TEST_ADD(suite, test_auto_mode);
+		TEST_ADD(suite, test_folders);
+		TEST_ADD(suite, test_select_and_meta);
+		TEST_ADD(suite, test_partial_fetch);
+		TEST_ADD(suite, test_fetch_bodies);
+		TEST_ADD(suite, test_append_store_expunge);
+		TEST_ADD(suite, test_move_copy);
+		TEST_ADD(suite, test_pipeline);
+		TEST_ADD(suite, test_unsolicited_exists);
+		TEST_ADD(suite, test_qresync);
+		TEST_ADD(suite, test_quota);
+		TEST_ADD(suite, test_kick);
+	}
+	int rc = test_run_all();
+	g_ptr_array_unref(trace_lines);
+	return rc;
+}
