@@ -210,7 +210,7 @@ mbox_to_path() {
 	fi
 }
 
-# srv_folders: the server's selectable folders, one IMAP name (UTF-8) a line.
+# srv_folders: the server's folders, one IMAP name (UTF-8, server delimiter) a line.
 srv_folders() {
 	"$ORACLE" folders
 }
@@ -225,13 +225,10 @@ srv_dump() {
 	"$ORACLE" dump "$1" "$2"
 }
 
-# srv_fetch FOLDER FIELDS [SEARCH...]: doveadm's "field: value" lines, one message
-# a line as "uid<TAB>value<TAB>value...", for bulk metadata (flags, dates, sizes).
-srv_fetch() {
-	local folder=$1 fields=$2
-	shift 2
-	"${DOVEADM[@]}" -f tab fetch -u "$USER_NAME" "uid $fields" mailbox "$folder" "${@:-all}" |
-		tail -n +2
+# srv_meta FOLDER: "uid size internaldate-epoch flags..." per message (RFC822.SIZE,
+# INTERNALDATE and FLAGS as the oracle fetched them, without \Recent).
+srv_meta() {
+	"$ORACLE" meta "$1"
 }
 
 # srv_tree DIR: dump every folder of the server into DIR/<path on the mount>/, and

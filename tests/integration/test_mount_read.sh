@@ -11,11 +11,11 @@ EXP=$W/expected
 
 # Flags set before mounting by another client, shown by getfattr on the mount.
 "${DOVEADM[@]}" flags add -u "$USER_NAME" '\Flagged $Work' mailbox lkml uid 2
-# seen_list: every (folder, uid) with \Seen, from doveadm.
+# seen_list: every "folder uid" with \Seen.
 seen_list() {
 	srv_folders | while IFS= read -r f; do
-		srv_fetch "$f" flags | sed "s|^|$f |"
-	done | grep -F '\Seen' | sort
+		srv_meta "$f" | awk -v f="$f" '/\\Seen/ { print f, $1 }'
+	done | sort
 }
 # \Seen before reading, to check afterwards that reading set none.
 seen_list >"$W/seen.before"
@@ -80,8 +80,8 @@ check "tar -c of the mount archives the server's bytes" diff -r -q "$EXP" "$W/un
 : >"$W/mtime.mnt"
 while IFS= read -r f; do
 	p=$(mbox_to_path "$f")
-	srv_fetch "$f" date.received.unixtime |
-		awk -v p="$p" '{ printf "%s/%010d.eml %s\n", p, $1, $2 }' >>"$W/mtime.exp"
+	srv_meta "$f" |
+		awk -v p="$p" '{ printf "%s/%010d.eml %s\n", p, $1, $3 }' >>"$W/mtime.exp"
 	(cd "$MNT" && find "$p" -maxdepth 1 -type f -printf '%p %T@\n') |
 		sed 's/\.[0-9]*$//' >>"$W/mtime.mnt"
 done <"$EXP.folders"
