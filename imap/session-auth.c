@@ -223,7 +223,7 @@ static gboolean login_cmd(ImapSession *s, const ImapConfig *cfg, GError **error)
 }
 
 static gboolean send_sasl_line(ImapSession *s, GBytes *data, const char *empty_as,
-			       GError **error)
+			       gboolean traced, GError **error)
 {
 	gsize len = data ? g_bytes_get_size(data) : 0;
 	g_autofree char *b64 = NULL;
@@ -232,7 +232,8 @@ static gboolean send_sasl_line(ImapSession *s, GBytes *data, const char *empty_a
 		b64 = g_strdup(empty_as);
 	else
 		b64 = g_base64_encode(g_bytes_get_data(data, NULL), len);
-	session_trace(s, "C: ", "<secret>");
+	if (!traced)
+		session_trace(s, "C: ", "<secret>");
 	gboolean ok = session_write(s, b64, strlen(b64), error) &&
 		      session_write(s, "\r\n", 2, error);
 	memset(b64, 0, strlen(b64));
@@ -267,7 +268,7 @@ static gboolean sasl_exchange(ImapSession *s, ImapSasl *sasl, guint id, gboolean
 			resp = imap_sasl_step(sasl, challenge, &err);
 		initial_sent = TRUE;
 		/* On a mechanism error an empty response makes the server answer NO. */
-		if (!send_sasl_line(s, resp, "", error))
+		if (!send_sasl_line(s, resp, "", FALSE, error))
 			return FALSE;
 	}
 	return session_fail(s,
@@ -295,7 +296,7 @@ static gboolean authenticate_with(ImapSession *s, ImapSasl *sasl, const char *me
 		return FALSE;
 	if (ir) {
 		g_autoptr(GBytes) initial = imap_sasl_step(sasl, NULL, error);
-		if (!initial || !send_sasl_line(s, initial, "=", error))
+		if (!initial || !send_sasl_line(s, initial, "=", TRUE, error))
 			return FALSE;
 	} else if (!session_write(s, "\r\n", 2, error)) {
 		return FALSE;

@@ -355,13 +355,11 @@ static gboolean on_readable(gpointer user_data, GError **error)
 	ImapSession *s = user_data;
 	gboolean got = TRUE;
 
-	if (!session_pump(s, 0, FALSE, &got, error))
-		return FALSE;
-	while (got && imap_transport_has_pending(s->transport)) {
+	/* Bounded, so a server that never stops sending cannot starve our write. */
+	for (guint i = 0; got && i < 256; i++) {
 		if (!session_pump(s, 0, FALSE, &got, error))
 			return FALSE;
 	}
-	/* Complete responses already buffered are dispatched too. */
 	return TRUE;
 }
 

@@ -381,7 +381,7 @@ gboolean imap_session_append(ImapSession *s, const char *mailbox, char *const *f
 	header = g_strdup_printf(" {%" G_GUINT64_FORMAT "%s}", size, cmd->literal_plus ? "+" : "");
 	if (!session_write(s, header, strlen(header), error) || !session_write(s, "\r\n", 2, error))
 		return FALSE;
-	session_trace(s, "C: ", header);
+	session_trace(s, "C: ", header + 1);
 	/* Without LITERAL+ the server may refuse (TRYCREATE, OVERQUOTA) before the data. */
 	if (!cmd->literal_plus && !session_wait_continuation(s, id, what, error)) {
 		if (s->usable)

@@ -1,8 +1,9 @@
 /* imapfs — imap/session.c against the private Dovecot of tests/harness/with-dovecot.
  *
- * Usage: test_session [all|folders|notls]. "all" runs everything on the default server
+ * Usage: test_session [all|folders|notls|minimal]. "all" runs everything on the default server
  * (start it with --quota so GETQUOTAROOT has a limit), "folders" only the folder tests
- * (for --delimiter=/), "notls" the tests for a server without TLS (--no-tls).
+ * (for --delimiter=/), "notls" the tests for a server without TLS (--no-tls),
+ * "minimal" those for a server without LITERAL+/UIDPLUS/MOVE/UNSELECT (--caps).
  */
 #include "imap/session.h"
 #include "tests/test-util.h"
@@ -28,6 +29,8 @@ static GPtrArray *trace_lines;
 static void on_trace(const char *line, gpointer data)
 {
 	g_ptr_array_add(trace_lines, g_strdup(line));
+	if (g_getenv("IMAPFS_TEST_TRACE"))
+		fprintf(stderr, "%s\n", line);
 }
 
 static void make_config(ImapConfig *cfg, ImapSecurity sec, const char *mech)
@@ -887,12 +890,71 @@ static void test_kick(void)
 		fprintf(stderr, "after kick: %s\n", err->message);
 	}
 	CU_ASSERT_FALSE(imap_session_is_usable(s));
+	CU_ASSERT_EQUAL(c.bye, 1);
 	g_clear_error(&err);
 	/* Every later command fails at once with the same reason. */
 	CU_ASSERT_FALSE(imap_session_noop(s, &err));
 	CU_ASSERT_PTR_NOT_NULL(err);
 	g_clear_error(&err);
 	imap_session_free(s);
+}
+
+/* ---- a server without LITERAL+, UIDPLUS, MOVE, UNSELECT (--caps) ---- */
+
+static void test_minimal_server(void)
+{
+	ImapSelectInfo info = { 0 };
+	ImapSession *s = open_inbox(&info);
+	char *deleted[] = { "\\Deleted", NULL };
+	g_autoptr(GBytes) a = NULL;
+	GError *err = NULL;
+	MetaCollect c;
+
+	CU_ASSERT_FALSE(imap_session_has_cap(s, "LITERAL+"));
+	CU_ASSERT_FALSE(imap_session_has_cap(s, "UIDPLUS"));
+
+	/* APPEND waits for the continuation before sending the message. */
+	guint64 size;
+	guint32 uidvalidity = 1, uid = 1;
+	int fd = corpus_fd("default/0006.eml", &size, &a);
+	CU_ASSERT_TRUE(imap_session_append(s, "INBOX", NULL, -1, fd, size, &uidvalidity, &uid,
+					   &err));
+	close(fd);
+	CU_ASSERT_EQUAL(uid, info.uidnext); /* Dovecot sends APPENDUID anyway */
+	CU_ASSERT_TRUE(trace_contains("S: + "));
+
+	/* Refused before the data is sent: the session stays usable. */
+	fd = corpus_fd("default/0006.eml", &size, &a);
+	CU_ASSERT_FALSE(imap_session_append(s, "NoSuchFolder", NULL, -1, fd, size, NULL, NULL,
+					    &err));
+	close(fd);
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NO));
+	g_clear_error(&err);
+	CU_ASSERT_TRUE(imap_session_noop(s, &err));
+
+	CU_ASSERT_FALSE(imap_session_uid_expunge(s, "1", &err));
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_UNSUPPORTED));
+	g_clear_error(&err);
+	CU_ASSERT_FALSE(imap_session_move(s, 1, "INBOX", NULL, &err));
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_UNSUPPORTED));
+	g_clear_error(&err);
+
+	/* Leaving a read-write mailbox without UNSELECT must not expunge \Deleted mail. */
+	g_autofree char *set = g_strdup_printf("%u", first_uid(s));
+	CU_ASSERT_TRUE(imap_session_store(s, set, IMAP_STORE_ADD, deleted, &err));
+	CU_ASSERT_TRUE(imap_session_close(s, &err));
+	imap_select_info_clear(&info);
+	CU_ASSERT_TRUE(imap_session_select(s, "INBOX", FALSE, &info, &err));
+	meta_init(&c);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, set, 0, on_meta, &c, &err));
+	CU_ASSERT_EQUAL(c.uids->len, 1);
+	CU_ASSERT_TRUE(meta_has_flag(&c, "\\Deleted"));
+	meta_clear(&c);
+	if (err)
+		fprintf(stderr, "minimal: %s\n", err->message);
+	g_clear_error(&err);
+	imap_select_info_clear(&info);
+	imap_session_logout(s);
 }
 
 int main(int argc, char **argv)
@@ -906,6 +968,8 @@ int main(int argc, char **argv)
 	suite = CU_add_suite(which, NULL, NULL);
 	if (g_str_equal(which, "notls")) {
 		TEST_ADD(suite, test_starttls_not_offered);
+	} else if (g_str_equal(which, "minimal")) {
+		TEST_ADD(suite, test_minimal_server);
 	} else if (g_str_equal(which, "folders")) {
 		TEST_ADD(suite, test_folders);
 		TEST_ADD(suite, test_move_copy);
