@@ -15,11 +15,10 @@ static int from_no(const GError *error)
 		const char *code;
 		int err;
 	} codes[] = {
-		{"[NONEXISTENT]", ENOENT}, {"[ALREADYEXISTS]", EEXIST},
-		{"[OVERQUOTA]", EDQUOT},   {"[LIMIT]", ENOSPC},
-		{"[NOPERM]", EACCES},      {"[INUSE]", EBUSY},
-		{"[CANNOT]", EPERM},       {"[EXPUNGEISSUED]", ENOENT},
-		{"[TRYCREATE]", ENOENT},   {"[SERVERBUG]", EIO},
+	    {"[NONEXISTENT]", ENOENT}, {"[ALREADYEXISTS]", EEXIST}, {"[OVERQUOTA]", EDQUOT},
+	    {"[LIMIT]", ENOSPC},       {"[NOPERM]", EACCES},	    {"[INUSE]", EBUSY},
+	    {"[CANNOT]", EPERM},       {"[EXPUNGEISSUED]", ENOENT}, {"[TRYCREATE]", ENOENT},
+	    {"[SERVERBUG]", EIO},
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(codes); i++)
@@ -55,16 +54,26 @@ static int from_imap(const GError *error)
 static int from_io(const GError *error)
 {
 	switch (error->code) {
-	case G_IO_ERROR_NOT_FOUND: return ENOENT;
-	case G_IO_ERROR_EXISTS: return EEXIST;
-	case G_IO_ERROR_PERMISSION_DENIED: return EACCES;
-	case G_IO_ERROR_NO_SPACE: return ENOSPC;
-	case G_IO_ERROR_READ_ONLY: return EROFS;
-	case G_IO_ERROR_TIMED_OUT: return ETIMEDOUT;
-	case G_IO_ERROR_INVALID_ARGUMENT: return EINVAL;
-	case G_IO_ERROR_NOT_SUPPORTED: return ENOTSUP;
-	case G_IO_ERROR_MESSAGE_TOO_LARGE: return EFBIG;
-	default: return EIO;
+	case G_IO_ERROR_NOT_FOUND:
+		return ENOENT;
+	case G_IO_ERROR_EXISTS:
+		return EEXIST;
+	case G_IO_ERROR_PERMISSION_DENIED:
+		return EACCES;
+	case G_IO_ERROR_NO_SPACE:
+		return ENOSPC;
+	case G_IO_ERROR_READ_ONLY:
+		return EROFS;
+	case G_IO_ERROR_TIMED_OUT:
+		return ETIMEDOUT;
+	case G_IO_ERROR_INVALID_ARGUMENT:
+		return EINVAL;
+	case G_IO_ERROR_NOT_SUPPORTED:
+		return ENOTSUP;
+	case G_IO_ERROR_MESSAGE_TOO_LARGE:
+		return EFBIG;
+	default:
+		return EIO;
 	}
 }
 

@@ -9,7 +9,7 @@ struct FsFolder {
 	GMutex data_lock;
 	CacheFolderMeta *meta; /* NULL until loaded */
 	gint64 refreshed_at;   /* monotonic us */
-	gboolean dirty;        /* meta differs from what is saved */
+	gboolean dirty;	       /* meta differs from what is saved */
 };
 
 struct FsFolders {
@@ -45,8 +45,8 @@ FsFolders *fs_folders_new(FsPool *pool, CacheStore *cache, FsStats *stats)
 	FsFolders *fl = g_new0(FsFolders, 1);
 
 	g_mutex_init(&fl->lock);
-	fl->folders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					    (GDestroyNotify)folder_free);
+	fl->folders =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)folder_free);
 	fl->pool = pool;
 	fl->cache = cache;
 	fl->stats = stats;
@@ -118,6 +118,22 @@ static CacheFolderMeta *meta_copy(const CacheFolderMeta *m)
 	return c;
 }
 
+/* \Recent belongs to the session that saw it first, not to the message: it is left out
+ * so the value does not depend on which connection fetched it. */
+static char *join_flags(char *const *flags)
+{
+	GString *out = g_string_new(NULL);
+
+	for (gsize i = 0; flags[i]; i++) {
+		if (g_ascii_strcasecmp(flags[i], "\\Recent") == 0)
+			continue;
+		if (out->len)
+			g_string_append_c(out, ' ');
+		g_string_append(out, flags[i]);
+	}
+	return g_string_free(out, FALSE);
+}
+
 static void add_fetched(const ImapFetchData *fd, gpointer data)
 {
 	CacheFolderMeta *m = data;
@@ -127,7 +143,7 @@ static void add_fetched(const ImapFetchData *fd, gpointer data)
 	if ((fd->fields & need) != need)
 		return;
 	if (fd->flags)
-		flags = g_strjoinv(" ", fd->flags);
+		flags = join_flags(fd->flags);
 	cache_folder_meta_add(m, fd->uid, fd->size, fd->internaldate, flags, fd->modseq);
 }
 
@@ -135,7 +151,7 @@ static gboolean fetch_all(FsFolders *fl, ImapSession *s, const ImapSelectInfo *i
 			  CacheFolderMeta **out, GError **error)
 {
 	g_autoptr(CacheFolderMeta) m =
-		cache_folder_meta_new(info->uidvalidity, info->uidnext, info->highestmodseq);
+	    cache_folder_meta_new(info->uidvalidity, info->uidnext, info->highestmodseq);
 
 	if (info->exists > 0) {
 		FS_STAT_INC(fl->stats, meta_fetches);
@@ -148,16 +164,16 @@ static gboolean fetch_all(FsFolders *fl, ImapSession *s, const ImapSelectInfo *i
 
 /* QRESYNC: VANISHED gives the expunged UIDs, CHANGEDSINCE the new and changed ones. */
 static gboolean try_qresync(FsFolders *fl, ImapSession *s, const char *mailbox,
-			    const CacheFolderMeta *known, CacheFolderMeta **out,
-			    gboolean *done, GError **error)
+			    const CacheFolderMeta *known, CacheFolderMeta **out, gboolean *done,
+			    GError **error)
 {
 	ImapSelectInfo info = {0};
 	g_autoptr(CacheFolderMeta) m = NULL;
 	gboolean ok = FALSE;
 
 	*done = FALSE;
-	if (!imap_session_select_qresync(s, mailbox, TRUE, known->uidvalidity,
-					 known->highestmodseq, NULL, NULL, &info, error))
+	if (!imap_session_select_qresync(s, mailbox, TRUE, known->uidvalidity, known->highestmodseq,
+					 NULL, NULL, &info, error))
 		return FALSE;
 	if (info.uidvalidity != known->uidvalidity || info.highestmodseq == 0) {
 		ok = fetch_all(fl, s, &info, out, error);
@@ -236,8 +252,8 @@ static FsFolderChanges *diff(const CacheFolderMeta *old, const CacheFolderMeta *
 	for (guint i = 0; i < old->msgs->len; i++) {
 		const CacheMsgMeta *o = &g_array_index(old->msgs, CacheMsgMeta, i);
 		const CacheMsgMeta *n = old->uidvalidity == cur->uidvalidity
-						? cache_folder_meta_find(cur, o->uid)
-						: NULL;
+					    ? cache_folder_meta_find(cur, o->uid)
+					    : NULL;
 
 		if (!n)
 			g_array_append_val(ch->removed, o->uid);
@@ -290,8 +306,8 @@ static void install(FsFolders *fl, FsFolder *f, CacheFolderMeta *cur, gboolean c
 	g_mutex_unlock(&f->data_lock);
 }
 
-gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us,
-			   FsFolderChanges **changes, GError **error)
+gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFolderChanges **changes,
+			   GError **error)
 {
 	g_autoptr(CacheFolderMeta) known = NULL;
 	CacheFolderMeta *cur = NULL;
@@ -308,9 +324,16 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us,
 		return TRUE;
 	}
 	known = known_state(fl, f);
-	s = fs_pool_acquire(fl->pool, f->mailbox, error);
-	ok = s && load(fl, s, f->mailbox, known, &cur, error);
-	fs_pool_release(fl->pool, s);
+	for (int attempt = 0;; attempt++) {
+		gboolean retry;
+
+		s = fs_pool_acquire(fl->pool, f->mailbox, error);
+		ok = s && load(fl, s, f->mailbox, known, &cur, error);
+		retry = !ok && fs_pool_should_retry(s, attempt, error);
+		fs_pool_release(fl->pool, s);
+		if (!retry)
+			break;
+	}
 	if (ok) {
 		if (changes && loaded)
 			*changes = diff(known, cur);

@@ -48,8 +48,8 @@ FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox);
 
 /* Loads or revalidates when older than MAX_AGE_US (0: always). *changes (may be NULL
  * when not wanted) is set when something the kernel may have cached changed. */
-gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us,
-			   FsFolderChanges **changes, GError **error);
+gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFolderChanges **changes,
+			   GError **error);
 
 const char *fs_folder_mailbox(const FsFolder *f);
 guint32 fs_folder_uidvalidity(FsFolder *f); /* 0 when not loaded */

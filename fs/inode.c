@@ -80,8 +80,8 @@ FsInodeTable *fs_inode_table_new(void)
 
 	g_mutex_init(&t->lock);
 	t->next_id = FS_ROOT_NODEID + 1;
-	t->by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-					 (GDestroyNotify)node_free);
+	t->by_id =
+	    g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)node_free);
 	t->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	insert_locked(t, FS_NODE_DIR, "", 0, 0, node_key(FS_NODE_DIR, "", 0, 0));
 	return t;
@@ -97,8 +97,8 @@ void fs_inode_table_free(FsInodeTable *t)
 	g_free(t);
 }
 
-static FsNode *ref_node(FsInodeTable *t, FsNodeKind kind, const char *mailbox,
-			guint32 uidvalidity, guint32 uid)
+static FsNode *ref_node(FsInodeTable *t, FsNodeKind kind, const char *mailbox, guint32 uidvalidity,
+			guint32 uid)
 {
 	char *key = node_key(kind, mailbox, uidvalidity, uid);
 	FsNode *n;
@@ -119,8 +119,7 @@ FsNode *fs_inode_ref_dir(FsInodeTable *t, const char *mailbox)
 	return ref_node(t, FS_NODE_DIR, mailbox, 0, 0);
 }
 
-FsNode *fs_inode_ref_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity,
-			 guint32 uid)
+FsNode *fs_inode_ref_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity, guint32 uid)
 {
 	return ref_node(t, FS_NODE_MSG, mailbox, uidvalidity, uid);
 }
@@ -143,8 +142,7 @@ guint64 fs_inode_find_dir(FsInodeTable *t, const char *mailbox)
 	return find_node(t, node_key(FS_NODE_DIR, mailbox, 0, 0));
 }
 
-guint64 fs_inode_find_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity,
-			  guint32 uid)
+guint64 fs_inode_find_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity, guint32 uid)
 {
 	return find_node(t, node_key(FS_NODE_MSG, mailbox, uidvalidity, uid));
 }

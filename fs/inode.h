@@ -22,12 +22,12 @@ typedef enum { FS_NODE_DIR, FS_NODE_MSG } FsNodeKind;
 
 typedef struct {
 	guint64 nodeid;
-	guint64 ino;      /* stable st_ino */
+	guint64 ino; /* stable st_ino */
 	FsNodeKind kind;
-	char *mailbox;    /* server name with the server's delimiter; "" for the root */
+	char *mailbox;	     /* server name with the server's delimiter; "" for the root */
 	guint32 uidvalidity; /* messages only */
-	guint32 uid;         /* messages only */
-	guint64 nlookup;  /* guarded by the table lock */
+	guint32 uid;	     /* messages only */
+	guint64 nlookup;     /* guarded by the table lock */
 } FsNode;
 
 typedef struct FsInodeTable FsInodeTable;
@@ -40,12 +40,10 @@ guint64 fs_inode_ino_message(const char *mailbox, guint32 uidvalidity, guint32 u
 
 /* Find or create the node and add one lookup. Never NULL. */
 FsNode *fs_inode_ref_dir(FsInodeTable *t, const char *mailbox);
-FsNode *fs_inode_ref_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity,
-			 guint32 uid);
+FsNode *fs_inode_ref_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity, guint32 uid);
 /* The nodeid of a node the kernel knows, without adding a lookup; 0 if none. */
 guint64 fs_inode_find_dir(FsInodeTable *t, const char *mailbox);
-guint64 fs_inode_find_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity,
-			  guint32 uid);
+guint64 fs_inode_find_msg(FsInodeTable *t, const char *mailbox, guint32 uidvalidity, guint32 uid);
 /* The node for a nodeid the kernel holds, or NULL. The root always exists. */
 FsNode *fs_inode_get(FsInodeTable *t, guint64 nodeid);
 /* FORGET: drop n lookups; the node is freed at zero (never the root). */

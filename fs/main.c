@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs/mount.h"
@@ -93,23 +94,23 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 	lc = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)cl->clone_fd);
 	fuse_loop_cfg_set_max_threads(lc, cl->max_threads ? cl->max_threads : 10);
-	ret = cl->singlethread ? fuse_session_loop(m->se)
-			       : fuse_session_loop_mt(m->se, lc);
+	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, lc);
 	fuse_loop_cfg_destroy(lc);
 	fs_notify_stop(m);
 	fuse_session_unmount(m->se);
-signals:
+      signals:
 	fuse_remove_signal_handlers(m->se);
 destroy:
 	fuse_session_destroy(m->se);
 	m->se = NULL;
-	return ret ? 1 : 0;
+	/* A positive value is the signal (SIGINT/SIGTERM) that ended the loop: a clean stop. */
+	return ret < 0 ? 1 : 0;
 }
 
 static void teardown(FsMount *m)
 {
 	fs_folders_free(m->folders); /* saves metadata for the next mount */
-	fs_pool_free(m->pool);       /* LOGOUT */
+	fs_pool_free(m->pool);	     /* LOGOUT */
 	cache_store_close(m->cache);
 	fs_tree_free(m->tree);
 	fs_inode_table_free(m->inodes);
@@ -136,9 +137,6 @@ int main(int argc, char **argv)
 		fuse_opt_free_args(&args);
 		return 0;
 	}
-	/* fuse_parse_cmdline took the mount point and -f/-d; put -d back for the session. */
-	if (cl.debug)
-		fuse_opt_add_arg(&args, "-odebug");
 	if (!cl.mountpoint) {
 		g_printerr("imapfs: no mount point given (see --help)\n");
 		goto out_args;
@@ -155,6 +153,7 @@ int main(int argc, char **argv)
 	}
 	m.opts = &opts;
 	m.uid = getuid();
+	m.started = time(NULL);
 	m.gid = getgid();
 	m.inodes = fs_inode_table_new();
 	m.tree = fs_tree_new();

@@ -41,6 +41,7 @@ typedef struct {
 	GThreadPool *notifier; /* kernel cache invalidations, off the request threads */
 	GMutex list_lock;      /* one LIST at a time */
 	gint cache_warned;
+	time_t started;
 } FsMount;
 
 extern const struct fuse_lowlevel_ops fs_ops;
@@ -53,8 +54,7 @@ void fs_notify_inode(FsMount *m, guint64 nodeid);
 
 /* ---- read.c: open/read/release of message files --------------------------------- */
 void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi);
-void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off,
-		  struct fuse_file_info *fi);
+void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fuse_file_info *fi);
 void fs_read_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi);
 
 /* ---- xattr.c: user.imap.flags, user.imapfs.stats, statfs --------------------------- */

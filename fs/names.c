@@ -41,8 +41,7 @@ static char *hashed_name(const char *escaped)
 		keep -= 1;
 	else if (keep >= 2 && escaped[keep - 2] == '%')
 		keep -= 2;
-	return g_strdup_printf("%.*s%%~%.16s", (int)keep, escaped,
-			       g_checksum_get_string(sum));
+	return g_strdup_printf("%.*s%%~%.16s", (int)keep, escaped, g_checksum_get_string(sum));
 }
 
 char *fs_name_escape(const char *comp)

@@ -46,10 +46,17 @@ gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 		g_mutex_unlock(&m->list_lock);
 		return TRUE;
 	}
-	s = fs_pool_acquire(m->pool, NULL, error);
-	FS_STAT_INC(&m->stats, lists);
-	ok = s && imap_session_list(s, "*", FALSE, &list, error);
-	fs_pool_release(m->pool, s);
+	for (int attempt = 0;; attempt++) {
+		gboolean retry;
+
+		s = fs_pool_acquire(m->pool, NULL, error);
+		FS_STAT_INC(&m->stats, lists);
+		ok = s && imap_session_list(s, "*", FALSE, &list, error);
+		retry = !ok && fs_pool_should_retry(s, attempt, error);
+		fs_pool_release(m->pool, s);
+		if (!retry)
+			break;
+	}
 	if (ok)
 		fs_tree_set(m->tree, list, m->delimiter);
 	g_mutex_unlock(&m->list_lock);
@@ -67,6 +74,8 @@ static void dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat *
 	st->st_uid = m->uid;
 	st->st_gid = m->gid;
 	st->st_blksize = 4096;
+	/* Folders have no date of their own on IMAP: show when the mount started. */
+	st->st_atime = st->st_mtime = st->st_ctime = m->started;
 }
 
 static void msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st)
@@ -269,8 +278,8 @@ static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
 		return FALSE;
 	if (fs_tree_children(m->tree, d->mailbox, &names, &mailboxes))
 		for (guint i = 0; i < names->len; i++)
-			add_entry(d, g_ptr_array_index(names, i),
-				  g_ptr_array_index(mailboxes, i), NULL);
+			add_entry(d, g_ptr_array_index(names, i), g_ptr_array_index(mailboxes, i),
+				  NULL);
 	if (!f)
 		return TRUE;
 	msgs = fs_folder_snapshot(f, &d->uidvalidity);
@@ -500,31 +509,31 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 }
 
 const struct fuse_lowlevel_ops fs_ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.open = op_open,
-	.read = op_read,
-	.release = op_release,
-	.getxattr = fs_op_getxattr,
-	.listxattr = fs_op_listxattr,
-	.statfs = fs_op_statfs,
-	.mkdir = op_mkdir,
-	.mknod = op_mknod,
-	.unlink = op_unlink,
-	.rmdir = op_unlink,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.setattr = op_setattr,
-	.write = op_write,
-	.create = op_create,
-	.setxattr = op_setxattr,
-	.removexattr = op_removexattr,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_releasedir,
+    .open = op_open,
+    .read = op_read,
+    .release = op_release,
+    .getxattr = fs_op_getxattr,
+    .listxattr = fs_op_listxattr,
+    .statfs = fs_op_statfs,
+    .mkdir = op_mkdir,
+    .mknod = op_mknod,
+    .unlink = op_unlink,
+    .rmdir = op_unlink,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .setattr = op_setattr,
+    .write = op_write,
+    .create = op_create,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
 };

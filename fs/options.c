@@ -15,27 +15,30 @@ typedef struct {
 
 enum { KEY_PASSWORD, KEY_RO };
 
-#define OPT(t, f, v) {t, offsetof(RawOpts, f), v}
+#define OPT(t, f, v)                                                                               \
+	{                                                                                          \
+		t, offsetof(RawOpts, f), v                                                         \
+	}
 static const struct fuse_opt opt_spec[] = {
-	OPT("host=%s", host, 0),
-	OPT("port=%d", port, 0),
-	OPT("user=%s", user, 0),
-	OPT("security=%s", security, 0),
-	OPT("ca_file=%s", ca_file, 0),
-	OPT("tls_verify=%s", tls_verify, 0),
-	OPT("tls_verify_hostname=%s", tls_verify_hostname, 0),
-	OPT("tls_min=%s", tls_min, 0),
-	OPT("password_command=%s", password_command, 0),
-	OPT("password_file=%s", password_file, 0),
-	OPT("timeout=%d", timeout, 0),
-	OPT("connections=%d", connections, 0),
-	OPT("cache_dir=%s", cache_dir, 0),
-	OPT("cache_size=%s", cache_size, 0),
-	OPT("imap_trace", trace, 1),
-	FUSE_OPT_KEY("password=", KEY_PASSWORD),
-	FUSE_OPT_KEY("password", KEY_PASSWORD),
-	FUSE_OPT_KEY("ro", KEY_RO),
-	FUSE_OPT_END,
+    OPT("host=%s", host, 0),
+    OPT("port=%d", port, 0),
+    OPT("user=%s", user, 0),
+    OPT("security=%s", security, 0),
+    OPT("ca_file=%s", ca_file, 0),
+    OPT("tls_verify=%s", tls_verify, 0),
+    OPT("tls_verify_hostname=%s", tls_verify_hostname, 0),
+    OPT("tls_min=%s", tls_min, 0),
+    OPT("password_command=%s", password_command, 0),
+    OPT("password_file=%s", password_file, 0),
+    OPT("timeout=%d", timeout, 0),
+    OPT("connections=%d", connections, 0),
+    OPT("cache_dir=%s", cache_dir, 0),
+    OPT("cache_size=%s", cache_size, 0),
+    OPT("imap_trace", trace, 1),
+    FUSE_OPT_KEY("password=", KEY_PASSWORD),
+    FUSE_OPT_KEY("password", KEY_PASSWORD),
+    FUSE_OPT_KEY("ro", KEY_RO),
+    FUSE_OPT_END,
 };
 
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -57,9 +60,12 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 
 static void raw_free(RawOpts *r)
 {
-	char **strs[] = {&r->host, &r->user, &r->security, &r->ca_file, &r->tls_verify,
-			 &r->tls_verify_hostname, &r->tls_min, &r->password_command,
-			 &r->password_file, &r->cache_dir, &r->cache_size};
+	char **strs[] = {&r->host,	    &r->user,
+			 &r->security,	    &r->ca_file,
+			 &r->tls_verify,    &r->tls_verify_hostname,
+			 &r->tls_min,	    &r->password_command,
+			 &r->password_file, &r->cache_dir,
+			 &r->cache_size};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(strs); i++) {
 		free(*strs[i]);
@@ -92,12 +98,26 @@ gboolean fs_parse_size(const char *text, guint64 *out)
 		return FALSE;
 	v = g_ascii_strtoull(text, &end, 10);
 	switch (g_ascii_toupper(*end)) {
-	case '\0': break;
-	case 'K': mult = 1ULL << 10; end++; break;
-	case 'M': mult = 1ULL << 20; end++; break;
-	case 'G': mult = 1ULL << 30; end++; break;
-	case 'T': mult = 1ULL << 40; end++; break;
-	default: return FALSE;
+	case '\0':
+		break;
+	case 'K':
+		mult = 1ULL << 10;
+		end++;
+		break;
+	case 'M':
+		mult = 1ULL << 20;
+		end++;
+		break;
+	case 'G':
+		mult = 1ULL << 30;
+		end++;
+		break;
+	case 'T':
+		mult = 1ULL << 40;
+		end++;
+		break;
+	default:
+		return FALSE;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;

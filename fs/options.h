@@ -20,14 +20,14 @@ G_BEGIN_DECLS
 #define FS_MAX_CONNECTIONS 16
 
 typedef struct {
-	ImapConfig imap;        /* host, port, user, security, TLS and timeouts */
+	ImapConfig imap;	/* host, port, user, security, TLS and timeouts */
 	char *password_command; /* run through the shell */
-	char *password_file;    /* must be 0600 and owned by the user */
-	guint connections;      /* pool size, 1..FS_MAX_CONNECTIONS */
-	char *cache_dir;        /* default: g_get_user_cache_dir()/imapfs */
-	guint64 cache_size;     /* bytes, 0 = unlimited */
+	char *password_file;	/* must be 0600 and owned by the user */
+	guint connections;	/* pool size, 1..FS_MAX_CONNECTIONS */
+	char *cache_dir;	/* default: g_get_user_cache_dir()/imapfs */
+	guint64 cache_size;	/* bytes, 0 = unlimited */
 	gboolean ro;
-	gboolean trace;         /* -o imap_trace: protocol trace on stderr (redacted) */
+	gboolean trace; /* -o imap_trace: protocol trace on stderr (redacted) */
 } FsOptions;
 
 void fs_options_init(FsOptions *opts);

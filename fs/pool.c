@@ -115,8 +115,21 @@ void fs_pool_release(FsPool *p, ImapSession *s)
 	g_mutex_unlock(&p->lock);
 }
 
-gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info,
-			 gboolean *fresh, GError **error)
+gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
+{
+	const GError *e = error ? *error : NULL;
+
+	if (attempt > 0 || !s || imap_session_is_usable(s) || !e || e->domain != IMAP_ERROR)
+		return FALSE;
+	/* A timeout is not retried: the user would wait twice as long. */
+	if (e->code != IMAP_ERROR_NETWORK && e->code != IMAP_ERROR_BYE)
+		return FALSE;
+	g_clear_error(error);
+	return TRUE;
+}
+
+gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info, gboolean *fresh,
+			 GError **error)
 {
 	const char *sel = imap_session_selected(s);
 

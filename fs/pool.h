@@ -27,9 +27,14 @@ void fs_pool_free(FsPool *p);
 ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error);
 void fs_pool_release(FsPool *p, ImapSession *s);
 
+/* Call before fs_pool_release() after a command failed: TRUE (and *error cleared) when
+ * the connection died under it (BYE, EOF) on the first attempt, so the caller should
+ * try once more on a fresh connection. */
+gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error);
+
 /* EXAMINE MAILBOX unless the session has it selected already (then *fresh = FALSE and
  * info is untouched). */
-gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info,
-			 gboolean *fresh, GError **error);
+gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info, gboolean *fresh,
+			 GError **error);
 
 G_END_DECLS

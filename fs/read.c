@@ -21,7 +21,7 @@
 
 typedef struct {
 	GMutex lock;
-	int fd;         /* cache file, or -1 */
+	int fd;		/* cache file, or -1 */
 	ImapBody *body; /* whole body not in the cache, or NULL */
 	guint64 size;
 	char *mailbox;
@@ -148,8 +148,8 @@ static gboolean examine_checked(ImapSession *s, const FsNode *node, GError **err
 		return FALSE;
 	if (fresh && info.uidvalidity != node->uidvalidity) {
 		imap_select_info_clear(&info);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-			    "UIDVALIDITY of %s changed", node->mailbox);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "UIDVALIDITY of %s changed",
+			    node->mailbox);
 		return FALSE;
 	}
 	if (fresh)
@@ -157,24 +157,40 @@ static gboolean examine_checked(ImapSession *s, const FsNode *node, GError **err
 	return TRUE;
 }
 
+/* One attempt; *retry when the connection died and another one is worth it. */
+static gboolean fetch_batch(FsMount *m, const FsNode *node, GArray *uids, Batch *b, int attempt,
+			    gboolean *retry, GError **error)
+{
+	ImapSession *s = fs_pool_acquire(m->pool, node->mailbox, error);
+	gboolean ok;
+
+	*retry = FALSE;
+	if (!s)
+		return FALSE;
+	ok = examine_checked(s, node, error);
+	if (ok) {
+		FS_STAT_INC(&m->stats, body_fetches);
+		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)uids->data, uids->len,
+					       batch_body, b, error);
+	}
+	*retry = !ok && fs_pool_should_retry(s, attempt, error);
+	fs_pool_release(m->pool, s);
+	g_atomic_int_add(&m->stats.bodies_fetched, (gint)b->n);
+	return ok;
+}
+
 static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint64 size,
 			     GError **error)
 {
 	g_autoptr(GArray) uids = batch_uids(m, f, node, size);
 	Batch b = {m, node->mailbox, node->uidvalidity, node->uid, NULL, 0};
-	ImapSession *s = fs_pool_acquire(m->pool, node->mailbox, error);
-	gboolean ok;
+	gboolean ok = FALSE, retry = TRUE;
 
-	if (!s)
-		return NULL;
-	ok = examine_checked(s, node, error);
-	if (ok) {
-		FS_STAT_INC(&m->stats, body_fetches);
-		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)uids->data, uids->len,
-					       batch_body, &b, error);
+	for (int attempt = 0; retry; attempt++) {
+		g_clear_pointer(&b.want, imap_body_unref);
+		b.n = 0;
+		ok = fetch_batch(m, node, uids, &b, attempt, &retry, error);
 	}
-	fs_pool_release(m->pool, s);
-	g_atomic_int_add(&m->stats.bodies_fetched, (gint)b.n);
 	if (!ok) {
 		imap_body_unref(b.want);
 		return NULL;
@@ -254,6 +270,7 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1; /* bodies are immutable */
+	fi->noflush = 1;    /* nothing to flush: close(2) need not wait for us */
 	if (fuse_reply_open(req, fi) != 0)
 		file_free(h);
 }
@@ -262,8 +279,7 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 
 static gboolean chunk_has(const FsFile *h, guint64 off)
 {
-	return h->chunk && off >= h->chunk_off &&
-	       off < h->chunk_off + imap_body_get_size(h->chunk);
+	return h->chunk && off >= h->chunk_off && off < h->chunk_off + imap_body_get_size(h->chunk);
 }
 
 /* Partial fetch of a large message; chunks grow while the reader goes forward. */
@@ -299,8 +315,7 @@ static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
 	return ok;
 }
 
-static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 off,
-			 int *err)
+static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 off, int *err)
 {
 	g_autoptr(GError) error = NULL;
 	gsize done = 0;
@@ -323,8 +338,7 @@ static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 
 	return (gssize)done;
 }
 
-void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off,
-		  struct fuse_file_info *fi)
+void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	FsFile *h = (FsFile *)(uintptr_t)fi->fh;
 	g_autofree char *buf = NULL;

@@ -3,8 +3,8 @@
  * fs_secret_from_file() refuses a file that is not a regular file owned by the
  * current user with mode 0600 (or stricter): anyone else able to read it has the
  * password already. fs_secret_from_command() runs the command through /bin/sh with
- * stdin inherited (so gpg or pass can ask); its stdout's first line is the password (stderr passes through so the
- * command can talk to the user).
+ * stdin inherited (so gpg or pass can ask); its stdout's first line is the password (stderr passes
+ * through so the command can talk to the user).
  *
  * The returned string is owned by the caller; free it with fs_secret_free(), which
  * wipes it. Intermediate buffers are wiped too. On failure NULL with ERROR set.

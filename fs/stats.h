@@ -7,12 +7,12 @@
 G_BEGIN_DECLS
 
 typedef struct {
-	gint body_fetches;  /* FETCH commands that returned bodies (single or batched) */
+	gint body_fetches;   /* FETCH commands that returned bodies (single or batched) */
 	gint bodies_fetched; /* bodies received */
-	gint cache_hits;    /* opens served from the on-disk cache */
-	gint meta_fetches;  /* full UID FETCH 1:* listings */
-	gint revalidations; /* incremental (CHANGEDSINCE/QRESYNC) refreshes */
-	gint lists;         /* LIST commands */
+	gint cache_hits;     /* opens served from the on-disk cache */
+	gint meta_fetches;   /* full UID FETCH 1:* listings */
+	gint revalidations;  /* incremental (CHANGEDSINCE/QRESYNC) refreshes */
+	gint lists;	     /* LIST commands */
 } FsStats;
 
 #define FS_STAT_INC(st, field) g_atomic_int_inc(&(st)->field)
@@ -20,14 +20,12 @@ typedef struct {
 /* "body_fetches=N cache_hits=M ..."; free with g_free. */
 static inline char *fs_stats_format(FsStats *st)
 {
-	return g_strdup_printf("body_fetches=%d bodies_fetched=%d cache_hits=%d meta_fetches=%d "
-			       "revalidations=%d lists=%d",
-			       g_atomic_int_get(&st->body_fetches),
-			       g_atomic_int_get(&st->bodies_fetched),
-			       g_atomic_int_get(&st->cache_hits),
-			       g_atomic_int_get(&st->meta_fetches),
-			       g_atomic_int_get(&st->revalidations),
-			       g_atomic_int_get(&st->lists));
+	return g_strdup_printf(
+	    "body_fetches=%d bodies_fetched=%d cache_hits=%d meta_fetches=%d "
+	    "revalidations=%d lists=%d",
+	    g_atomic_int_get(&st->body_fetches), g_atomic_int_get(&st->bodies_fetched),
+	    g_atomic_int_get(&st->cache_hits), g_atomic_int_get(&st->meta_fetches),
+	    g_atomic_int_get(&st->revalidations), g_atomic_int_get(&st->lists));
 }
 
 G_END_DECLS

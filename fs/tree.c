@@ -69,8 +69,8 @@ static void add_path(GHashTable *dirs, const char *mailbox, char delim, gboolean
 	for (;;) {
 		const char *end = delim ? strchr(start, delim) : NULL;
 		gsize len = end ? (gsize)(end - mailbox) : strlen(mailbox);
-		g_autofree char *comp = end ? g_strndup(start, (gsize)(end - start))
-					    : g_strdup(start);
+		g_autofree char *comp =
+		    end ? g_strndup(start, (gsize)(end - start)) : g_strdup(start);
 		g_autofree char *full = g_strndup(mailbox, len);
 		Dir *pd = dir_get(dirs, parent);
 		Dir *d = dir_get(dirs, full);
@@ -147,8 +147,7 @@ static gint cmp_str(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-gboolean fs_tree_children(FsTree *t, const char *parent, GPtrArray **names,
-			  GPtrArray **mailboxes)
+gboolean fs_tree_children(FsTree *t, const char *parent, GPtrArray **names, GPtrArray **mailboxes)
 {
 	GHashTableIter it;
 	gpointer k, v;

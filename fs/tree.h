@@ -29,8 +29,7 @@ gboolean fs_tree_dir(FsTree *t, const char *mailbox, gboolean *selectable);
 char *fs_tree_child(FsTree *t, const char *parent, const char *name);
 /* Snapshot of PARENT's children: entry names (sorted) in names, mailboxes in mailboxes
  * (same order). FALSE if PARENT is not a directory. */
-gboolean fs_tree_children(FsTree *t, const char *parent, GPtrArray **names,
-			  GPtrArray **mailboxes);
+gboolean fs_tree_children(FsTree *t, const char *parent, GPtrArray **names, GPtrArray **mailboxes);
 guint fs_tree_count(FsTree *t);
 
 G_END_DECLS

@@ -48,8 +48,19 @@ static void test_special_names_escaped(void)
 
 static void test_roundtrips(void)
 {
-	const char *names[] = {"INBOX", ".", "..", "a/b/c", "%", "%25", "", ".x.", "a\tb",
-			       "Résumé", "0000000001.eml", "00000000001.eml", "x%2Fy"};
+	const char *names[] = {"INBOX",
+			       ".",
+			       "..",
+			       "a/b/c",
+			       "%",
+			       "%25",
+			       "",
+			       ".x.",
+			       "a\tb",
+			       "Résumé",
+			       "0000000001.eml",
+			       "00000000001.eml",
+			       "x%2Fy"};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
 		check_roundtrip(names[i]);
@@ -112,9 +123,10 @@ static void test_msg_names(void)
 	CU_ASSERT_TRUE(fs_msg_name_parse(buf, &uid));
 	CU_ASSERT_EQUAL(uid, G_MAXUINT32);
 
-	const char *bad[] = {"1234.eml", "0000001234.EML", "0000001234.eml~", "4294967296.eml",
-			     "0000000000.eml", "+000001234.eml", "000000123a.eml", "",
-			     " 000001234.eml", "00000001234.eml"};
+	const char *bad[] = {
+	    "1234.eml",	      "0000001234.EML", "0000001234.eml~", "4294967296.eml",
+	    "0000000000.eml", "+000001234.eml", "000000123a.eml",  "",
+	    " 000001234.eml", "00000001234.eml"};
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		uid = 77;
 		CU_ASSERT_FALSE(fs_msg_name_parse(bad[i], &uid));

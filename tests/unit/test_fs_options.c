@@ -14,8 +14,7 @@
 #include "tests/test-util.h"
 
 /* Parses argv (NULL-terminated); returns the result and leaves the remaining args. */
-static gboolean parse(const char *const *argv, FsOptions *o, struct fuse_args *rest,
-		      GError **error)
+static gboolean parse(const char *const *argv, FsOptions *o, struct fuse_args *rest, GError **error)
 {
 	int argc = (int)g_strv_length((char **)argv);
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -37,12 +36,20 @@ static gboolean args_contain(const struct fuse_args *a, const char *needle)
 
 static void test_full_options(void)
 {
-	const char *argv[] = {"imapfs", "-f", "/mnt",
-			      "-o", "host=mail.example.org,port=1143,user=alice",
-			      "-o", "security=starttls,ca_file=/ca.pem,tls_verify=no",
-			      "-o", "tls_verify_hostname=no,tls_min=1.3,timeout=5",
-			      "-o", "connections=4,cache_dir=/tmp/c,cache_size=512M,ro",
-			      "-o", "password_file=/pw,allow_other", NULL};
+	const char *argv[] = {"imapfs",
+			      "-f",
+			      "/mnt",
+			      "-o",
+			      "host=mail.example.org,port=1143,user=alice",
+			      "-o",
+			      "security=starttls,ca_file=/ca.pem,tls_verify=no",
+			      "-o",
+			      "tls_verify_hostname=no,tls_min=1.3,timeout=5",
+			      "-o",
+			      "connections=4,cache_dir=/tmp/c,cache_size=512M,ro",
+			      "-o",
+			      "password_file=/pw,allow_other",
+			      NULL};
 	FsOptions o;
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
@@ -199,7 +206,7 @@ static void test_secret_command(void)
 static void test_errno_map(void)
 {
 	g_autoptr(GError) nonexist =
-		g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "[NONEXISTENT] Mailbox doesn't exist");
+	    g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "[NONEXISTENT] Mailbox doesn't exist");
 	g_autoptr(GError) no = g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "whatever");
 	g_autoptr(GError) net = g_error_new(IMAP_ERROR, IMAP_ERROR_NETWORK, "x");
 	g_autoptr(GError) bye = g_error_new(IMAP_ERROR, IMAP_ERROR_BYE, "x");
