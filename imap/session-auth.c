@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-static const char *const password_mechs[] = { "PLAIN", "LOGIN", "CRAM-MD5", "LOGINCMD", NULL };
-static const char *const oauth_mechs[] = { "OAUTHBEARER", "XOAUTH2", NULL };
+static const char *const password_mechs[] = {"PLAIN", "LOGIN", "CRAM-MD5", "LOGINCMD", NULL};
+static const char *const oauth_mechs[] = {"OAUTHBEARER", "XOAUTH2", NULL};
 
 void session_set_caps(ImapSession *s, char *const *caps)
 {
@@ -29,8 +29,7 @@ static ImapTransport *connect_as(const ImapConfig *cfg, ImapSecurity sec, guint1
 	return imap_transport_connect(&tmp, sec == IMAP_SECURITY_TLS, error);
 }
 
-static gboolean read_greeting(ImapSession *s, guint timeout_ms, gboolean *preauth,
-			      GError **error)
+static gboolean read_greeting(ImapSession *s, guint timeout_ms, gboolean *preauth, GError **error)
 {
 	g_autoptr(ImapResponse) r = NULL;
 	GError *err = NULL;
@@ -76,10 +75,10 @@ static gboolean refresh_caps(ImapSession *s, GError **error)
 	if (!session_run_simple(s, "CAPABILITY", NULL, NULL, NULL, error))
 		return FALSE;
 	if (!s->caps) {
-		return session_fail(s,
-				    g_error_new(IMAP_ERROR, IMAP_ERROR_PROTOCOL,
-						"the server sent no CAPABILITY"),
-				    error);
+		return session_fail(
+		    s,
+		    g_error_new(IMAP_ERROR, IMAP_ERROR_PROTOCOL, "the server sent no CAPABILITY"),
+		    error);
 	}
 	return TRUE;
 }
@@ -101,8 +100,7 @@ static gboolean starttls(ImapSession *s, GError **error)
 		return FALSE;
 	}
 	if (!session_run_simple(s, "STARTTLS", NULL, NULL, NULL, &err)) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "STARTTLS failed: %s",
-			    err->message);
+		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "STARTTLS failed: %s", err->message);
 		g_error_free(err);
 		return FALSE;
 	}
@@ -222,8 +220,8 @@ static gboolean login_cmd(ImapSession *s, const ImapConfig *cfg, GError **error)
 	return auth_result(s, tagged, error);
 }
 
-static gboolean send_sasl_line(ImapSession *s, GBytes *data, const char *empty_as,
-			       gboolean traced, GError **error)
+static gboolean send_sasl_line(ImapSession *s, GBytes *data, const char *empty_as, gboolean traced,
+			       GError **error)
 {
 	gsize len = data ? g_bytes_get_size(data) : 0;
 	g_autofree char *b64 = NULL;
@@ -234,8 +232,8 @@ static gboolean send_sasl_line(ImapSession *s, GBytes *data, const char *empty_a
 		b64 = g_base64_encode(g_bytes_get_data(data, NULL), len);
 	if (!traced)
 		session_trace(s, "C: ", "<secret>");
-	gboolean ok = session_write(s, b64, strlen(b64), error) &&
-		      session_write(s, "\r\n", 2, error);
+	gboolean ok =
+	    session_write(s, b64, strlen(b64), error) && session_write(s, "\r\n", 2, error);
 	memset(b64, 0, strlen(b64));
 	return ok;
 }
@@ -277,8 +275,7 @@ static gboolean sasl_exchange(ImapSession *s, ImapSasl *sasl, guint id, gboolean
 			    error);
 }
 
-static gboolean authenticate_with(ImapSession *s, ImapSasl *sasl, const char *mech,
-				  GError **error)
+static gboolean authenticate_with(ImapSession *s, ImapSasl *sasl, const char *mech, GError **error)
 {
 	gboolean ir = imap_sasl_has_initial(sasl) && imap_session_has_cap(s, "SASL-IR");
 	g_autoptr(ImapResponse) tagged = NULL;
@@ -350,7 +347,7 @@ static gboolean login(ImapSession *s, const ImapConfig *cfg, GError **error)
 
 static gboolean enable_extensions(ImapSession *s, GError **error)
 {
-	static const char *const wanted[] = { "CONDSTORE", "QRESYNC", "UTF8=ACCEPT", NULL };
+	static const char *const wanted[] = {"CONDSTORE", "QRESYNC", "UTF8=ACCEPT", NULL};
 	g_autoptr(GString) cmd = g_string_new("ENABLE");
 	g_autoptr(GError) err = NULL;
 
@@ -381,8 +378,9 @@ static gboolean greet_and_secure(ImapSession *s, const ImapConfig *cfg, gboolean
 		return TRUE;
 	if (*preauth) {
 		/* STARTTLS is impossible once authenticated: refusing is the only safe answer. */
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
-			    "the server pre-authenticated the connection, so STARTTLS is impossible");
+		g_set_error(
+		    error, IMAP_ERROR, IMAP_ERROR_TLS,
+		    "the server pre-authenticated the connection, so STARTTLS is impossible");
 		return FALSE;
 	}
 	return starttls(s, error);
@@ -401,21 +399,20 @@ static void reset_connection(ImapSession *s)
 }
 
 /* AUTO: implicit TLS first (bounded by the greeting timeout), then STARTTLS. */
-static gboolean open_auto(ImapSession *s, const ImapConfig *cfg, gboolean *preauth,
-			  GError **error)
+static gboolean open_auto(ImapSession *s, const ImapConfig *cfg, gboolean *preauth, GError **error)
 {
 	guint greeting_ms = cfg->greeting_timeout_ms ? cfg->greeting_timeout_ms : 10000;
 	g_autoptr(GError) first = NULL;
 	GError *second = NULL;
 
-	s->transport = connect_as(cfg, IMAP_SECURITY_TLS, cfg->port ? cfg->port : 993,
-				  greeting_ms, &first);
+	s->transport =
+	    connect_as(cfg, IMAP_SECURITY_TLS, cfg->port ? cfg->port : 993, greeting_ms, &first);
 	if (s->transport && greet_and_secure(s, cfg, FALSE, preauth, &first))
 		return TRUE;
 	reset_connection(s);
 	/* With an explicit port the user named the one port the server listens on. */
-	s->transport = connect_as(cfg, IMAP_SECURITY_STARTTLS, cfg->port ? cfg->port : 143, 0,
-				  &second);
+	s->transport =
+	    connect_as(cfg, IMAP_SECURITY_STARTTLS, cfg->port ? cfg->port : 143, 0, &second);
 	if (s->transport && greet_and_secure(s, cfg, TRUE, preauth, &second))
 		return TRUE;
 	g_set_error(error, IMAP_ERROR, second->code,
@@ -433,8 +430,8 @@ gboolean session_connect_and_login(ImapSession *s, const ImapConfig *cfg, GError
 		if (!open_auto(s, cfg, &preauth, error))
 			return FALSE;
 	} else {
-		s->transport = imap_transport_connect(cfg, cfg->security == IMAP_SECURITY_TLS,
-						      error);
+		s->transport =
+		    imap_transport_connect(cfg, cfg->security == IMAP_SECURITY_TLS, error);
 		if (!s->transport)
 			return FALSE;
 		if (!greet_and_secure(s, cfg, cfg->security == IMAP_SECURITY_STARTTLS, &preauth,

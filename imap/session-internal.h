@@ -35,7 +35,7 @@ typedef struct {
 struct ImapSession {
 	ImapTransport *transport;
 	ImapParser *parser;
-	GByteArray *rbuf; /* input not yet fed to the parser */
+	GByteArray *rbuf;      /* input not yet fed to the parser */
 	gboolean mid_response; /* the parser holds part of a response */
 
 	/* Literal tracking of the raw input: for the trace and for EOF messages. */
@@ -89,8 +89,7 @@ gboolean session_fail(ImapSession *s, GError *err, GError **error);
 gboolean session_pump(ImapSession *s, int timeout_ms, gboolean fail_on_timeout, gboolean *got,
 		      GError **error);
 /* Reads exactly one response without dispatching (the greeting). */
-gboolean session_read_response(ImapSession *s, int timeout_ms, ImapResponse **out,
-			       GError **error);
+gboolean session_read_response(ImapSession *s, int timeout_ms, ImapResponse **out, GError **error);
 gboolean session_write(ImapSession *s, const void *buf, gsize len, GError **error);
 /* Allocates a tag and registers it as in flight, first reading responses while the
  * queue is full. Returns the id, or 0 with error. */
@@ -110,11 +109,10 @@ gboolean session_wait_tagged(ImapSession *s, guint id, SessionUntaggedFunc fn, g
 gboolean session_check_ok(const ImapResponse *tagged, const char *what, GError **error);
 /* begin + send + wait + check_ok in one. */
 gboolean session_run(ImapSession *s, ImapCmd *cmd, const char *trace_text, const char *what,
-		     SessionUntaggedFunc fn, gpointer data, ImapResponse **tagged,
-		     GError **error);
+		     SessionUntaggedFunc fn, gpointer data, ImapResponse **tagged, GError **error);
 /* A command of raw text (our own constants only). */
-gboolean session_run_simple(ImapSession *s, const char *text, SessionUntaggedFunc fn,
-			    gpointer data, ImapResponse **tagged, GError **error);
+gboolean session_run_simple(ImapSession *s, const char *text, SessionUntaggedFunc fn, gpointer data,
+			    ImapResponse **tagged, GError **error);
 ImapCmd *session_cmd_new(ImapSession *s, const char *verb);
 gboolean session_check_usable(ImapSession *s, GError **error);
 /* "[CODE arg] " of a response code, or "" */
@@ -129,7 +127,6 @@ void session_set_caps(ImapSession *s, char *const *caps);
 char *session_mailbox_encode(ImapSession *s, const char *name, GError **error);
 char *session_mailbox_decode(ImapSession *s, const char *wire);
 /* Appends " <mailbox>" to cmd. */
-gboolean session_cmd_add_mailbox(ImapSession *s, ImapCmd *cmd, const char *name,
-				 GError **error);
+gboolean session_cmd_add_mailbox(ImapSession *s, ImapCmd *cmd, const char *name, GError **error);
 
 G_END_DECLS

@@ -20,7 +20,7 @@ static void pending_free(gpointer p)
 ImapSession *session_new(const ImapConfig *cfg)
 {
 	ImapSession *s = g_new0(ImapSession, 1);
-	ImapParserLimits limits = { 0 };
+	ImapParserLimits limits = {0};
 
 	limits.spool_dir = cfg->spool_dir;
 	s->parser = imap_parser_new(&limits);
@@ -102,7 +102,8 @@ static void scan_input(ImapSession *s, const guint8 *data, gsize len)
 			s->in_literal -= n;
 			i += n;
 			if (s->in_literal == 0 && s->trace)
-				g_string_append_printf(s->trace_line, "{%" G_GUINT64_FORMAT " bytes}",
+				g_string_append_printf(s->trace_line,
+						       "{%" G_GUINT64_FORMAT " bytes}",
 						       s->literal_size);
 			continue;
 		}
@@ -137,11 +138,11 @@ static void scan_input(ImapSession *s, const guint8 *data, gsize len)
 static GError *eof_error(ImapSession *s, GError *err)
 {
 	if (s->in_literal > 0) {
-		GError *e = g_error_new(IMAP_ERROR, IMAP_ERROR_NETWORK,
-					"connection closed inside a literal (%" G_GUINT64_FORMAT
-					" of %" G_GUINT64_FORMAT " bytes received): %s",
-					s->literal_size - s->in_literal, s->literal_size,
-					err->message);
+		GError *e =
+		    g_error_new(IMAP_ERROR, IMAP_ERROR_NETWORK,
+				"connection closed inside a literal (%" G_GUINT64_FORMAT
+				" of %" G_GUINT64_FORMAT " bytes received): %s",
+				s->literal_size - s->in_literal, s->literal_size, err->message);
 		g_error_free(err);
 		return e;
 	}
@@ -185,8 +186,7 @@ static gboolean parse_buffered(ImapSession *s, ImapResponse **out, GError **erro
 	return TRUE;
 }
 
-gboolean session_read_response(ImapSession *s, int timeout_ms, ImapResponse **out,
-			       GError **error)
+gboolean session_read_response(ImapSession *s, int timeout_ms, ImapResponse **out, GError **error)
 {
 	ImapResponse *resp = NULL;
 
@@ -535,8 +535,7 @@ gboolean session_check_ok(const ImapResponse *tagged, const char *what, GError *
 }
 
 gboolean session_run(ImapSession *s, ImapCmd *cmd, const char *trace_text, const char *what,
-		     SessionUntaggedFunc fn, gpointer data, ImapResponse **tagged,
-		     GError **error)
+		     SessionUntaggedFunc fn, gpointer data, ImapResponse **tagged, GError **error)
 {
 	g_autoptr(ImapResponse) resp = NULL;
 	guint id;
@@ -572,8 +571,8 @@ ImapCmd *session_cmd_new(ImapSession *s, const char *verb)
 	return cmd;
 }
 
-gboolean session_run_simple(ImapSession *s, const char *text, SessionUntaggedFunc fn,
-			    gpointer data, ImapResponse **tagged, GError **error)
+gboolean session_run_simple(ImapSession *s, const char *text, SessionUntaggedFunc fn, gpointer data,
+			    ImapResponse **tagged, GError **error)
 {
 	g_autoptr(ImapCmd) cmd = session_cmd_new(s, text);
 
@@ -622,7 +621,7 @@ gboolean imap_session_wait(ImapSession *s, guint tag_id_, ImapFetchFunc cb, gpoi
 {
 	g_autoptr(ImapResponse) tagged = NULL;
 	g_autofree char *what = g_strdup_printf("command A%u", tag_id_);
-	FetchForward f = { cb, user_data };
+	FetchForward f = {cb, user_data};
 
 	if (!session_wait_tagged(s, tag_id_, forward_fetch, &f, &tagged, error))
 		return FALSE;

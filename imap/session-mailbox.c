@@ -28,8 +28,7 @@ char *session_mailbox_decode(ImapSession *s, const char *wire)
 	return name ? name : g_strdup(wire);
 }
 
-gboolean session_cmd_add_mailbox(ImapSession *s, ImapCmd *cmd, const char *name,
-				 GError **error)
+gboolean session_cmd_add_mailbox(ImapSession *s, ImapCmd *cmd, const char *name, GError **error)
 {
 	g_autofree char *wire = session_mailbox_encode(s, name, error);
 
@@ -81,7 +80,7 @@ static gboolean on_list(ImapSession *s, const ImapResponse *r, gpointer data)
 	if (r->type == IMAP_UNTAGGED_LIST && r->list_data.mailbox) {
 		mb = mailbox_new(session_mailbox_decode(s, r->list_data.mailbox));
 		mb->delimiter = r->list_data.delimiter;
-		mb->flags = g_strdupv(r->list_data.flags ? r->list_data.flags : (char *[]){ NULL });
+		mb->flags = g_strdupv(r->list_data.flags ? r->list_data.flags : (char *[]){NULL});
 		mb->noselect = imap_caps_has(mb->flags, "\\Noselect") ||
 			       imap_caps_has(mb->flags, "\\NonExistent");
 		g_ptr_array_add(c->list, mb);
@@ -101,9 +100,11 @@ gboolean imap_session_list(ImapSession *s, const char *pattern, gboolean with_st
 			   GPtrArray **out, GError **error)
 {
 	g_autoptr(ImapCmd) cmd = session_cmd_new(s, "LIST \"\"");
-	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)imap_mailbox_free);
-	g_autoptr(GHashTable) by_wire = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	ListCollect c = { list, by_wire };
+	g_autoptr(GPtrArray) list =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)imap_mailbox_free);
+	g_autoptr(GHashTable) by_wire =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ListCollect c = {list, by_wire};
 
 	if (!session_cmd_add_mailbox(s, cmd, pattern ? pattern : "*", error))
 		return FALSE;
@@ -150,7 +151,7 @@ static gboolean on_delim(ImapSession *s, const ImapResponse *r, gpointer data)
 
 gboolean imap_session_delimiter(ImapSession *s, char *out, GError **error)
 {
-	DelimCollect c = { FALSE, '\0' };
+	DelimCollect c = {FALSE, '\0'};
 
 	if (!s->delimiter_known) {
 		if (imap_session_has_cap(s, "NAMESPACE") &&
@@ -177,8 +178,7 @@ static gboolean on_status(ImapSession *s, const ImapResponse *r, gpointer data)
 	return TRUE;
 }
 
-gboolean imap_session_status(ImapSession *s, const char *mailbox, ImapMailbox **out,
-			     GError **error)
+gboolean imap_session_status(ImapSession *s, const char *mailbox, ImapMailbox **out, GError **error)
 {
 	g_autoptr(ImapCmd) cmd = session_cmd_new(s, "STATUS");
 	g_autofree char *what = g_strdup_printf("STATUS \"%s\"", mailbox);
@@ -187,8 +187,8 @@ gboolean imap_session_status(ImapSession *s, const char *mailbox, ImapMailbox **
 	if (!session_cmd_add_mailbox(s, cmd, mailbox, error))
 		return FALSE;
 	imap_cmd_add_raw(cmd, imap_session_has_cap(s, "CONDSTORE")
-				      ? " (MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)"
-				      : " (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)");
+				  ? " (MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)"
+				  : " (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)");
 	mb = mailbox_new(g_strdup(mailbox));
 	mb->delimiter = s->delimiter;
 	if (!session_run(s, cmd, NULL, what, on_status, mb, NULL, error)) {
@@ -290,8 +290,7 @@ static void reset_selected(ImapSession *s)
 }
 
 static gboolean do_select(ImapSession *s, const char *mailbox, gboolean read_only,
-			  const char *params, SelectCollect *c, ImapSelectInfo *out,
-			  GError **error)
+			  const char *params, SelectCollect *c, ImapSelectInfo *out, GError **error)
 {
 	const char *verb = read_only ? "EXAMINE" : "SELECT";
 	g_autoptr(ImapCmd) cmd = session_cmd_new(s, verb);
@@ -326,14 +325,13 @@ gboolean imap_session_select(ImapSession *s, const char *mailbox, gboolean read_
 			     ImapSelectInfo *out, GError **error)
 {
 	g_autoptr(GArray) vanished = g_array_new(FALSE, FALSE, sizeof(ImapRange));
-	SelectCollect c = { NULL, NULL, vanished };
+	SelectCollect c = {NULL, NULL, vanished};
 	/* Ask for HIGHESTMODSEQ when CONDSTORE is offered but was not enabled. */
 	gboolean condstore = imap_session_has_cap(s, "CONDSTORE") &&
 			     !imap_session_is_enabled(s, "CONDSTORE") &&
 			     !imap_session_is_enabled(s, "QRESYNC");
 
-	return do_select(s, mailbox, read_only, condstore ? " (CONDSTORE)" : NULL, &c, out,
-			 error);
+	return do_select(s, mailbox, read_only, condstore ? " (CONDSTORE)" : NULL, &c, out, error);
 }
 
 gboolean imap_session_select_qresync(ImapSession *s, const char *mailbox, gboolean read_only,
@@ -342,7 +340,7 @@ gboolean imap_session_select_qresync(ImapSession *s, const char *mailbox, gboole
 				     ImapSelectInfo *out, GError **error)
 {
 	g_autoptr(GArray) vanished = g_array_new(FALSE, FALSE, sizeof(ImapRange));
-	SelectCollect c = { fetch_cb, user_data, vanished };
+	SelectCollect c = {fetch_cb, user_data, vanished};
 	g_autofree char *params = NULL;
 
 	if (!imap_session_is_enabled(s, "QRESYNC")) {

@@ -47,7 +47,7 @@ gboolean imap_session_fetch_meta(ImapSession *s, const char *uidset, guint64 cha
 {
 	g_autoptr(GString) text = g_string_new("UID FETCH ");
 	g_autoptr(ImapCmd) cmd = NULL;
-	FetchCollect c = { cb, user_data };
+	FetchCollect c = {cb, user_data};
 	gboolean modseq = modseq_enabled(s) || imap_session_has_cap(s, "CONDSTORE");
 
 	if (!check_uidset(uidset, error))
@@ -82,7 +82,7 @@ gboolean imap_session_fetch_body(ImapSession *s, guint32 uid, guint64 offset, gu
 {
 	g_autofree char *text = NULL;
 	g_autoptr(ImapCmd) cmd = NULL;
-	BodyCollect c = { uid, NULL };
+	BodyCollect c = {uid, NULL};
 
 	if (length == 0)
 		text = g_strdup_printf("UID FETCH %u (UID BODY.PEEK[])", uid);
@@ -146,7 +146,7 @@ gboolean imap_session_fetch_bodies(ImapSession *s, const guint32 *uids, gsize n_
 	g_autofree char *set = NULL;
 	g_autofree char *text = NULL;
 	g_autoptr(ImapCmd) cmd = NULL;
-	FetchCollect c = { cb, user_data };
+	FetchCollect c = {cb, user_data};
 
 	if (n_uids == 0)
 		return TRUE;
@@ -161,7 +161,7 @@ gboolean imap_session_fetch_bodies(ImapSession *s, const guint32 *uids, gsize n_
 gboolean imap_session_store(ImapSession *s, const char *uidset, ImapStoreMode mode,
 			    char *const *flags, GError **error)
 {
-	static const char *const ops[] = { "FLAGS", "+FLAGS", "-FLAGS" };
+	static const char *const ops[] = {"FLAGS", "+FLAGS", "-FLAGS"};
 	g_autofree char *joined = NULL;
 	g_autofree char *text = NULL;
 	g_autoptr(ImapCmd) cmd = NULL;
@@ -213,8 +213,7 @@ static gboolean on_search(ImapSession *s, const ImapResponse *r, gpointer data)
 	return TRUE;
 }
 
-gboolean imap_session_uid_search(ImapSession *s, const char *query, GArray **out,
-				 GError **error)
+gboolean imap_session_uid_search(ImapSession *s, const char *query, GArray **out, GError **error)
 {
 	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	g_autofree char *text = NULL;
@@ -294,16 +293,16 @@ gboolean imap_session_copy(ImapSession *s, guint32 uid, const char *dest, guint3
 /* RFC 3501 date-time; month names by hand because strftime's %b follows the locale. */
 static char *format_date_time(gint64 t)
 {
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
 
 	if (!dt)
 		return NULL;
-	return g_strdup_printf("%02d-%s-%04d %02d:%02d:%02d +0000", g_date_time_get_day_of_month(dt),
-			       months[g_date_time_get_month(dt) - 1], g_date_time_get_year(dt),
-			       g_date_time_get_hour(dt), g_date_time_get_minute(dt),
-			       g_date_time_get_second(dt));
+	return g_strdup_printf(
+	    "%02d-%s-%04d %02d:%02d:%02d +0000", g_date_time_get_day_of_month(dt),
+	    months[g_date_time_get_month(dt) - 1], g_date_time_get_year(dt),
+	    g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt));
 }
 
 static gboolean stream_fd(ImapSession *s, int fd, guint64 size, GError **error)
@@ -319,13 +318,14 @@ static gboolean stream_fd(ImapSession *s, int fd, guint64 size, GError **error)
 		if (n <= 0) {
 			/* The literal's size is promised: the connection cannot be saved, and
 			 * dropping it makes the server discard the partial message. */
-			return session_fail(s,
-					    g_error_new(IMAP_ERROR, IMAP_ERROR_LOCAL,
-							"reading the message to append failed at "
-							"byte %" G_GUINT64_FORMAT ": %s",
-							off, n < 0 ? g_strerror(errno)
-								   : "file shorter than its size"),
-					    error);
+			return session_fail(
+			    s,
+			    g_error_new(IMAP_ERROR, IMAP_ERROR_LOCAL,
+					"reading the message to append failed at "
+					"byte %" G_GUINT64_FORMAT ": %s",
+					off,
+					n < 0 ? g_strerror(errno) : "file shorter than its size"),
+			    error);
 		}
 		if (!session_write(s, buf, (gsize)n, error))
 			return FALSE;
@@ -396,8 +396,8 @@ gboolean imap_session_append(ImapSession *s, const char *mailbox, char *const *f
 	    !session_check_ok(tagged, what, error))
 		return FALSE;
 	const ImapRespCode *code = &tagged->code;
-	gboolean have = code->type == IMAP_CODE_APPENDUID && code->dst_uids &&
-			code->dst_uids->len > 0;
+	gboolean have =
+	    code->type == IMAP_CODE_APPENDUID && code->dst_uids && code->dst_uids->len > 0;
 	if (uidvalidity)
 		*uidvalidity = have ? code->uidvalidity : 0;
 	if (uid)
@@ -487,7 +487,7 @@ static gboolean on_quota(ImapSession *s, const ImapResponse *r, gpointer data)
 		return FALSE;
 	for (guint i = 0; r->quota.resources && i < r->quota.resources->len; i++) {
 		const ImapQuotaResource *res =
-			&g_array_index(r->quota.resources, ImapQuotaResource, i);
+		    &g_array_index(r->quota.resources, ImapQuotaResource, i);
 		if (res->name && g_ascii_strcasecmp(res->name, "STORAGE") == 0 && !c->found) {
 			c->found = TRUE;
 			c->usage = res->usage;
@@ -501,7 +501,7 @@ gboolean imap_session_quota(ImapSession *s, const char *mailbox, guint64 *usage_
 			    guint64 *limit_kib, GError **error)
 {
 	g_autoptr(ImapCmd) cmd = NULL;
-	QuotaCollect c = { FALSE, 0, 0 };
+	QuotaCollect c = {FALSE, 0, 0};
 
 	if (!imap_session_has_cap(s, "QUOTA")) {
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_UNSUPPORTED, "the server lacks QUOTA");

@@ -131,7 +131,7 @@ static void test_login_modes(void)
 
 static void test_login_mechanisms(void)
 {
-	static const char *const mechs[] = { "PLAIN", "LOGIN", "CRAM-MD5", "LOGINCMD", NULL };
+	static const char *const mechs[] = {"PLAIN", "LOGIN", "CRAM-MD5", "LOGINCMD", NULL};
 
 	for (const char *const *m = mechs; *m; m++) {
 		login_ok(IMAP_SECURITY_STARTTLS, *m, *m);
@@ -171,7 +171,7 @@ static void expect_open_error(ImapConfig *cfg, int code, const char *text)
 
 static void test_wrong_password(void)
 {
-	static const char *const mechs[] = { "PLAIN", "LOGINCMD", "CRAM-MD5", NULL };
+	static const char *const mechs[] = {"PLAIN", "LOGINCMD", "CRAM-MD5", NULL};
 
 	for (const char *const *m = mechs; *m; m++) {
 		ImapConfig cfg;
@@ -420,7 +420,7 @@ static ImapSession *open_inbox(ImapSelectInfo *info)
 
 static void test_select_and_meta(void)
 {
-	ImapSelectInfo info = { 0 };
+	ImapSelectInfo info = {0};
 	ImapSession *s = open_inbox(&info);
 	GError *err = NULL;
 	MetaCollect c;
@@ -480,7 +480,7 @@ static guint32 first_uid(ImapSession *s)
 
 static void test_partial_fetch(void)
 {
-	ImapSelectInfo info = { 0 };
+	ImapSelectInfo info = {0};
 	ImapSession *s = open_inbox(&info);
 	GError *err = NULL;
 	ImapBody *whole = NULL, *part = NULL, *gone = (ImapBody *)&err;
@@ -494,9 +494,9 @@ static void test_partial_fetch(void)
 	g_autoptr(GBytes) w = body_bytes(whole);
 	g_autoptr(GBytes) p = body_bytes(part);
 	CU_ASSERT_EQUAL(g_bytes_get_size(p), 100);
-	CU_ASSERT_EQUAL(memcmp(g_bytes_get_data(p, NULL), (const guint8 *)g_bytes_get_data(w, NULL) + 10,
-			       100),
-			0);
+	CU_ASSERT_EQUAL(
+	    memcmp(g_bytes_get_data(p, NULL), (const guint8 *)g_bytes_get_data(w, NULL) + 10, 100),
+	    0);
 
 	/* A message that does not exist: success, no body. */
 	CU_ASSERT_TRUE(imap_session_fetch_body(s, info.uidnext + 100, 0, 0, &gone, &err));
@@ -524,10 +524,10 @@ static void on_bodies(const ImapFetchData *f, gpointer data)
 
 static void test_fetch_bodies(void)
 {
-	ImapSelectInfo info = { 0 };
+	ImapSelectInfo info = {0};
 	ImapSession *s = open_inbox(&info);
 	MetaCollect c;
-	BodiesCollect b = { 0, 0 };
+	BodiesCollect b = {0, 0};
 	GError *err = NULL;
 
 	meta_init(&c);
@@ -579,8 +579,8 @@ static guint32 append_corpus(ImapSession *s, const char *mailbox, const char *re
 	int fd = corpus_fd(rel, &size, content);
 
 	CU_ASSERT_TRUE(fd >= 0);
-	CU_ASSERT_TRUE(imap_session_append(s, mailbox, flags, date, fd, size, &uidvalidity, &uid,
-					   &err));
+	CU_ASSERT_TRUE(
+	    imap_session_append(s, mailbox, flags, date, fd, size, &uidvalidity, &uid, &err));
 	if (err)
 		fprintf(stderr, "append: %s\n", err->message);
 	CU_ASSERT_TRUE(uidvalidity > 0);
@@ -599,16 +599,15 @@ static void assert_body_equals(ImapSession *s, guint32 uid, GBytes *expect)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
 	g_autoptr(GBytes) got = body_bytes(body);
 	CU_ASSERT_TRUE(g_bytes_equal(got, expect));
-	imap_body_unref(body);
 }
 
 static void test_append_store_expunge(void)
 {
-	ImapSelectInfo info = { 0 };
+	ImapSelectInfo info = {0};
 	ImapSession *s = open_inbox(&info);
-	char *seen[] = { "\\Seen", "$Work", NULL };
-	char *flagged[] = { "\\Flagged", NULL };
-	char *deleted[] = { "\\Deleted", NULL };
+	char *seen[] = {"\\Seen", "$Work", NULL};
+	char *flagged[] = {"\\Flagged", NULL};
+	char *deleted[] = {"\\Deleted", NULL};
 	const gint64 date = 1700000000; /* 14-Nov-2023 22:13:20 +0000 */
 	g_autoptr(GBytes) a = NULL;
 	g_autoptr(GBytes) b = NULL;
@@ -664,7 +663,7 @@ static void test_append_store_expunge(void)
 	CU_ASSERT_TRUE(imap_session_uid_expunge(s, set_b, &err));
 
 	/* Bad flags never reach the wire. */
-	char *evil[] = { "\\Seen) FOO", NULL };
+	char *evil[] = {"\\Seen) FOO", NULL};
 	CU_ASSERT_FALSE(imap_session_store(s, set_b, IMAP_STORE_ADD, evil, NULL));
 	CU_ASSERT_TRUE(imap_session_is_usable(s));
 	if (err)
@@ -676,7 +675,7 @@ static void test_append_store_expunge(void)
 
 static void test_move_copy(void)
 {
-	ImapSelectInfo info = { 0 };
+	ImapSelectInfo info = {0};
 	ImapSession *s = open_inbox(&info);
 	g_autoptr(GBytes) a = NULL;
 	GError *err = NULL;
@@ -707,6 +706,50 @@ static void test_move_copy(void)
 	CU_ASSERT_TRUE(imap_session_delete(s, "MoveTarget", &err));
 	if (err)
 		fprintf(stderr, "move: %s\n", err->message);
+	g_clear_error(&err);
+	imap_select_info_clear(&info);
+	imap_session_logout(s);
+}
+
+/* A message larger than any buffer: streamed to the server, spooled on the way back. */
+static void test_large_append(void)
+{
+	ImapSelectInfo info = {0};
+	ImapSession *s = open_inbox(&info);
+	g_autofree char *path = g_build_filename(env("IMAPFS_TEST_DIR"), "large.eml", NULL);
+	GString *msg = g_string_new("From: a@example.org\r\nSubject: large\r\n\r\n");
+	guint32 uidvalidity = 0, uid = 0;
+	ImapBody *part = NULL;
+	GError *err = NULL;
+
+	for (guint i = 0; msg->len < 3 * 1024 * 1024; i++)
+		g_string_append_printf(msg, "line %08u of a large message, with some text\r\n", i);
+	CU_ASSERT_TRUE_FATAL(g_file_set_contents(path, msg->str, (gssize)msg->len, NULL));
+	int fd = open(path, O_RDONLY);
+	CU_ASSERT_TRUE(
+	    imap_session_append(s, "INBOX", NULL, -1, fd, msg->len, &uidvalidity, &uid, &err));
+	close(fd);
+	CU_ASSERT_TRUE(uid > 0);
+	CU_ASSERT_TRUE(trace_contains("bytes}"));
+	g_autoptr(GBytes) expect = g_string_free_to_bytes(msg);
+	assert_body_equals(s, uid, expect);
+
+	/* A slice from the middle of the large body. */
+	CU_ASSERT_TRUE(imap_session_fetch_body(s, uid, 1000000, 5000, &part, &err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(part);
+	g_autoptr(GBytes) p = body_bytes(part);
+	CU_ASSERT_EQUAL(g_bytes_get_size(p), 5000);
+	CU_ASSERT_EQUAL(memcmp(g_bytes_get_data(p, NULL),
+			       (const guint8 *)g_bytes_get_data(expect, NULL) + 1000000, 5000),
+			0);
+	imap_body_unref(part);
+
+	g_autofree char *set = g_strdup_printf("%u", uid);
+	char *deleted[] = {"\\Deleted", NULL};
+	CU_ASSERT_TRUE(imap_session_store(s, set, IMAP_STORE_ADD, deleted, &err));
+	CU_ASSERT_TRUE(imap_session_uid_expunge(s, set, &err));
+	if (err)
+		fprintf(stderr, "large: %s\n", err->message);
 	g_clear_error(&err);
 	imap_select_info_clear(&info);
 	imap_session_logout(s);
@@ -794,18 +837,17 @@ static gboolean doveadm(const char *const *args, const char *stdin_path)
 
 static void save_message(void)
 {
-	static const char *const args[] = { "save", "-u", "alice", "-m", "INBOX", NULL };
-	g_autofree char *path = g_build_filename(env("IMAPFS_CORPUS"), "default", "0004.eml",
-						 NULL);
+	static const char *const args[] = {"save", "-u", "alice", "-m", "INBOX", NULL};
+	g_autofree char *path = g_build_filename(env("IMAPFS_CORPUS"), "default", "0004.eml", NULL);
 
 	CU_ASSERT_TRUE(doveadm(args, path));
 }
 
 static void test_unsolicited_exists(void)
 {
-	ImapSelectInfo info = { 0 };
+	ImapSelectInfo info = {0};
 	ImapSession *s = open_inbox(&info);
-	UnsolCollect c = { 0 };
+	UnsolCollect c = {0};
 	GError *err = NULL;
 	gboolean got = FALSE;
 
@@ -834,7 +876,7 @@ static void test_unsolicited_exists(void)
 
 static void test_qresync(void)
 {
-	ImapSelectInfo info = { 0 }, again = { 0 };
+	ImapSelectInfo info = {0}, again = {0};
 	ImapSession *s = open_inbox(&info);
 	g_autoptr(GBytes) a = NULL;
 	GError *err = NULL;
@@ -842,7 +884,7 @@ static void test_qresync(void)
 
 	guint32 uid = append_corpus(s, "INBOX", "default/0005.eml", NULL, -1, &a);
 	g_autofree char *set = g_strdup_printf("%u", uid);
-	char *deleted[] = { "\\Deleted", NULL };
+	char *deleted[] = {"\\Deleted", NULL};
 	CU_ASSERT_TRUE(imap_session_store(s, set, IMAP_STORE_ADD, deleted, &err));
 	CU_ASSERT_TRUE(imap_session_uid_expunge(s, set, &err));
 	CU_ASSERT_TRUE(imap_session_close(s, &err));
@@ -878,9 +920,9 @@ static void test_quota(void)
 
 static void test_kick(void)
 {
-	static const char *const args[] = { "kick", "alice", NULL };
+	static const char *const args[] = {"kick", "alice", NULL};
 	ImapSession *s = open_inbox(NULL);
-	UnsolCollect c = { 0 };
+	UnsolCollect c = {0};
 	GError *err = NULL;
 
 	imap_session_set_unsolicited(s, on_unsolicited, &c);
@@ -906,9 +948,9 @@ static void test_kick(void)
 
 static void test_minimal_server(void)
 {
-	ImapSelectInfo info = { 0 };
+	ImapSelectInfo info = {0};
 	ImapSession *s = open_inbox(&info);
-	char *deleted[] = { "\\Deleted", NULL };
+	char *deleted[] = {"\\Deleted", NULL};
 	g_autoptr(GBytes) a = NULL;
 	GError *err = NULL;
 	MetaCollect c;
@@ -920,16 +962,16 @@ static void test_minimal_server(void)
 	guint64 size;
 	guint32 uidvalidity = 1, uid = 1;
 	int fd = corpus_fd("default/0006.eml", &size, &a);
-	CU_ASSERT_TRUE(imap_session_append(s, "INBOX", NULL, -1, fd, size, &uidvalidity, &uid,
-					   &err));
+	CU_ASSERT_TRUE(
+	    imap_session_append(s, "INBOX", NULL, -1, fd, size, &uidvalidity, &uid, &err));
 	close(fd);
 	CU_ASSERT_EQUAL(uid, info.uidnext); /* Dovecot sends APPENDUID anyway */
 	CU_ASSERT_TRUE(trace_contains("S: + "));
 
 	/* Refused before the data is sent: the session stays usable. */
 	fd = corpus_fd("default/0006.eml", &size, &a);
-	CU_ASSERT_FALSE(imap_session_append(s, "NoSuchFolder", NULL, -1, fd, size, NULL, NULL,
-					    &err));
+	CU_ASSERT_FALSE(
+	    imap_session_append(s, "NoSuchFolder", NULL, -1, fd, size, NULL, NULL, &err));
 	close(fd);
 	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NO));
 	g_clear_error(&err);
@@ -1002,7 +1044,7 @@ out:
 
 static void fake_start(FakeServer *f, const char *greeting, const char *const *replies)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1040,8 +1082,8 @@ static ImapSession *fake_open(FakeServer *f, ImapSecurity sec, GError **err)
 
 static void test_fake_preauth(void)
 {
-	static const char *const replies[] = { "%s BAD [ALREADYEXISTS] Mailbox exists\r\n",
-					       "* BYE bye\r\n%s OK done\r\n", NULL };
+	static const char *const replies[] = {"%s BAD [ALREADYEXISTS] Mailbox exists\r\n",
+					      "* BYE bye\r\n%s OK done\r\n", NULL};
 	FakeServer f;
 	GError *err = NULL;
 	ImapSession *s;
@@ -1088,7 +1130,7 @@ static void test_fake_bye_greeting(void)
  * session is unusable afterwards. */
 static void fake_failure(const char *reply, int code, const char *text)
 {
-	const char *const replies[] = { reply, NULL };
+	const char *const replies[] = {reply, NULL};
 	FakeServer f;
 	GError *err = NULL;
 	ImapSession *s;
@@ -1155,6 +1197,7 @@ int main(int argc, char **argv)
 		TEST_ADD(suite, test_fetch_bodies);
 		TEST_ADD(suite, test_append_store_expunge);
 		TEST_ADD(suite, test_move_copy);
+		TEST_ADD(suite, test_large_append);
 		TEST_ADD(suite, test_pipeline);
 		TEST_ADD(suite, test_unsolicited_exists);
 		TEST_ADD(suite, test_qresync);
