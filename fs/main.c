@@ -117,6 +117,15 @@ static void teardown(FsMount *m)
 	g_mutex_clear(&m->list_lock);
 }
 
+static gboolean wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||
+		    !strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
+			return TRUE;
+	return FALSE;
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -126,24 +135,26 @@ int main(int argc, char **argv)
 	FsMount m = {0};
 	int ret = 1;
 
-	if (fuse_parse_cmdline(&args, &cl) != 0)
-		return 1;
-	if (cl.show_help || cl.show_version) {
-		if (cl.show_help)
+	if (wants_help(argc, argv)) {
+		if (fuse_parse_cmdline(&args, &cl) == 0 && cl.show_help)
 			usage(argv[0]);
-		else
+		else if (cl.show_version)
 			printf("imapfs 0.1.0, FUSE library %s\n", fuse_pkgversion());
 		free(cl.mountpoint);
 		fuse_opt_free_args(&args);
 		return 0;
 	}
-	if (!cl.mountpoint) {
-		g_printerr("imapfs: no mount point given (see --help)\n");
-		goto out_args;
-	}
+	/* Our options first: a refused one (password=) is reported before anything else. */
 	if (!fs_options_parse(&args, &opts, &err)) {
 		g_printerr("imapfs: %s\n", err->message);
-		goto out_args;
+		fuse_opt_free_args(&args);
+		return 1;
+	}
+	if (fuse_parse_cmdline(&args, &cl) != 0)
+		goto out_opts;
+	if (!cl.mountpoint) {
+		g_printerr("imapfs: no mount point given (see --help)\n");
+		goto out_opts;
 	}
 	if (opts.trace)
 		opts.imap.trace = trace_line;
@@ -170,7 +181,6 @@ int main(int argc, char **argv)
 	teardown(&m);
 out_opts:
 	fs_options_clear(&opts);
-out_args:
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;
