@@ -599,6 +599,7 @@ static void assert_body_equals(ImapSession *s, guint32 uid, GBytes *expect)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
 	g_autoptr(GBytes) got = body_bytes(body);
 	CU_ASSERT_TRUE(g_bytes_equal(got, expect));
+	imap_body_unref(body);
 }
 
 static void test_append_store_expunge(void)
