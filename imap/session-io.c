@@ -551,8 +551,12 @@ gboolean session_run(ImapSession *s, ImapCmd *cmd, const char *trace_text, const
 	gboolean sent = session_send_cmd(s, id, cmd, trace_text, TRUE, error);
 	s->handler = old_fn;
 	s->handler_data = old_data;
-	if (!sent)
+	if (!sent) {
+		/* Refused at a synchronizing literal: the command is over, forget its tag. */
+		if (s->usable)
+			g_hash_table_remove(s->pending, GUINT_TO_POINTER(id));
 		return FALSE;
+	}
 	if (!session_wait_tagged(s, id, fn, data, &resp, error))
 		return FALSE;
 	if (!session_check_ok(resp, what, error))
