@@ -76,6 +76,57 @@ ls "$dir" >"$W/ls.after"
 check_same "the folder lists exactly the server's messages after both changes" \
 	"$W/ls.exp" "$W/ls.after"
 
+# -- the server drops every connection ------------------------------------------
+# A user's next command must work: imapfs reconnects and retries rather than
+# passing EIO on (every pooled connection dies at once).
+"${DOVEADM[@]}" kick "$USER_NAME" >/dev/null 2>&1
+sleep 0.5
+check "after the server drops every connection (doveadm kick), ls -l of every folder works at once" \
+	bash -c "for d in '$MNT'/*/ '$MNT'/*/*/; do ls -l \"\$d\" >/dev/null || exit 1; done"
+check "after the server drops every connection, lkml reads the server's bytes at once" \
+	diff -r -q "$EXP/lkml" "$MNT/lkml"
+
+# -- UIDVALIDITY change alone: the folder's cached bodies are dropped --------------
+# (no kick: imapfs must notice the new UIDVALIDITY when it revalidates the folder)
+folder=html
+dir=$MNT/$(mbox_to_path "$folder")
+cat "$dir"/*.eml >/dev/null
+before=$(stats "$MNT" body_fetches)
+old=$("${DOVEADM[@]}" -f flow mailbox status -u "$USER_NAME" uidvalidity "$folder" |
+	sed 's/.*uidvalidity=//')
+"${DOVEADM[@]}" mailbox update -u "$USER_NAME" --uid-validity $((old + 2000)) "$folder"
+ino_before=$(stat -c %i "$dir/0000000001.eml")
+# The new UIDVALIDITY gives new inode numbers: wait for them, then read again.
+wait_for 5 bash -c "test \"\$(stat -c %i '$dir/0000000001.eml')\" != '$ino_before'"
+check "after a UIDVALIDITY change the folder still serves the server's bytes" \
+	bash -c "'$ORACLE' dump '$folder' '$W/html' && diff -r -q '$W/html' '$dir'"
+after=$(stats "$MNT" body_fetches)
+check "after a UIDVALIDITY change the bodies are fetched again, not served from the cache (body_fetches $before -> $after)" \
+	test "${after:-0}" -gt "${before:-0}"
+
+# -- UIDVALIDITY change found on reconnecting ------------------------------------
+# After a kick, the first SELECT of the folder reports the new UIDVALIDITY: the
+# listing must switch to the new messages, never fail in between.
+folder=attachment
+dir=$MNT/$(mbox_to_path "$folder")
+cat "$dir"/*.eml >/dev/null
+ino_before=$(stat -c %i "$dir/0000000001.eml")
+old=$("${DOVEADM[@]}" -f flow mailbox status -u "$USER_NAME" uidvalidity "$folder" |
+	sed 's/.*uidvalidity=//')
+"${DOVEADM[@]}" mailbox update -u "$USER_NAME" --uid-validity $((old + 3000)) "$folder"
+"${DOVEADM[@]}" kick "$USER_NAME" >/dev/null 2>&1
+: >"$W/kick-ls.err"
+for i in $(seq 30); do
+	ls -l "$dir" >/dev/null 2>>"$W/kick-ls.err"
+	[ "$(stat -c %i "$dir/0000000001.eml" 2>>"$W/kick-ls.err")" != "$ino_before" ] && break
+	sleep 0.1
+done
+check "a UIDVALIDITY change found on reconnecting (kick) is picked up within 3 s" \
+	test "$(stat -c %i "$dir/0000000001.eml")" != "$ino_before"
+check "no ls -l fails while a UIDVALIDITY change is found on reconnecting" \
+	test ! -s "$W/kick-ls.err"
+diag "$W/kick-ls.err" 3
+
 # -- UIDVALIDITY change: same UIDs, other messages --------------------------------
 # The folder is recreated with other messages under the same UIDs 1..3 and a new
 # UIDVALIDITY, so a client that kept its cached bodies would serve the old ones.

@@ -28,7 +28,7 @@ must_fail() {
 		check "$desc: imapfs exits non-zero (status $rc)" test "$rc" -ne 0
 	fi
 	if grep -qiE -- "$re" "$err"; then
-		ok "$desc: stderr says why (/$re/)"
+		ok "$desc: stderr says why: $(grep -iE -m 1 -- "$re" "$err")"
 	else
 		not_ok "$desc: stderr says why (/$re/)"
 		diag "$err"

@@ -99,6 +99,11 @@ check "getfattr -n user.imap.flags shows \\Flagged set by another client ($fl)" 
 	grep -qw -- '\\Flagged' <<<"$fl"
 check "getfattr -n user.imap.flags shows the keyword \$Work ($fl)" grep -qw -- '\$Work' <<<"$fl"
 
+# Compared as sets: the order of the flags in the xattr is not part of the contract.
+sorted_flags() { tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//'; }
+check_eq "user.imap.flags equals the server's flags, no more (no session flag like \\Recent)" \
+	"$("$ORACLE" flags lkml 2 | sorted_flags)" "$(sorted_flags <<<"$fl")"
+
 # A flag set while mounted shows up after a re-list (up to ~3 s).
 "${DOVEADM[@]}" flags add -u "$USER_NAME" '\Answered' mailbox lkml uid 2
 for i in $(seq 30); do
