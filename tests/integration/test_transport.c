@@ -357,6 +357,7 @@ static void test_pipelined_write_tls(void)
 	ImapTransport *t = imap_transport_connect(&cfg, TRUE, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	g_autoptr(GString) greeting = read_until(t, "\r\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(greeting);
 	g_autofree char *login = g_strdup_printf("l LOGIN %s %s\r\n", env("IMAPFS_TEST_USER"),
 						 env("IMAPFS_TEST_PASSWORD"));
 	CU_ASSERT_TRUE(write_str(t, login));
@@ -378,6 +379,7 @@ static void test_pipelined_write_tunnel(void)
 	ImapTransport *t = imap_transport_connect(&cfg, FALSE, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	g_autoptr(GString) greeting = read_until(t, "\r\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(greeting);
 	CU_ASSERT_TRUE(pipeline_noops(t) > 0);
 	imap_transport_close(t);
 	imap_config_clear(&cfg);
