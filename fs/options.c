@@ -1,6 +1,7 @@
 /* imapfs fs — option parsing (see options.h). */
 #define FUSE_USE_VERSION 34
 #include "fs/options.h"
+#include "fs/secret.h"
 
 #include <fuse_opt.h>
 #include <stdlib.h>
@@ -11,9 +12,14 @@ typedef struct {
 	char *host, *user, *security, *ca_file, *tls_verify, *tls_verify_hostname, *tls_min;
 	char *password_command, *password_file, *cache_dir, *cache_size;
 	int port, timeout, connections, ro, trace, password_given;
+	/* connect: TLS details, routing, mechanisms, timeouts, OAuth2 */
+	char *tls_priority, *tls_client_cert, *tls_client_key, *tls_pin_sha256, *proxy, *tunnel;
+	char *mechanisms, *allow_plaintext_auth, *oauth2, *oauth2_token_command;
+	char *oauth2_token_url, *oauth2_client_id;
+	int greeting_timeout, connect_timeout, keepalive, secret_given;
 } RawOpts;
 
-enum { KEY_PASSWORD, KEY_RO };
+enum { KEY_PASSWORD, KEY_RO, KEY_SECRET };
 
 #define OPT(t, f, v)                                                                               \
 	{                                                                                          \
@@ -35,6 +41,23 @@ static const struct fuse_opt opt_spec[] = {
     OPT("cache_dir=%s", cache_dir, 0),
     OPT("cache_size=%s", cache_size, 0),
     OPT("imap_trace", trace, 1),
+    OPT("tls_priority=%s", tls_priority, 0),
+    OPT("tls_client_cert=%s", tls_client_cert, 0),
+    OPT("tls_client_key=%s", tls_client_key, 0),
+    OPT("tls_pin_sha256=%s", tls_pin_sha256, 0),
+    OPT("proxy=%s", proxy, 0),
+    OPT("tunnel=%s", tunnel, 0),
+    OPT("mechanisms=%s", mechanisms, 0),
+    OPT("allow_plaintext_auth=%s", allow_plaintext_auth, 0),
+    OPT("greeting_timeout=%d", greeting_timeout, 0),
+    OPT("connect_timeout=%d", connect_timeout, 0),
+    OPT("keepalive=%d", keepalive, 0),
+    OPT("oauth2=%s", oauth2, 0),
+    OPT("oauth2_token_command=%s", oauth2_token_command, 0),
+    OPT("oauth2_token_url=%s", oauth2_token_url, 0),
+    OPT("oauth2_client_id=%s", oauth2_client_id, 0),
+    FUSE_OPT_KEY("oauth2_client_secret=", KEY_SECRET),
+    FUSE_OPT_KEY("oauth2_refresh_token=", KEY_SECRET),
     FUSE_OPT_KEY("password=", KEY_PASSWORD),
     FUSE_OPT_KEY("password", KEY_PASSWORD),
     FUSE_OPT_KEY("ro", KEY_RO),
@@ -50,6 +73,9 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		/* Dropped from the argument list at once; only remembered to refuse it. */
 		raw->password_given = 1;
 		return 0;
+	case KEY_SECRET:
+		raw->secret_given = 1;
+		return 0;
 	case KEY_RO:
 		raw->ro = 1;
 		return 1; /* the kernel mount is read-only too */
@@ -60,12 +86,29 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 
 static void raw_free(RawOpts *r)
 {
-	char **strs[] = {&r->host,	    &r->user,
-			 &r->security,	    &r->ca_file,
-			 &r->tls_verify,    &r->tls_verify_hostname,
-			 &r->tls_min,	    &r->password_command,
-			 &r->password_file, &r->cache_dir,
-			 &r->cache_size};
+	char **strs[] = {&r->host,
+			 &r->user,
+			 &r->security,
+			 &r->ca_file,
+			 &r->tls_verify,
+			 &r->tls_verify_hostname,
+			 &r->tls_min,
+			 &r->password_command,
+			 &r->password_file,
+			 &r->cache_dir,
+			 &r->cache_size,
+			 &r->tls_priority,
+			 &r->tls_client_cert,
+			 &r->tls_client_key,
+			 &r->tls_pin_sha256,
+			 &r->proxy,
+			 &r->tunnel,
+			 &r->mechanisms,
+			 &r->allow_plaintext_auth,
+			 &r->oauth2,
+			 &r->oauth2_token_command,
+			 &r->oauth2_token_url,
+			 &r->oauth2_client_id};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(strs); i++) {
 		free(*strs[i]);
@@ -86,6 +129,11 @@ void fs_options_clear(FsOptions *opts)
 	g_free(opts->password_command);
 	g_free(opts->password_file);
 	g_free(opts->cache_dir);
+	g_free(opts->oauth2_token_command);
+	g_free(opts->oauth2_token_url);
+	g_free(opts->oauth2_client_id);
+	fs_secret_free(opts->oauth2_client_secret);
+	fs_secret_free(opts->oauth2_refresh_token);
 	fs_options_init(opts);
 }
 
@@ -138,9 +186,12 @@ static gboolean parse_bool(const char *opt, const char *val, gboolean *out, GErr
 {
 	if (!val)
 		return TRUE;
-	if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
+	/* Python configparser's words too (IMAPClient config files say "ssl = True"). */
+	if (!g_ascii_strcasecmp(val, "yes") || !g_ascii_strcasecmp(val, "true") ||
+	    !strcmp(val, "1") || !g_ascii_strcasecmp(val, "on"))
 		*out = TRUE;
-	else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0"))
+	else if (!g_ascii_strcasecmp(val, "no") || !g_ascii_strcasecmp(val, "false") ||
+		 !strcmp(val, "0") || !g_ascii_strcasecmp(val, "off"))
 		*out = FALSE;
 	else
 		return bad(error, opt, val, "yes or no");
@@ -156,8 +207,10 @@ static gboolean apply_tls(const RawOpts *r, ImapConfig *c, GError **error)
 			c->security = IMAP_SECURITY_STARTTLS;
 		else if (!strcmp(r->security, "plain"))
 			c->security = IMAP_SECURITY_PLAIN;
+		else if (!strcmp(r->security, "auto"))
+			c->security = IMAP_SECURITY_AUTO;
 		else
-			return bad(error, "security", r->security, "tls, starttls or plain");
+			return bad(error, "security", r->security, "tls, starttls, plain or auto");
 	}
 	if (r->tls_min) {
 		if (!strcmp(r->tls_min, "1.2"))
@@ -174,11 +227,67 @@ static gboolean apply_tls(const RawOpts *r, ImapConfig *c, GError **error)
 	c->ca_file = g_strdup(r->ca_file);
 	/* Choosing plaintext by name is the consent to send the password in clear. */
 	c->allow_plaintext_auth = c->security == IMAP_SECURITY_PLAIN;
+	if (!parse_bool("allow_plaintext_auth", r->allow_plaintext_auth, &c->allow_plaintext_auth,
+			error))
+		return FALSE;
+	c->tls_priority = g_strdup(r->tls_priority);
+	c->tls_client_cert = g_strdup(r->tls_client_cert);
+	c->tls_client_key = g_strdup(r->tls_client_key);
+	c->tls_pin_sha256 = g_strdup(r->tls_pin_sha256);
+	c->proxy = g_strdup(r->proxy);
+	c->tunnel = g_strdup(r->tunnel);
+	return TRUE;
+}
+
+/* A number of seconds in 1..max into milliseconds; -1 (unset) leaves *ms alone. */
+static gboolean seconds(const char *opt, int val, int max, guint *ms, GError **error)
+{
+	g_autofree char *range = g_strdup_printf("1..%d seconds", max);
+
+	if (val == -1)
+		return TRUE;
+	if (val <= 0 || val > max)
+		return bad(error, opt, "out of range", range);
+	*ms = (guint)val * 1000;
+	return TRUE;
+}
+
+/* "PLAIN LOGIN", "plain,login", "PLAIN:LOGIN" -> upper-case allow-list. */
+static gboolean apply_mechanisms(const RawOpts *r, FsOptions *o, GError **error)
+{
+	static const char *const known[] = {"PLAIN",	   "LOGIN",    "CRAM-MD5", "XOAUTH2",
+					    "OAUTHBEARER", "LOGINCMD", NULL};
+	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) parts = NULL;
+
+	if (!parse_bool("oauth2", r->oauth2, &o->oauth2, error))
+		return FALSE;
+	if (!r->mechanisms) {
+		if (o->oauth2)
+			o->imap.mechanisms = g_strsplit("OAUTHBEARER XOAUTH2", " ", -1);
+		return TRUE;
+	}
+	parts = g_strsplit_set(r->mechanisms, " ,:;", -1);
+	for (char **p = parts; *p; p++) {
+		if (!**p)
+			continue;
+		char *m = g_ascii_strup(*p, -1);
+		g_ptr_array_add(list, m);
+		if (!g_strv_contains(known, m))
+			return bad(error, "mechanisms", *p,
+				   "PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER LOGINCMD");
+	}
+	if (list->len == 0)
+		return bad(error, "mechanisms", r->mechanisms, "at least one mechanism");
+	g_ptr_array_add(list, NULL);
+	o->imap.mechanisms = (char **)g_ptr_array_free(g_steal_pointer(&list), FALSE);
 	return TRUE;
 }
 
 static gboolean apply_numbers(const RawOpts *r, FsOptions *o, GError **error)
 {
+	guint keepalive_ms = 0;
+
 	if (r->port != -1) {
 		if (r->port <= 0 || r->port > 65535)
 			return bad(error, "port", "out of range", "1..65535");
@@ -191,6 +300,13 @@ static gboolean apply_numbers(const RawOpts *r, FsOptions *o, GError **error)
 		o->imap.connect_timeout_ms = (guint)r->timeout * 1000;
 		o->imap.greeting_timeout_ms = (guint)r->timeout * 1000;
 	}
+	if (!seconds("greeting_timeout", r->greeting_timeout, 3600, &o->imap.greeting_timeout_ms,
+		     error) ||
+	    !seconds("connect_timeout", r->connect_timeout, 3600, &o->imap.connect_timeout_ms,
+		     error) ||
+	    !seconds("keepalive", r->keepalive, 86400, &keepalive_ms, error))
+		return FALSE;
+	o->keepalive = keepalive_ms / 1000;
 	if (r->connections != -1) {
 		if (r->connections < 1 || r->connections > FS_MAX_CONNECTIONS)
 			return bad(error, "connections", "out of range", "1..16");
@@ -201,7 +317,7 @@ static gboolean apply_numbers(const RawOpts *r, FsOptions *o, GError **error)
 	return TRUE;
 }
 
-static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
+static gboolean refuse(const RawOpts *r, GError **error)
 {
 	if (r->password_given) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -210,7 +326,15 @@ static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
 				    "or -o password_command=COMMAND");
 		return FALSE;
 	}
-	if (!r->host || !*r->host || !r->user || !*r->user) {
+	if (r->secret_given) {
+		g_set_error_literal(
+		    error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+		    "oauth2_client_secret and oauth2_refresh_token are never taken "
+		    "from the command line; put them in the config file (mode 0600)");
+		return FALSE;
+	}
+	/* A tunnel needs neither: it reaches the server itself and may pre-authenticate. */
+	if (!r->tunnel && (!r->host || !*r->host || !r->user || !*r->user)) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
 				    "options host=HOST and user=USER are required");
 		return FALSE;
@@ -220,8 +344,22 @@ static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
 				    "give password_file or password_command, not both");
 		return FALSE;
 	}
-	if (!apply_tls(r, &o->imap, error) || !apply_numbers(r, o, error))
+	if (r->oauth2_token_command && r->oauth2_token_url) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    "give oauth2_token_command or oauth2_token_url, not both");
 		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
+{
+	if (!refuse(r, error) || !apply_tls(r, &o->imap, error) || !apply_numbers(r, o, error) ||
+	    !apply_mechanisms(r, o, error))
+		return FALSE;
+	o->oauth2_token_command = g_strdup(r->oauth2_token_command);
+	o->oauth2_token_url = g_strdup(r->oauth2_token_url);
+	o->oauth2_client_id = g_strdup(r->oauth2_client_id);
 	o->imap.host = g_strdup(r->host);
 	o->imap.user = g_strdup(r->user);
 	o->password_command = g_strdup(r->password_command);
@@ -235,7 +373,12 @@ static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
 
 gboolean fs_options_parse(struct fuse_args *args, FsOptions *opts, GError **error)
 {
-	RawOpts raw = {.port = -1, .timeout = -1, .connections = -1};
+	RawOpts raw = {.port = -1,
+		       .timeout = -1,
+		       .connections = -1,
+		       .greeting_timeout = -1,
+		       .connect_timeout = -1,
+		       .keepalive = -1};
 	gboolean ok;
 
 	fs_options_init(opts);
@@ -258,7 +401,8 @@ const char *fs_options_help(void)
 	       "    -o host=HOST              IMAP server (required)\n"
 	       "    -o port=PORT              default 993 (tls) or 143\n"
 	       "    -o user=USER              login name (required)\n"
-	       "    -o security=tls|starttls|plain   default tls\n"
+	       "    -o security=tls|starttls|plain|auto   default tls; auto: TLS on 993,\n"
+	       "                              else STARTTLS on 143, never unencrypted\n"
 	       "    -o ca_file=FILE           trust these CA certificates (PEM)\n"
 	       "    -o tls_verify=yes|no      check the certificate chain (default yes)\n"
 	       "    -o tls_verify_hostname=yes|no   check the host name (default yes)\n"
@@ -270,5 +414,23 @@ const char *fs_options_help(void)
 	       "    -o cache_dir=DIR          body cache (default $XDG_CACHE_HOME/imapfs)\n"
 	       "    -o cache_size=SIZE        cache limit, e.g. 512M (default unlimited)\n"
 	       "    -o ro                     read-only mount: EXAMINE only, writes fail\n"
-	       "    -o imap_trace             IMAP protocol trace on stderr (secrets redacted)\n";
+	       "    -o imap_trace             IMAP protocol trace on stderr (secrets redacted)\n"
+	       "    -o tls_priority=STRING    GnuTLS priority string (default NORMAL)\n"
+	       "    -o tls_client_cert=FILE,tls_client_key=FILE   client certificate (PEM)\n"
+	       "    -o tls_pin_sha256=HEX     accept only this certificate (SHA-256 of its DER)\n"
+	       "    -o proxy=URL              socks4://, socks4a://, socks5://[user:pass@]h:p,\n"
+	       "                              http://[user:pass@]h:p (environment ignored)\n"
+	       "    -o tunnel=COMMAND         IMAP over COMMAND's stdin/stdout (PREAUTH ok)\n"
+	       "    -o mechanisms=LIST        allow-list in order: PLAIN LOGIN CRAM-MD5 XOAUTH2\n"
+	       "                              OAUTHBEARER LOGINCMD (the LOGIN command)\n"
+	       "    -o allow_plaintext_auth=yes   send the password without TLS\n"
+	       "    -o greeting_timeout=S,connect_timeout=S   (defaults 10, 15)\n"
+	       "    -o keepalive=SECONDS      NOOP on idle connections (default 300)\n"
+	       "    -o oauth2=yes             log in with OAUTHBEARER/XOAUTH2 only\n"
+	       "    -o oauth2_token_command=CMD   its first output line is the access token\n"
+	       "    -o oauth2_token_url=URL,oauth2_client_id=ID   refresh the token there\n"
+	       "                              (oauth2_client_secret, oauth2_refresh_token:\n"
+	       "                              config file only)\n"
+	       "    -o config=FILE            read options from FILE (see --config)\n"
+	       "    -o account=NAME           the section of the config file\n";
 }

@@ -18,6 +18,7 @@ G_BEGIN_DECLS
 
 #define FS_DEFAULT_CONNECTIONS 3
 #define FS_MAX_CONNECTIONS 16
+#define FS_DEFAULT_KEEPALIVE 300
 
 typedef struct {
 	ImapConfig imap;	/* host, port, user, security, TLS and timeouts */
@@ -28,6 +29,15 @@ typedef struct {
 	guint64 cache_size;	/* bytes, 0 = unlimited */
 	gboolean ro;
 	gboolean trace; /* -o imap_trace: protocol trace on stderr (redacted) */
+
+	/* connect (fs/config-file.c, fs/oauth2.c, fs/check.c) */
+	guint keepalive;	    /* seconds between NOOPs on idle sessions, 0 = default */
+	gboolean oauth2;	    /* log in with XOAUTH2/OAUTHBEARER only */
+	char *oauth2_token_command; /* prints an access token */
+	char *oauth2_token_url;	    /* HTTPS token endpoint for the refresh grant */
+	char *oauth2_client_id;
+	char *oauth2_client_secret; /* secret: only from the config file, wiped */
+	char *oauth2_refresh_token; /* secret: only from the config file, wiped */
 } FsOptions;
 
 void fs_options_init(FsOptions *opts);
