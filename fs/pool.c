@@ -3,6 +3,12 @@
 
 #include <string.h>
 
+/* Reconnecting: a dead server sees one attempt per backoff period, shared by every
+ * slot, doubling from BACKOFF_MIN_US up to BACKOFF_MAX_US. */
+#define BACKOFF_MIN_US (100 * 1000)
+#define BACKOFF_MAX_US (5 * G_USEC_PER_SEC)
+#define CONNECT_TRIES 3
+
 typedef struct {
 	ImapSession *s;
 	gboolean busy;
@@ -14,6 +20,8 @@ struct FsPool {
 	ImapConfig cfg;
 	guint n;
 	Slot *slots;
+	gint64 backoff_us; /* 0 while connecting works; under lock */
+	gint64 next_try;   /* monotonic us before which no connect is tried; under lock */
 };
 
 FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first)
@@ -73,6 +81,63 @@ static int pick_locked(FsPool *p, const char *mailbox)
 	return best;
 }
 
+ImapSession *fs_pool_open_session(FsPool *p, GError **error)
+{
+	return imap_session_open(&p->cfg, error);
+}
+
+/* Worth another attempt: the connection broke (a reset during TLS shows as a TLS
+ * error), not a refusal that would only repeat. A timeout is not retried: the user
+ * would wait several times as long. */
+static gboolean transient(const GError *e)
+{
+	return e && e->domain == IMAP_ERROR &&
+	       (e->code == IMAP_ERROR_NETWORK || e->code == IMAP_ERROR_BYE ||
+		e->code == IMAP_ERROR_TLS);
+}
+
+static void wait_turn(FsPool *p)
+{
+	gint64 wait;
+
+	g_mutex_lock(&p->lock);
+	wait = p->next_try - g_get_monotonic_time();
+	g_mutex_unlock(&p->lock);
+	if (wait > 0)
+		g_usleep((gulong)MIN(wait, BACKOFF_MAX_US));
+}
+
+static void note_connect(FsPool *p, gboolean ok)
+{
+	g_mutex_lock(&p->lock);
+	if (ok)
+		p->backoff_us = 0;
+	else
+		p->backoff_us = CLAMP(p->backoff_us * 2, BACKOFF_MIN_US, BACKOFF_MAX_US);
+	p->next_try = ok ? 0 : g_get_monotonic_time() + p->backoff_us;
+	g_mutex_unlock(&p->lock);
+}
+
+/* A few attempts paced by the shared backoff: a connection killed while it was
+ * being set up should not fail the request that needed it. */
+static ImapSession *connect_paced(FsPool *p, GError **error)
+{
+	for (int i = 0;; i++) {
+		g_autoptr(GError) err = NULL;
+		ImapSession *s;
+
+		wait_turn(p);
+		s = imap_session_open(&p->cfg, &err);
+		note_connect(p, s != NULL);
+		if (s)
+			return s;
+		if (i + 1 >= CONNECT_TRIES || !transient(err)) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return NULL;
+		}
+	}
+}
+
 ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error)
 {
 	Slot *sl;
@@ -89,7 +154,7 @@ ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error)
 		return sl->s;
 	/* Connect outside the lock: other threads keep using the other sessions. */
 	imap_session_free(sl->s);
-	sl->s = imap_session_open(&p->cfg, error);
+	sl->s = connect_paced(p, error);
 	if (!sl->s) {
 		g_mutex_lock(&p->lock);
 		sl->busy = FALSE;
@@ -119,10 +184,7 @@ gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
 {
 	const GError *e = error ? *error : NULL;
 
-	if (attempt > 0 || !s || imap_session_is_usable(s) || !e || e->domain != IMAP_ERROR)
-		return FALSE;
-	/* A timeout is not retried: the user would wait twice as long. */
-	if (e->code != IMAP_ERROR_NETWORK && e->code != IMAP_ERROR_BYE)
+	if (attempt > 0 || !s || imap_session_is_usable(s) || !transient(e))
 		return FALSE;
 	g_clear_error(error);
 	return TRUE;

@@ -3,7 +3,8 @@
  * fs_pool_acquire() hands out a free session, preferring one that already has the
  * wanted mailbox selected (so a read does not pay an EXAMINE), and blocks while all are
  * busy. A session that is no longer usable (BYE, EOF, timeout) is replaced by a new
- * connection when it is next handed out. Sessions are only ever put in EXAMINE
+ * connection when it is next handed out, paced by an exponential backoff (0.1 s doubling
+ * to 5 s, shared by all slots) while connecting fails. Sessions are only ever put in EXAMINE
  * (read-only) state by fs_pool_examine(): reading never sets \Seen.
  *
  * Ownership: the pool owns its sessions and a copy of the config (password wiped on
@@ -28,9 +29,14 @@ ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error);
 void fs_pool_release(FsPool *p, ImapSession *s);
 
 /* Call before fs_pool_release() after a command failed: TRUE (and *error cleared) when
- * the connection died under it (BYE, EOF) on the first attempt, so the caller should
- * try once more on a fresh connection. */
+ * the connection died under it (BYE, EOF, reset) on the first attempt, so the caller
+ * should try once more on a fresh connection. Only for idempotent commands (fetches,
+ * listings, EXAMINE): a write whose reply was lost may have been done already. */
 gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error);
+
+/* A new session with the pool's configuration, outside the pool's slots (the watcher's
+ * connection). The caller owns it (imap_session_logout) and paces its own retries. */
+ImapSession *fs_pool_open_session(FsPool *p, GError **error);
 
 /* EXAMINE MAILBOX unless the session has it selected already (then *fresh = FALSE and
  * info is untouched). */
