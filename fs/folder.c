@@ -10,6 +10,7 @@ struct FsFolder {
 	CacheFolderMeta *meta; /* NULL until loaded */
 	gint64 refreshed_at;   /* monotonic us */
 	gboolean dirty;	       /* meta differs from what is saved */
+	gint64 used_at;	       /* monotonic us of the last fs_folders_get; under FsFolders.lock */
 };
 
 struct FsFolders {
@@ -95,8 +96,41 @@ FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox)
 		g_mutex_init(&f->data_lock);
 		g_hash_table_insert(fl->folders, f->mailbox, f);
 	}
+	f->used_at = g_get_monotonic_time();
 	g_mutex_unlock(&fl->lock);
 	return f;
+}
+
+static gint by_use_desc(gconstpointer a, gconstpointer b)
+{
+	const FsFolder *x = *(FsFolder *const *)a, *y = *(FsFolder *const *)b;
+
+	return x->used_at < y->used_at ? 1 : x->used_at > y->used_at ? -1 : 0;
+}
+
+GPtrArray *fs_folders_recent(FsFolders *fl, guint max)
+{
+	GPtrArray *all = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer v;
+
+	g_mutex_lock(&fl->lock);
+	g_hash_table_iter_init(&it, fl->folders);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		FsFolder *f = v;
+		gboolean loaded;
+
+		g_mutex_lock(&f->data_lock);
+		loaded = f->meta != NULL;
+		g_mutex_unlock(&f->data_lock);
+		if (loaded)
+			g_ptr_array_add(all, f);
+	}
+	g_ptr_array_sort(all, by_use_desc);
+	g_mutex_unlock(&fl->lock);
+	if (all->len > max)
+		g_ptr_array_set_size(all, max);
+	return all;
 }
 
 const char *fs_folder_mailbox(const FsFolder *f)
@@ -369,6 +403,29 @@ gboolean fs_folder_msg(FsFolder *f, guint32 uidvalidity, guint32 uid, FsMsgInfo 
 		out->internaldate = m->internaldate;
 		if (flags_out)
 			*flags_out = g_strdup(m->flags ? m->flags : "");
+	}
+	g_mutex_unlock(&f->data_lock);
+	return m != NULL;
+}
+
+gboolean fs_folder_status(FsFolder *f, FsFolderStatus *out)
+{
+	const CacheFolderMeta *m;
+
+	g_mutex_lock(&f->data_lock);
+	m = f->meta;
+	if (m) {
+		out->uidvalidity = m->uidvalidity;
+		out->uidnext = m->uidnext;
+		out->highestmodseq = m->highestmodseq;
+		out->messages = m->msgs->len;
+		out->unseen = 0;
+		for (guint i = 0; i < m->msgs->len; i++) {
+			const char *fl = g_array_index(m->msgs, CacheMsgMeta, i).flags;
+
+			if (!fl || !strstr(fl, "\\Seen"))
+				out->unseen++;
+		}
 	}
 	g_mutex_unlock(&f->data_lock);
 	return m != NULL;

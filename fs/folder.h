@@ -45,6 +45,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFolderChanges, fs_folder_changes_free)
 FsFolders *fs_folders_new(FsPool *pool, CacheStore *cache, FsStats *stats);
 void fs_folders_free(FsFolders *fl); /* saves dirty metadata; accepts NULL */
 FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox);
+/* Up to MAX loaded folders, most recently got (fs_folders_get) first: what the watcher
+ * (fs/watch.c) keeps an eye on. The array is the caller's, the folders are not. */
+GPtrArray *fs_folders_recent(FsFolders *fl, guint max);
 
 /* Loads or revalidates when older than MAX_AGE_US (0: always). *changes (may be NULL
  * when not wanted) is set when something the kernel may have cached changed. */
@@ -56,6 +59,13 @@ guint32 fs_folder_uidvalidity(FsFolder *f); /* 0 when not loaded */
 /* The message, if present under UIDVALIDITY; *flags_out (may be NULL) space-separated. */
 gboolean fs_folder_msg(FsFolder *f, guint32 uidvalidity, guint32 uid, FsMsgInfo *out,
 		       char **flags_out);
+/* What the table says STATUS should answer (messages without \Seen as unseen); FALSE
+ * when not loaded. highestmodseq is 0 without CONDSTORE. */
+typedef struct {
+	guint32 uidvalidity, uidnext, messages, unseen;
+	guint64 highestmodseq;
+} FsFolderStatus;
+gboolean fs_folder_status(FsFolder *f, FsFolderStatus *out);
 /* Every message, sorted by uid. */
 GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity);
 /* Up to MAX messages following UID (by uid order). */
