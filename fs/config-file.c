@@ -1,0 +1,487 @@
+/* imapfs fs — the config file (see config-file.h). */
+#define FUSE_USE_VERSION 34
+#include "fs/config-file.h"
+
+#include <errno.h>
+#include <fuse_opt.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/secret.h"
+
+#define DEFAULT_GROUP "DEFAULT"
+#define MAX_CONFIG_BYTES (1024 * 1024)
+
+/* IMAPClient's names for imapfs options. */
+static const struct {
+	const char *from, *to;
+} renames[] = {
+    {"username", "user"},
+    {"ssl_check_hostname", "tls_verify_hostname"},
+    {"ssl_verify_cert", "tls_verify"},
+    {"ssl_ca_file", "ca_file"},
+};
+
+/* Options that are flags on the command line ("-o ro"), so "ro = yes" in a file. */
+static const char *const flags[] = {
+    "ro", "imap_trace", "allow_other", "allow_root", "default_permissions", "auto_unmount", NULL};
+
+/* Handled by translate_security() rather than passed on. */
+static const char *const security_keys[] = {"ssl", "starttls", "stream", NULL};
+
+static const char *const secret_keys[] = {"password", "oauth2_client_secret",
+					  "oauth2_refresh_token", NULL};
+
+void fs_config_clear(FsConfig *cfg)
+{
+	if (!cfg)
+		return;
+	g_clear_pointer(&cfg->file, g_free);
+	g_clear_pointer(&cfg->account, g_free);
+	g_clear_pointer(&cfg->password, fs_secret_free);
+	g_clear_pointer(&cfg->oauth2_client_secret, fs_secret_free);
+	g_clear_pointer(&cfg->oauth2_refresh_token, fs_secret_free);
+	cfg->check = FALSE;
+}
+
+/* configparser's booleans: -1 when WORD is none of them. */
+static int bool_word(const char *word)
+{
+	static const char *const yes[] = {"1", "yes", "true", "on", NULL};
+	static const char *const no[] = {"0", "no", "false", "off", NULL};
+
+	for (int i = 0; yes[i]; i++) {
+		if (!g_ascii_strcasecmp(word, yes[i]))
+			return 1;
+		if (!g_ascii_strcasecmp(word, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
+/* The account's value, else [DEFAULT]'s, else NULL. Raw, as configparser reads it. */
+static char *lookup(GKeyFile *kf, const char *section, const char *key)
+{
+	char *v = NULL;
+
+	if (section && g_key_file_has_key(kf, section, key, NULL))
+		v = g_key_file_get_value(kf, section, key, NULL);
+	if (!v && g_key_file_has_key(kf, DEFAULT_GROUP, key, NULL))
+		v = g_key_file_get_value(kf, DEFAULT_GROUP, key, NULL);
+	return v;
+}
+
+static gboolean holds_secret(GKeyFile *kf)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+	for (char **g = groups; *g; g++)
+		for (const char *const *k = secret_keys; *k; k++)
+			if (g_key_file_has_key(kf, *g, *k, NULL))
+				return TRUE;
+	return FALSE;
+}
+
+static gboolean check_private(const char *path, GError **error)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+			    "config file %s holds a password or secret and other users can "
+			    "read it (or it is not yours); refusing it: chmod 600 %s",
+			    path, path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The section to use, NULL for [DEFAULT] alone. */
+static gboolean pick_section(GKeyFile *kf, const char *path, const char *account, char **out,
+			     GError **error)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+	g_autoptr(GPtrArray) named = g_ptr_array_new();
+
+	for (char **g = groups; *g; g++)
+		if (strcmp(*g, DEFAULT_GROUP) != 0)
+			g_ptr_array_add(named, *g);
+	if (account && strcmp(account, DEFAULT_GROUP) != 0) {
+		if (!g_key_file_has_group(kf, account)) {
+			g_ptr_array_add(named, NULL);
+			g_autofree char *list = g_strjoinv(", ", (char **)named->pdata);
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+				    "no account [%s] in %s (accounts: %s)", account, path,
+				    *list ? list : "none");
+			return FALSE;
+		}
+		*out = g_strdup(account);
+		return TRUE;
+	}
+	/* No account named: the only one there is, else [DEFAULT] alone. */
+	*out = !account && named->len == 1 ? g_strdup(g_ptr_array_index(named, 0)) : NULL;
+	return TRUE;
+}
+
+/* Appends ",key=value" with fuse_opt's escapes; a NULL value appends the bare key. */
+static void append_opt(GString *out, const char *key, const char *value)
+{
+	if (out->len)
+		g_string_append_c(out, ',');
+	g_string_append(out, key);
+	if (!value)
+		return;
+	g_string_append_c(out, '=');
+	for (const char *p = value; *p; p++) {
+		if (*p == ',' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+}
+
+static gboolean key_bool(GKeyFile *kf, const char *section, const char *key, int *out,
+			 GError **error)
+{
+	g_autofree char *v = lookup(kf, section, key);
+
+	*out = -1;
+	if (!v)
+		return TRUE;
+	*out = bool_word(v);
+	if (*out < 0) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s = %s: expected 1/yes/true/on or 0/no/false/off", key, v);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* IMAPClient's ssl, starttls and stream into security= and tunnel=. */
+static gboolean translate_security(GKeyFile *kf, const char *section, GString *out, GError **error)
+{
+	int ssl, starttls, stream;
+
+	if (!key_bool(kf, section, "ssl", &ssl, error) ||
+	    !key_bool(kf, section, "starttls", &starttls, error) ||
+	    !key_bool(kf, section, "stream", &stream, error))
+		return FALSE;
+	if (stream == 1) {
+		/* IMAPClient: with stream, host is the command to run. */
+		g_autofree char *cmd = lookup(kf, section, "host");
+		append_opt(out, "tunnel", cmd ? cmd : "");
+	}
+	if (ssl == 1)
+		append_opt(out, "security", "tls");
+	else if (starttls == 1)
+		append_opt(out, "security", "starttls");
+	else if (ssl == 0)
+		append_opt(out, "security", "plain");
+	return TRUE;
+}
+
+static gboolean keep_secret(FsConfig *cfg, const char *key, char *value)
+{
+	char **slot = !strcmp(key, "password")		     ? &cfg->password
+		      : !strcmp(key, "oauth2_client_secret") ? &cfg->oauth2_client_secret
+		      : !strcmp(key, "oauth2_refresh_token") ? &cfg->oauth2_refresh_token
+							     : NULL;
+
+	if (!slot)
+		return FALSE;
+	fs_secret_free(*slot);
+	*slot = value;
+	return TRUE;
+}
+
+/* One key of the section (already lower case) into OUT or CFG. */
+static gboolean translate_key(GKeyFile *kf, const char *section, const char *key, GString *out,
+			      FsConfig *cfg, GError **error)
+{
+	char *value = lookup(kf, section, key);
+	const char *name = key;
+	int b;
+
+	if (keep_secret(cfg, key, value))
+		return TRUE;
+	g_autofree char *v = value;
+	if (g_strv_contains(security_keys, key))
+		return TRUE;
+	if (!strcmp(key, "host")) {
+		g_autofree char *stream = lookup(kf, section, "stream");
+		if (stream && bool_word(stream) == 1)
+			return TRUE; /* it is the tunnel command */
+	}
+	if (!strcmp(key, "config") || !strcmp(key, "account")) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s cannot be set inside a config file", key);
+		return FALSE;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(renames); i++)
+		if (!strcmp(key, renames[i].from))
+			name = renames[i].to;
+	if (g_strv_contains(flags, name)) {
+		b = bool_word(v);
+		if (b < 0) {
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "%s = %s: expected yes or no", key, v);
+			return FALSE;
+		}
+		if (b)
+			append_opt(out, name, NULL);
+		return TRUE;
+	}
+	append_opt(out, name, v);
+	return TRUE;
+}
+
+/* Every key of the section and of [DEFAULT], each once, lower case. */
+static GPtrArray *section_keys(GKeyFile *kf, const char *section)
+{
+	const char *groups[] = {DEFAULT_GROUP, section};
+	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(groups); i++) {
+		g_auto(GStrv) names = NULL;
+
+		if (!groups[i] || !g_key_file_has_group(kf, groups[i]))
+			continue;
+		names = g_key_file_get_keys(kf, groups[i], NULL, NULL);
+		for (char **n = names; n && *n; n++) {
+			g_autofree char *lower = g_ascii_strdown(*n, -1);
+			if (!g_ptr_array_find_with_equal_func(keys, lower, g_str_equal, NULL))
+				g_ptr_array_add(keys, g_steal_pointer(&lower));
+		}
+	}
+	return keys;
+}
+
+static GKeyFile *read_file(const char *path, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *data = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(path, &data, &len, error))
+		return NULL;
+	if (len > MAX_CONFIG_BYTES) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+			    "config file %s is larger than 1 MiB", path);
+		explicit_bzero(data, len);
+		return NULL;
+	}
+	gboolean ok = g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, error);
+	explicit_bzero(data, len); /* it may hold a password */
+	if (!ok) {
+		g_prefix_error(error, "config file %s: ", path);
+		return NULL;
+	}
+	return g_steal_pointer(&kf);
+}
+
+char *fs_config_load(const char *path, const char *account, FsConfig *cfg, GError **error)
+{
+	g_autoptr(GKeyFile) kf = read_file(path, error);
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GPtrArray) keys = NULL;
+	g_autofree char *section = NULL;
+
+	if (!kf)
+		return NULL;
+	if (holds_secret(kf) && !check_private(path, error))
+		return NULL;
+	if (!pick_section(kf, path, account, &section, error))
+		return NULL;
+	if (!translate_security(kf, section, out, error))
+		return NULL;
+	keys = section_keys(kf, section);
+	for (guint i = 0; i < keys->len; i++) {
+		if (!translate_key(kf, section, g_ptr_array_index(keys, i), out, cfg, error)) {
+			g_prefix_error(error, "%s: ", path);
+			return NULL;
+		}
+	}
+	g_free(cfg->account);
+	cfg->account = g_steal_pointer(&section);
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+void fs_config_apply_secrets(FsConfig *cfg, FsOptions *opts)
+{
+	if (cfg->password && !opts->password_file && !opts->password_command &&
+	    !opts->imap.password)
+		opts->imap.password = g_steal_pointer(&cfg->password);
+	if (cfg->oauth2_client_secret && !opts->oauth2_client_secret)
+		opts->oauth2_client_secret = g_steal_pointer(&cfg->oauth2_client_secret);
+	if (cfg->oauth2_refresh_token && !opts->oauth2_refresh_token)
+		opts->oauth2_refresh_token = g_steal_pointer(&cfg->oauth2_refresh_token);
+}
+
+/* ---- the arguments that choose the file and the account ---------------------------- */
+
+typedef struct {
+	char *config, *account; /* malloc'd by fuse_opt */
+	int check;
+	GPtrArray *positional;
+} PreArgs;
+
+#define PRE(t, f, v)                                                                               \
+	{                                                                                          \
+		t, offsetof(PreArgs, f), v                                                         \
+	}
+/* Only the forms inside -o: fuse_opt would also match "--config %s" against
+ * "--config=FILE", so the long options are taken out by take_long_options(). */
+static const struct fuse_opt pre_spec[] = {
+    PRE("config=%s", config, 0),
+    PRE("account=%s", account, 0),
+    FUSE_OPT_END,
+};
+
+/* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: the value (malloc'd), else NULL. */
+static char *long_value(const struct fuse_args *args, int *i, const char *name)
+{
+	const char *a = args->argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return strdup(a + n + 1);
+	if (a[n] == '\0' && *i + 1 < args->argc)
+		return strdup(args->argv[++*i]);
+	return NULL;
+}
+
+static void set_str(char **slot, char *value)
+{
+	free(*slot);
+	*slot = value;
+}
+
+/* --config, --account and --check, wherever they are (before a "--"). */
+static void take_long_options(struct fuse_args *args, PreArgs *pre)
+{
+	struct fuse_args rest = FUSE_ARGS_INIT(0, NULL);
+	gboolean done = FALSE;
+	char *v;
+
+	for (int i = 0; i < args->argc; i++) {
+		const char *a = args->argv[i];
+
+		if (!done && !strcmp(a, "--"))
+			done = TRUE;
+		if (!done && i > 0 && !strcmp(a, "-o") && i + 1 < args->argc) {
+			fuse_opt_add_arg(&rest, a);
+			fuse_opt_add_arg(&rest, args->argv[++i]);
+		} else if (!done && i > 0 && !strcmp(a, "--check")) {
+			pre->check = 1;
+		} else if (!done && i > 0 && (v = long_value(args, &i, "--config"))) {
+			set_str(&pre->config, v);
+		} else if (!done && i > 0 && (v = long_value(args, &i, "--account"))) {
+			set_str(&pre->account, v);
+		} else {
+			fuse_opt_add_arg(&rest, a);
+		}
+	}
+	fuse_opt_free_args(args);
+	*args = rest;
+}
+
+static int pre_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	PreArgs *pre = data;
+
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	g_ptr_array_add(pre->positional, g_strdup(arg));
+	return 0; /* put back by fs_config_prepare */
+}
+
+static char *default_path(void)
+{
+	char *path = g_build_filename(g_get_user_config_dir(), "imapfs", "config", NULL);
+
+	if (g_file_test(path, G_FILE_TEST_EXISTS))
+		return path;
+	g_free(path);
+	return NULL;
+}
+
+static gboolean take_positional(struct fuse_args *args, PreArgs *pre, GError **error)
+{
+	GPtrArray *pos = pre->positional;
+
+	if (pos->len > 2) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+			    "too many arguments: expected [ACCOUNT] MOUNTPOINT");
+		return FALSE;
+	}
+	if (pos->len == 2) {
+		/* mount.fuse3: "imapfs ACCOUNT MOUNTPOINT -o OPTS". */
+		if (!pre->account)
+			pre->account = strdup(g_ptr_array_index(pos, 0));
+		g_ptr_array_remove_index(pos, 0);
+	}
+	if (pos->len == 1)
+		fuse_opt_add_arg(args, g_ptr_array_index(pos, 0));
+	return TRUE;
+}
+
+static gboolean insert_file_options(struct fuse_args *args, FsConfig *cfg, const char *account,
+				    GError **error)
+{
+	g_autofree char *opts = fs_config_load(cfg->file, account, cfg, error);
+
+	if (!opts)
+		return FALSE;
+	if (*opts &&
+	    (fuse_opt_insert_arg(args, 1, "-o") != 0 || fuse_opt_insert_arg(args, 2, opts) != 0)) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "out of memory");
+		explicit_bzero(opts, strlen(opts));
+		return FALSE;
+	}
+	/* The proxy URL may carry a proxy password. */
+	explicit_bzero(opts, strlen(opts));
+	return TRUE;
+}
+
+gboolean fs_config_prepare(struct fuse_args *args, FsConfig *cfg, GError **error)
+{
+	PreArgs pre = {.positional = g_ptr_array_new_with_free_func(g_free)};
+	gboolean ok = FALSE;
+
+	take_long_options(args, &pre);
+	if (fuse_opt_parse(args, &pre, pre_spec, pre_proc) != 0) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    "cannot parse the arguments");
+		goto out;
+	}
+	if (!take_positional(args, &pre, error))
+		goto out;
+	cfg->check = pre.check;
+	cfg->file = pre.config ? g_strdup(pre.config) : default_path();
+	if (!cfg->file) {
+		if (pre.account) {
+			g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    "account %s named but no config file (--config FILE, or "
+				    "$XDG_CONFIG_HOME/imapfs/config)",
+				    pre.account);
+			goto out;
+		}
+		ok = TRUE;
+		goto out;
+	}
+	ok = insert_file_options(args, cfg, pre.account, error);
+out:
+	free(pre.config);
+	free(pre.account);
+	g_ptr_array_unref(pre.positional);
+	return ok;
+}
