@@ -18,6 +18,11 @@
 #define DEFAULT_MAX_INLINE (1024 * 1024)
 #define DEFAULT_INLINE_BODY (256 * 1024)
 #define SHRINK_ABOVE (64 * 1024) /* give back buffers a huge response made grow */
+/* imapfs asks for one body per FETCH response: a peer sending many more is hostile or
+ * broken, and each spooled literal costs a file descriptor and disk space. */
+#define MAX_SPOOLED_PER_RESPONSE 16
+/* Even empty literals cost an ImapBody each. */
+#define MAX_LITERALS_PER_RESPONSE 4096
 
 struct ImapParser {
 	gsize max_line;
@@ -33,6 +38,8 @@ struct ImapParser {
 	gboolean text_resp; /* the first line said: status or continuation */
 	GPtrArray *lits;   /* ImapBody* of the current response */
 	guint64 mem_used;
+	guint64 lit_total; /* literal bytes announced in the current response */
+	guint n_spooled;   /* spooled literals in the current response */
 
 	gboolean in_literal;
 	guint64 lit_size, lit_left;
@@ -88,6 +95,8 @@ static void response_clear(ImapParser *p)
 	p->line_start = 0;
 	p->text_resp = FALSE;
 	p->mem_used = 0;
+	p->lit_total = 0;
+	p->n_spooled = 0;
 }
 
 void imap_parser_reset(ImapParser *p)
@@ -248,6 +257,13 @@ static gboolean literal_start(ImapParser *p, guint64 size, gboolean body, GError
 	if (size > p->max_literal)
 		msg = g_strdup_printf("literal of %" G_GUINT64_FORMAT " bytes exceeds the limit of "
 				      "%" G_GUINT64_FORMAT, size, p->max_literal);
+	else if (p->lit_total + size > p->max_literal)
+		msg = g_strdup_printf("literals in one response exceed the limit of "
+				      "%" G_GUINT64_FORMAT " bytes", p->max_literal);
+	else if (p->lits->len >= MAX_LITERALS_PER_RESPONSE)
+		msg = g_strdup("too many literals in one response");
+	else if (spool && p->n_spooled >= MAX_SPOOLED_PER_RESPONSE)
+		msg = g_strdup("too many message bodies in one response");
 	else if (!body && size > p->max_inline)
 		msg = g_strdup_printf("literal of %" G_GUINT64_FORMAT " bytes exceeds the limit of "
 				      "%" G_GSIZE_FORMAT " for a non-body string", size,
@@ -260,11 +276,13 @@ static gboolean literal_start(ImapParser *p, guint64 size, gboolean body, GError
 		p->lit_fd = spool_open(p->spool_dir, error);
 		if (p->lit_fd < 0)
 			return FALSE;
+		p->n_spooled++;
 	} else {
 		p->lit_mem = g_byte_array_sized_new((guint)size);
 		p->mem_used += size;
 	}
 	p->in_literal = TRUE;
+	p->lit_total += size;
 	p->lit_size = p->lit_left = size;
 	if (size == 0)
 		literal_finish(p);

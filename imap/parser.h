@@ -5,7 +5,8 @@
  * split of the same input gives the same responses. Body literals (BODY[...],
  * BINARY[...], RFC822) larger than limits.inline_literal_max are streamed to an unlinked
  * temporary file in limits.spool_dir, never held whole in memory. Lines and literals
- * beyond the hard limits are IMAP_PARSE_ERROR (IMAP_ERROR_PROTOCOL), as is malformed
+ * beyond the hard limits (also: at most 16 spooled bodies and 4096 literals in one
+ * response) are IMAP_PARSE_ERROR (IMAP_ERROR_PROTOCOL), as is malformed
  * input; after an error the parser must be reset (the connection is unusable).
  *
  * Ownership: the parser copies the limits' strings; *out is owned by the caller.
@@ -27,7 +28,7 @@ typedef enum {
 
 typedef struct {
 	gsize max_line;           /* non-literal bytes in one response; 0: 1 MiB */
-	guint64 max_literal;      /* largest literal; 0: 2 GiB */
+	guint64 max_literal;      /* literal bytes in one response; 0: 2 GiB */
 	gsize max_inline_literal; /* largest non-body literal kept in memory; 0: 1 MiB */
 	gsize inline_literal_max; /* body literals above this are spooled; 0: 256 KiB */
 	const char *spool_dir;    /* NULL: g_get_tmp_dir() */

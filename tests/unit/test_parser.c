@@ -565,6 +565,49 @@ static void test_limits(void)
 	imap_response_free(r);
 }
 
+/* Many bodies in one response: each spooled one costs a file descriptor and disk space,
+ * and the sizes add up, so a hostile server must not be able to pile them up. */
+static void test_limits_per_response(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("imapfs-parser-XXXXXX", NULL);
+	ImapParserLimits lim = {.inline_literal_max = 10, .spool_dir = dir};
+	GString *in = g_string_new("* 1 FETCH (UID 1");
+	for (int i = 0; i < 40; i++)
+		g_string_append_printf(in, " BODY[%d] {20}\r\n%020d", i + 1, i);
+	g_string_append(in, ")\r\n");
+	expect_error(&lim, in->str, "too many message bodies in one response");
+	GDir *d = g_dir_open(dir, 0, NULL);
+	CU_ASSERT_PTR_NULL(g_dir_read_name(d)); /* every spool file closed and gone */
+	g_dir_close(d);
+	rmdir(dir);
+	g_string_free(in, TRUE);
+
+	/* Each literal below the limit, together above it. */
+	ImapParserLimits lim2 = {.max_literal = 1000, .inline_literal_max = 100};
+	GString *two = g_string_new("* 1 FETCH (BODY[1] {600}\r\n");
+	for (int i = 0; i < 600; i++)
+		g_string_append_c(two, 'x');
+	g_string_append(two, " BODY[2] {600}\r\n");
+	expect_error(&lim2, two->str, "literals in one response exceed the limit of 1000");
+	g_string_free(two, TRUE);
+
+	/* Many empty literals: each costs memory although it carries no byte. */
+	GString *empty = g_string_new("* 1 FETCH (X (");
+	for (int i = 0; i < 5000; i++)
+		g_string_append(empty, " {0}\r\n");
+	g_string_append(empty, "))\r\n");
+	expect_error(NULL, empty->str, "too many literals in one response");
+	g_string_free(empty, TRUE);
+
+	/* A response within the limits still parses. */
+	ImapParserLimits lim3 = {.inline_literal_max = 10};
+	g_autofree char *ok = check_splits(&lim3, "* 1 FETCH (UID 1 BODY[] {20}\r\n"
+						 "01234567890123456789)\r\n",
+					   strlen("* 1 FETCH (UID 1 BODY[] {20}\r\n"
+						  "01234567890123456789)\r\n"));
+	CU_ASSERT_PTR_NULL(strstr(ok, "ERROR"));
+}
+
 static void test_eof_inside_literal(void)
 {
 	g_autoptr(ImapParser) p = imap_parser_new(NULL);
@@ -711,6 +754,7 @@ int main(void)
 	TEST_ADD(s, test_continuation);
 	TEST_ADD(s, test_malformed);
 	TEST_ADD(s, test_limits);
+	TEST_ADD(s, test_limits_per_response);
 	TEST_ADD(s, test_eof_inside_literal);
 	TEST_ADD(s, test_spooled_body);
 	TEST_ADD(s, test_body_bytes);
