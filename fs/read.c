@@ -282,27 +282,40 @@ static gboolean chunk_has(const FsFile *h, guint64 off)
 	return h->chunk && off >= h->chunk_off && off < h->chunk_off + imap_body_get_size(h->chunk);
 }
 
-/* Partial fetch of a large message; chunks grow while the reader goes forward. */
-static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
+/* One partial fetch; *retry when the connection died and another one is worth it. */
+static gboolean fetch_chunk_once(FsMount *m, FsFile *h, guint64 off, int attempt, ImapBody **chunk,
+				 gboolean *retry, GError **error)
 {
 	FsNode node = {.mailbox = h->mailbox, .uidvalidity = h->uidvalidity, .uid = h->uid};
-	ImapBody *chunk = NULL;
-	ImapSession *s;
+	ImapSession *s = fs_pool_acquire(m->pool, h->mailbox, error);
 	gboolean ok;
 
-	if (h->chunk && off == h->chunk_off + imap_body_get_size(h->chunk))
-		h->next_len = MIN(h->next_len * 2, CHUNK_MAX);
-	else
-		h->next_len = CHUNK_MIN;
-	s = fs_pool_acquire(m->pool, h->mailbox, error);
+	*retry = FALSE;
 	if (!s)
 		return FALSE;
 	ok = examine_checked(s, &node, error);
 	if (ok) {
 		FS_STAT_INC(&m->stats, body_fetches);
-		ok = imap_session_fetch_body(s, h->uid, off, h->next_len, &chunk, error);
+		ok = imap_session_fetch_body(s, h->uid, off, h->next_len, chunk, error);
 	}
+	*retry = !ok && fs_pool_should_retry(s, attempt, error);
 	fs_pool_release(m->pool, s);
+	return ok;
+}
+
+/* Partial fetch of a large message; chunks grow while the reader goes forward. An
+ * open file outlives its connection: a dead one is replaced and the fetch retried. */
+static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
+{
+	ImapBody *chunk = NULL;
+	gboolean ok = FALSE, retry = TRUE;
+
+	if (h->chunk && off == h->chunk_off + imap_body_get_size(h->chunk))
+		h->next_len = MIN(h->next_len * 2, CHUNK_MAX);
+	else
+		h->next_len = CHUNK_MIN;
+	for (int attempt = 0; retry; attempt++)
+		ok = fetch_chunk_once(m, h, off, attempt, &chunk, &retry, error);
 	if (ok && !chunk) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "message was expunged");
 		return FALSE;
