@@ -31,6 +31,13 @@ void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 	g_autofree char *value = NULL;
 	FsMsgInfo mi;
 
+	/* Only user.* exists here. ENOTSUP (not ENODATA) for security.* and system.* makes
+	 * `ls -l` stop asking for SELinux labels and ACLs after the first file of the
+	 * mount, instead of two requests per file (coreutils remembers it per device). */
+	if (strncmp(name, "user.", 5) != 0) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
