@@ -51,6 +51,8 @@ void fs_notify_start(FsMount *m);
 void fs_notify_stop(FsMount *m); /* waits for queued notifications */
 void fs_notify_folder_changes(FsMount *m, const char *mailbox, const FsFolderChanges *ch);
 void fs_notify_inode(FsMount *m, guint64 nodeid);
+/* The kernel forgets the entry NAME in directory PARENT (a nodeid; 0: nothing). */
+void fs_notify_entry(FsMount *m, guint64 parent, const char *name);
 
 /* ---- read.c: open/read/release of message files --------------------------------- */
 void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi);
@@ -69,5 +71,10 @@ gboolean fs_mount_refresh_folder(FsMount *m, FsFolder *f, gint64 max_age_us, GEr
 gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error);
 /* One warning for the whole mount when the cache cannot take a body. */
 void fs_mount_cache_warning(FsMount *m, const GError *error);
+/* Attributes of a folder / a message, and an entry reply for a node (lookup counted
+ * by the caller). */
+void fs_mount_dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat *st);
+void fs_mount_msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st);
+void fs_mount_fill_entry(struct fuse_entry_param *e, const FsNode *n, const struct stat *st);
 
 G_END_DECLS

@@ -14,7 +14,7 @@
 typedef struct {
 	guint64 parent; /* 0: inode invalidation only */
 	guint64 nodeid; /* 0: entry invalidation only */
-	char name[FS_MSG_NAME_LEN + 1];
+	char name[FS_NAME_MAX + 1];
 } Job;
 
 static void run_job(gpointer data, gpointer user_data)
@@ -60,6 +60,18 @@ static void push(FsMount *m, guint64 parent, guint64 nodeid, guint32 uid)
 void fs_notify_inode(FsMount *m, guint64 nodeid)
 {
 	push(m, 0, nodeid, 0);
+}
+
+void fs_notify_entry(FsMount *m, guint64 parent, const char *name)
+{
+	Job *j;
+
+	if (!m->notifier || !parent || strlen(name) > FS_NAME_MAX)
+		return;
+	j = g_new0(Job, 1);
+	j->parent = parent;
+	g_strlcpy(j->name, name, sizeof(j->name));
+	g_thread_pool_push(m->notifier, j, NULL);
 }
 
 void fs_notify_folder_changes(FsMount *m, const char *mailbox, const FsFolderChanges *ch)

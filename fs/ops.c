@@ -1,5 +1,5 @@
 /* imapfs fs — the FUSE low-level operations: lookup, attributes, listing, xattr,
- * statfs, and the write operations (refused until writing lands).
+ * statfs; the write operations are in write.c (new files) and modify.c (the rest).
  */
 #include <errno.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "fs/errno-map.h"
 #include "fs/mount.h"
 #include "fs/names.h"
+#include "fs/write.h"
 
 static FsMount *mount_of(fuse_req_t req)
 {
@@ -65,7 +66,7 @@ gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 
 /* ---- attributes -------------------------------------------------------------------- */
 
-static void dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat *st)
+void fs_mount_dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -78,11 +79,11 @@ static void dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat *
 	st->st_atime = st->st_mtime = st->st_ctime = m->started;
 }
 
-static void msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st)
+void fs_mount_msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	st->st_mode = S_IFREG | 0400;
+	st->st_mode = S_IFREG | (m->opts->ro ? 0400 : 0600);
 	st->st_nlink = 1;
 	st->st_uid = m->uid;
 	st->st_gid = m->gid;
@@ -100,17 +101,17 @@ static int node_attr(FsMount *m, const FsNode *n, struct stat *st)
 	if (n->kind == FS_NODE_DIR) {
 		if (*n->mailbox && !fs_tree_dir(m->tree, n->mailbox, NULL))
 			return ENOENT;
-		dir_attr(m, n->mailbox, n->ino, st);
+		fs_mount_dir_attr(m, n->mailbox, n->ino, st);
 		return 0;
 	}
 	if (!fs_folder_msg(fs_folders_get(m->folders, n->mailbox), n->uidvalidity, n->uid, &mi,
 			   NULL))
 		return ENOENT;
-	msg_attr(m, &mi, n->ino, st);
+	fs_mount_msg_attr(m, &mi, n->ino, st);
 	return 0;
 }
 
-static void fill_entry(struct fuse_entry_param *e, const FsNode *n, const struct stat *st)
+void fs_mount_fill_entry(struct fuse_entry_param *e, const FsNode *n, const struct stat *st)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = n->nodeid;
@@ -155,8 +156,8 @@ static int lookup_msg(FsMount *m, const char *mailbox, guint32 uid, struct fuse_
 	if (!fs_folder_msg(f, uidv, uid, &mi, NULL))
 		return ENOENT;
 	FsNode *n = fs_inode_ref_msg(m->inodes, mailbox, uidv, uid);
-	msg_attr(m, &mi, n->ino, &st);
-	fill_entry(e, n, &st);
+	fs_mount_msg_attr(m, &mi, n->ino, &st);
+	fs_mount_fill_entry(e, n, &st);
 	return 0;
 }
 
@@ -174,6 +175,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, p ? ENOTDIR : ENOENT);
 		return;
 	}
+	if (fs_write_lookup(req, m, p, name))
+		return;
 	if (fs_msg_name_parse(name, &uid)) {
 		err = lookup_msg(m, p->mailbox, uid, &e);
 		if (err)
@@ -188,14 +191,22 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	FsNode *n = fs_inode_ref_dir(m->inodes, child);
-	dir_attr(m, child, n->ino, &st);
-	fill_entry(&e, n, &st);
+	fs_mount_dir_attr(m, child, n->ino, &st);
+	fs_mount_fill_entry(&e, n, &st);
 	fuse_reply_entry(req, &e);
+}
+
+static void forget_one(FsMount *m, guint64 ino, guint64 nlookup)
+{
+	if (fs_write_owns_node(ino))
+		fs_write_forget(m, ino, nlookup);
+	else
+		fs_inode_forget(m->inodes, ino, nlookup);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	fs_inode_forget(mount_of(req)->inodes, ino, nlookup);
+	forget_one(mount_of(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
@@ -204,7 +215,7 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	FsMount *m = mount_of(req);
 
 	for (size_t i = 0; i < count; i++)
-		fs_inode_forget(m->inodes, forgets[i].ino, forgets[i].nlookup);
+		forget_one(m, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -215,6 +226,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 	int err;
 
+	if (fs_write_owns_node(ino)) {
+		fs_write_getattr(req, m, ino);
+		return;
+	}
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -338,13 +353,13 @@ static FsNode *entry_node(FsMount *m, DirHandle *d, const DirEntry *e, gboolean 
 
 		if (ref)
 			n = fs_inode_ref_dir(m->inodes, e->mailbox);
-		dir_attr(m, e->mailbox, ino, st);
+		fs_mount_dir_attr(m, e->mailbox, ino, st);
 	} else {
 		guint64 ino = fs_inode_ino_message(d->mailbox, d->uidvalidity, e->msg.uid);
 
 		if (ref)
 			n = fs_inode_ref_msg(m->inodes, d->mailbox, d->uidvalidity, e->msg.uid);
-		msg_attr(m, &e->msg, ino, st);
+		fs_mount_msg_attr(m, &e->msg, ino, st);
 	}
 	return n;
 }
@@ -375,7 +390,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_
 				break;
 			FsNode *n = entry_node(m, d, e, !dots, &st);
 			if (n) {
-				fill_entry(&ep, n, &st);
+				fs_mount_fill_entry(&ep, n, &st);
 			} else {
 				memset(&ep, 0, sizeof(ep));
 				ep.attr = st;
@@ -415,6 +430,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	FsMount *m = mount_of(req);
 	FsNode *n = fs_inode_get(m->inodes, ino);
 
+	if (fs_write_owns_node(ino)) {
+		fs_write_open(req, m, ino, fi);
+		return;
+	}
 	if (!n || n->kind != FS_NODE_MSG) {
 		fuse_reply_err(req, n ? EISDIR : ENOENT);
 		return;
@@ -425,79 +444,158 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	fs_read_read(req, mount_of(req), size, off, fi);
+	if (fs_write_owns_handle(fi))
+		fs_write_read(req, mount_of(req), size, off, fi);
+	else
+		fs_read_read(req, mount_of(req), size, off, fi);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fs_read_release(req, mount_of(req), fi);
+	if (fs_write_owns_handle(fi))
+		fs_write_release(req, mount_of(req), fi);
+	else
+		fs_read_release(req, mount_of(req), fi);
 }
 
-/* ---- writes: refused until writing lands ------------------------------------------- */
-
-static int write_errno(fuse_req_t req)
+/* Only new files have something to do at close(): the APPEND, whose error close reports. */
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	return mount_of(req)->opts->ro ? EROFS : EPERM;
+	if (fs_write_owns_handle(fi))
+		fs_write_flush(req, mount_of(req), fi);
+	else
+		fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0); /* a new file is sent at close, messages never change */
+}
+
+/* ---- writes: write.c (new files) and modify.c ------------------------------------ */
+
+/* The parent directory of a write, or an errno reply. */
+static FsNode *write_parent(fuse_req_t req, fuse_ino_t p)
+{
+	FsMount *m = mount_of(req);
+	FsNode *n = fs_inode_get(m->inodes, p);
+
+	if (m->opts->ro)
+		fuse_reply_err(req, EROFS);
+	else if (!n || n->kind != FS_NODE_DIR)
+		fuse_reply_err(req, n ? ENOTDIR : ENOENT);
+	else
+		return n;
+	return NULL;
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode)
 {
-	fuse_reply_err(req, write_errno(req));
+	FsNode *n = write_parent(req, p);
+
+	if (n)
+		fs_modify_mkdir(req, mount_of(req), n, name);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode, dev_t rdev)
 {
-	fuse_reply_err(req, write_errno(req));
+	fuse_reply_err(req, mount_of(req)->opts->ro ? EROFS : EPERM);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *name)
 {
-	fuse_reply_err(req, write_errno(req));
+	FsNode *n = write_parent(req, p);
+
+	if (n)
+		fs_modify_unlink(req, mount_of(req), n, name);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *name)
+{
+	FsNode *n = write_parent(req, p);
+
+	if (n)
+		fs_modify_rmdir(req, mount_of(req), n, name);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t p, const char *name)
 {
-	fuse_reply_err(req, write_errno(req));
+	fuse_reply_err(req, mount_of(req)->opts->ro ? EROFS : EPERM);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t p, const char *name, fuse_ino_t np,
 		      const char *newname, unsigned int flags)
 {
-	fuse_reply_err(req, write_errno(req));
+	FsNode *n = write_parent(req, p), *nn;
+
+	if (!n)
+		return;
+	nn = fs_inode_get(mount_of(req)->inodes, np);
+	if (!nn || nn->kind != FS_NODE_DIR)
+		fuse_reply_err(req, nn ? ENOTDIR : ENOENT);
+	else
+		fs_modify_rename(req, mount_of(req), n, name, nn, newname, flags);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *newname)
 {
-	fuse_reply_err(req, write_errno(req));
+	fuse_reply_err(req, mount_of(req)->opts->ro ? EROFS : EPERM);
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, write_errno(req));
+	FsMount *m = mount_of(req);
+	FsNode *n = fs_inode_get(m->inodes, ino);
+
+	if (m->opts->ro)
+		fuse_reply_err(req, EROFS);
+	else if (fs_write_owns_node(ino))
+		fs_write_setattr(req, m, ino, attr, to_set);
+	else if (!n)
+		fuse_reply_err(req, ENOENT);
+	else
+		fs_modify_setattr(req, m, n, attr, to_set);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, write_errno(req));
+	if (fs_write_owns_handle(fi))
+		fs_write_write(req, mount_of(req), buf, size, off, fi);
+	else
+		fuse_reply_err(req, mount_of(req)->opts->ro ? EROFS : EPERM);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, write_errno(req));
+	FsNode *n = write_parent(req, p);
+
+	if (n)
+		fs_write_create(req, mount_of(req), n, name, fi);
 }
 
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
-	fuse_reply_err(req, write_errno(req));
+	FsMount *m = mount_of(req);
+	FsNode *n = fs_inode_get(m->inodes, ino);
+
+	if (m->opts->ro)
+		fuse_reply_err(req, EROFS);
+	else if (fs_write_owns_node(ino))
+		fs_write_setxattr(req, m, ino, name, value, size);
+	else if (!n)
+		fuse_reply_err(req, ENOENT);
+	else
+		fs_modify_setxattr(req, m, n, name, value, size);
 }
 
+/* Removing user.imap.flags clears the flags. */
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	fuse_reply_err(req, write_errno(req));
+	op_setxattr(req, ino, name, "", 0, 0);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -521,13 +619,15 @@ const struct fuse_lowlevel_ops fs_ops = {
     .open = op_open,
     .read = op_read,
     .release = op_release,
+    .flush = op_flush,
+    .fsync = op_fsync,
     .getxattr = fs_op_getxattr,
     .listxattr = fs_op_listxattr,
     .statfs = fs_op_statfs,
     .mkdir = op_mkdir,
     .mknod = op_mknod,
     .unlink = op_unlink,
-    .rmdir = op_unlink,
+    .rmdir = op_rmdir,
     .symlink = op_symlink,
     .rename = op_rename,
     .link = op_link,

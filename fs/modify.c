@@ -1,0 +1,518 @@
+/* imapfs fs — changes to existing mail and folders (see write.h).
+ *
+ * Every change runs on a pool session that SELECTs the folder read-write just before
+ * (reads only ever EXAMINE), after checking that UIDVALIDITY still gives UIDs the
+ * meaning the kernel saw. Only then the folder table is re-read, outside the session,
+ * which also queues the kernel's invalidations.
+ */
+#include <errno.h>
+#include <gio/gio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fs/errno-map.h"
+#include "fs/names.h"
+#include "fs/write.h"
+#include "imap/quote.h"
+
+#define XATTR_FLAGS "user.imap.flags"
+
+static void release(FsMount *m, ImapSession *s)
+{
+	fs_pool_release(m->pool, s);
+}
+
+ImapSession *fs_write_session(FsMount *m, const char *mailbox, guint32 *uidvalidity,
+			      guint32 *uidnext, GError **error)
+{
+	for (int attempt = 0;; attempt++) {
+		ImapSelectInfo info = {0};
+		ImapSession *s = fs_pool_acquire(m->pool, mailbox, error);
+		gboolean ok;
+
+		if (!s)
+			return NULL;
+		/* The SELECT (or NOOP) also proves the pooled connection is still alive, so
+		 * the change itself is never retried: a retried APPEND could store twice. */
+		ok = mailbox ? imap_session_select(s, mailbox, FALSE, &info, error)
+			     : imap_session_noop(s, error);
+		if (ok && info.read_only) {
+			g_set_error(error, IMAP_ERROR, IMAP_ERROR_NO,
+				    "[NOPERM] the server opened \"%s\" read-only", mailbox);
+			ok = FALSE;
+		}
+		if (ok) {
+			if (uidvalidity)
+				*uidvalidity = info.uidvalidity;
+			if (uidnext)
+				*uidnext = info.uidnext;
+		}
+		imap_select_info_clear(&info);
+		if (ok)
+			return s;
+		gboolean retry = fs_pool_should_retry(s, attempt, error);
+		release(m, s);
+		if (!retry)
+			return NULL;
+	}
+}
+
+void fs_write_refresh(FsMount *m, const char *mailbox)
+{
+	g_autoptr(GError) err = NULL;
+
+	/* The change is done; a failed re-read only delays what the listing shows. */
+	if (!fs_mount_refresh_folder(m, fs_folders_get(m->folders, mailbox), 0, &err))
+		g_debug("imapfs: cannot re-read %s: %s", mailbox, err->message);
+}
+
+static void refresh_tree(FsMount *m)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!fs_mount_refresh_tree(m, 0, &err))
+		g_debug("imapfs: cannot LIST: %s", err->message);
+}
+
+char **fs_write_parse_flags(const char *value, size_t size, GError **error)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) words = NULL;
+	GPtrArray *out;
+
+	if (size > FS_WRITE_XATTR_MAX || memchr(value, '\0', size)) {
+		g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID, "flag list too long or binary");
+		return NULL;
+	}
+	text = g_strndup(value, size);
+	words = g_strsplit_set(g_strstrip(text), " \t\r\n", -1);
+	out = g_ptr_array_new();
+	for (gsize i = 0; words[i]; i++) {
+		/* \Recent is the server's to set; getxattr never shows it either. */
+		if (*words[i] && g_ascii_strcasecmp(words[i], "\\Recent") != 0)
+			g_ptr_array_add(out, g_strdup(words[i]));
+	}
+	g_ptr_array_add(out, NULL);
+	char **flags = (char **)g_ptr_array_free(out, FALSE);
+	if (!imap_flags_validate(flags, error)) {
+		g_strfreev(flags);
+		return NULL;
+	}
+	return flags;
+}
+
+/* ---- expunging one message ---------------------------------------------------------- */
+
+/* 1 when a message other than UID carries \Deleted, 0 when none, -1 on error. */
+static int others_deleted(ImapSession *s, guint32 uid, GError **error)
+{
+	g_autoptr(GArray) uids = NULL;
+
+	if (!imap_session_uid_search(s, "DELETED", &uids, error))
+		return -1;
+	for (guint i = 0; i < uids->len; i++)
+		if (g_array_index(uids, guint32, i) != uid)
+			return 1;
+	return 0;
+}
+
+/* Without UIDPLUS, EXPUNGE removes every \Deleted message: refuse rather than risk one. */
+static int refuse_busy(GError **error)
+{
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+		    "another message is marked \\Deleted and the server lacks UIDPLUS");
+	return EBUSY;
+}
+
+/* \Deleted then expunge of UID alone on S (its folder SELECTed): 0 or an errno. */
+static int expunge_uid(ImapSession *s, guint32 uid, GError **error)
+{
+	char set[16];
+	char *deleted[] = {"\\Deleted", NULL};
+	gboolean uidplus = imap_session_has_cap(s, "UIDPLUS");
+	int other;
+
+	snprintf(set, sizeof(set), "%u", uid);
+	if (!uidplus && (other = others_deleted(s, uid, error)) != 0)
+		return other < 0 ? fs_errno_from_error(*error) : refuse_busy(error);
+	if (!imap_session_store(s, set, IMAP_STORE_ADD, deleted, error))
+		return fs_errno_from_error(*error);
+	if (uidplus)
+		return imap_session_uid_expunge(s, set, error) ? 0 : fs_errno_from_error(*error);
+	/* Another client may have set \Deleted since the search: look again. */
+	other = others_deleted(s, uid, error);
+	if (other != 0) {
+		imap_session_store(s, set, IMAP_STORE_REMOVE, deleted, NULL);
+		return other < 0 ? fs_errno_from_error(*error) : refuse_busy(error);
+	}
+	return imap_session_expunge(s, error) ? 0 : fs_errno_from_error(*error);
+}
+
+/* The folder's current UIDVALIDITY if it holds UID (else 0). */
+static guint32 msg_validity(FsMount *m, const char *mailbox, guint32 uid)
+{
+	FsFolder *f = fs_folders_get(m->folders, mailbox);
+	guint32 v = fs_folder_uidvalidity(f);
+	FsMsgInfo mi;
+
+	return v && fs_folder_msg(f, v, uid, &mi, NULL) ? v : 0;
+}
+
+/* A session on MAILBOX whose UIDVALIDITY is still UIDV; NULL with *err set otherwise. */
+static ImapSession *session_checked(FsMount *m, const char *mailbox, guint32 uidv, int *err)
+{
+	g_autoptr(GError) error = NULL;
+	guint32 v = 0;
+	ImapSession *s = fs_write_session(m, mailbox, &v, NULL, &error);
+
+	if (!s) {
+		*err = fs_errno_from_error(error);
+		return NULL;
+	}
+	if (v != uidv) {
+		release(m, s);
+		*err = ENOENT; /* the UIDs the kernel saw mean other messages now */
+		return NULL;
+	}
+	return s;
+}
+
+void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *child = NULL;
+	ImapSession *s;
+	guint32 uid, uidv;
+	int err = 0;
+
+	if (fs_write_unlink(req, m, parent, name))
+		return;
+	if (!fs_msg_name_parse(name, &uid)) {
+		child = fs_tree_child(m->tree, parent->mailbox, name);
+		fuse_reply_err(req, child ? EISDIR : ENOENT);
+		return;
+	}
+	uidv = msg_validity(m, parent->mailbox, uid);
+	if (!uidv) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	s = session_checked(m, parent->mailbox, uidv, &err);
+	if (s) {
+		err = expunge_uid(s, uid, &error);
+		release(m, s);
+	}
+	if (!err)
+		fs_write_refresh(m, parent->mailbox);
+	fuse_reply_err(req, err);
+}
+
+/* ---- folders ----------------------------------------------------------------------- */
+
+static gboolean is_inbox(const char *mailbox)
+{
+	return g_ascii_strcasecmp(mailbox, "INBOX") == 0;
+}
+
+/* The mailbox a new entry NAME in PARENT stands for, or NULL (EINVAL): the name must be
+ * the escaped form of one UTF-8 component without the delimiter. */
+static char *new_mailbox(FsMount *m, const FsNode *parent, const char *name)
+{
+	g_autofree char *comp = fs_name_unescape(name);
+	g_autofree char *back = NULL;
+	guint32 uid;
+
+	if (!comp || !*comp || fs_msg_name_parse(name, &uid) || !g_utf8_validate(comp, -1, NULL))
+		return NULL;
+	if (m->delimiter && strchr(comp, m->delimiter))
+		return NULL;
+	back = fs_name_escape(comp);
+	if (strcmp(back, name) != 0)
+		return NULL;
+	if (!*parent->mailbox)
+		return g_steal_pointer(&comp);
+	return g_strdup_printf("%s%c%s", parent->mailbox, m->delimiter, comp);
+}
+
+/* Runs CREATE/DELETE/RENAME on a session without a selection in the way. */
+static int folder_command(FsMount *m, const char *verb, const char *a, const char *b)
+{
+	g_autoptr(GError) error = NULL;
+	ImapSession *s = fs_write_session(m, NULL, NULL, NULL, &error);
+	gboolean ok = FALSE;
+
+	if (!s)
+		return fs_errno_from_error(error);
+	/* A folder selected here must not stay selected under a name that is gone. */
+	if (!strcmp(verb, "CREATE") || !imap_session_selected(s) ||
+	    strcmp(imap_session_selected(s), a) != 0 || imap_session_close(s, &error)) {
+		if (!strcmp(verb, "CREATE"))
+			ok = imap_session_create(s, a, &error);
+		else if (!strcmp(verb, "DELETE"))
+			ok = imap_session_delete(s, a, &error);
+		else
+			ok = imap_session_rename(s, a, b, &error);
+	}
+	release(m, s);
+	refresh_tree(m);
+	return ok ? 0 : fs_errno_from_error(error);
+}
+
+void fs_modify_mkdir(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
+{
+	g_autofree char *mailbox = new_mailbox(m, parent, name);
+	struct fuse_entry_param e;
+	struct stat st;
+	int err;
+
+	if (!mailbox) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	refresh_tree(m);
+	if (fs_tree_dir(m->tree, mailbox, NULL)) {
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	err = folder_command(m, "CREATE", mailbox, NULL);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	FsNode *n = fs_inode_ref_dir(m->inodes, mailbox);
+	fs_mount_dir_attr(m, mailbox, n->ino, &st);
+	fs_mount_fill_entry(&e, n, &st);
+	if (fuse_reply_entry(req, &e) != 0)
+		fs_inode_forget(m->inodes, n->nodeid, 1);
+}
+
+/* ENOTEMPTY when MAILBOX has child folders or messages, 0 when it may go, or an errno. */
+static int check_empty(FsMount *m, const char *mailbox)
+{
+	g_autoptr(GPtrArray) names = NULL, mailboxes = NULL;
+	g_autoptr(GError) error = NULL;
+	ImapMailbox *st = NULL;
+	gboolean selectable = FALSE;
+	ImapSession *s;
+	gint64 messages;
+
+	refresh_tree(m);
+	if (!fs_tree_dir(m->tree, mailbox, &selectable))
+		return ENOENT;
+	if (fs_tree_children(m->tree, mailbox, &names, &mailboxes) && names->len > 0)
+		return ENOTEMPTY;
+	if (!selectable)
+		return 0;
+	s = fs_write_session(m, NULL, NULL, NULL, &error);
+	if (!s)
+		return fs_errno_from_error(error);
+	gboolean ok = imap_session_status(s, mailbox, &st, &error);
+	release(m, s);
+	if (!ok)
+		return fs_errno_from_error(error);
+	messages = st->messages;
+	imap_mailbox_free(st);
+	return messages == 0 ? 0 : ENOTEMPTY; /* unknown (-1) counts as not empty */
+}
+
+void fs_modify_rmdir(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
+{
+	g_autofree char *child = fs_tree_child(m->tree, parent->mailbox, name);
+	int err;
+
+	if (!child) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (is_inbox(child)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	err = check_empty(m, child);
+	if (!err)
+		err = folder_command(m, "DELETE", child, NULL);
+	fuse_reply_err(req, err);
+}
+
+static void rename_dir(fuse_req_t req, FsMount *m, const char *child, const FsNode *newparent,
+		       const char *newname, unsigned int flags)
+{
+	g_autofree char *to = new_mailbox(m, newparent, newname);
+	g_autofree char *prefix = g_strdup_printf("%s%c", child, m->delimiter);
+	int err;
+
+	if (is_inbox(child)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (!to || g_str_has_prefix(to, prefix)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (!strcmp(to, child)) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	refresh_tree(m);
+	if (fs_tree_dir(m->tree, to, NULL)) {
+		fuse_reply_err(req, EEXIST); /* never replace a folder: it could hold mail */
+		return;
+	}
+	err = folder_command(m, "RENAME", child, to);
+	/* The kernel keeps the moved entry on the node of the old name: make it look up. */
+	if (!err)
+		fs_notify_entry(m, newparent->nodeid, newname);
+	fuse_reply_err(req, err);
+}
+
+/* ---- moving a message ------------------------------------------------------------- */
+
+static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, const char *to)
+{
+	g_autoptr(GError) error = NULL;
+	ImapSession *s;
+	int err = 0;
+
+	s = session_checked(m, from, uidv, &err);
+	if (!s)
+		return err;
+	if (imap_session_has_cap(s, "MOVE")) {
+		if (!imap_session_move(s, uid, to, NULL, &error))
+			err = fs_errno_from_error(error);
+	} else if (!imap_session_has_cap(s, "UIDPLUS") && others_deleted(s, uid, &error) != 0) {
+		/* Checked before the copy too, so a refusal leaves no duplicate behind. */
+		err = error ? fs_errno_from_error(error) : refuse_busy(&error);
+	} else if (!imap_session_copy(s, uid, to, NULL, &error)) {
+		err = fs_errno_from_error(error);
+	} else {
+		err = expunge_uid(s, uid, &error);
+	}
+	release(m, s);
+	return err;
+}
+
+static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, guint32 uid,
+		       const FsNode *newparent, const char *newname, unsigned int flags)
+{
+	gboolean selectable = FALSE;
+	guint32 uidv = msg_validity(m, parent->mailbox, uid), other;
+	int err;
+
+	if (!uidv) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	/* A message's name is its UID: it cannot be renamed within its folder. */
+	if (!strcmp(parent->mailbox, newparent->mailbox) ||
+	    !fs_tree_dir(m->tree, newparent->mailbox, &selectable) || !selectable) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if ((flags & RENAME_NOREPLACE) && fs_msg_name_parse(newname, &other) &&
+	    msg_validity(m, newparent->mailbox, other)) {
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	err = move_uid(m, parent->mailbox, uidv, uid, newparent->mailbox);
+	if (!err) {
+		/* The message has a new UID there; nothing at NEWNAME was replaced. */
+		fs_write_refresh(m, parent->mailbox);
+		fs_write_refresh(m, newparent->mailbox);
+		fs_notify_entry(m, newparent->nodeid, newname);
+	}
+	fuse_reply_err(req, err);
+}
+
+void fs_modify_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name,
+		      const FsNode *newparent, const char *newname, unsigned int flags)
+{
+	g_autofree char *child = NULL;
+	guint32 uid;
+
+	if (flags & ~(unsigned)RENAME_NOREPLACE) {
+		fuse_reply_err(req, EINVAL); /* RENAME_EXCHANGE, RENAME_WHITEOUT */
+		return;
+	}
+	if (fs_write_rename(req, m, parent, name, newparent, newname))
+		return;
+	if (fs_msg_name_parse(name, &uid)) {
+		rename_msg(req, m, parent, uid, newparent, newname, flags);
+		return;
+	}
+	child = fs_tree_child(m->tree, parent->mailbox, name);
+	if (child)
+		rename_dir(req, m, child, newparent, newname, flags);
+	else
+		fuse_reply_err(req, ENOENT);
+}
+
+/* ---- attributes and flags ------------------------------------------------------------- */
+
+void fs_modify_setattr(fuse_req_t req, FsMount *m, const FsNode *node, struct stat *attr,
+		       int to_set)
+{
+	struct stat st;
+	FsMsgInfo mi;
+
+	if (node->kind == FS_NODE_DIR) {
+		if (to_set & FUSE_SET_ATTR_SIZE) {
+			fuse_reply_err(req, EISDIR);
+			return;
+		}
+		fs_mount_dir_attr(m, node->mailbox, node->ino, &st);
+		fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
+		return;
+	}
+	/* Messages are immutable. Times, mode and owner are accepted and left as they are
+	 * (touch, rsync -a, cp -p): IMAP has nowhere to keep them. */
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (!fs_folder_msg(fs_folders_get(m->folders, node->mailbox), node->uidvalidity, node->uid,
+			   &mi, NULL)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fs_mount_msg_attr(m, &mi, node->ino, &st);
+	fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
+}
+
+int fs_modify_store_flags(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid,
+			  char **flags)
+{
+	g_autoptr(GError) error = NULL;
+	char set[16];
+	ImapSession *s;
+	int err = 0;
+
+	s = session_checked(m, mailbox, uidvalidity, &err);
+	if (!s)
+		return err;
+	snprintf(set, sizeof(set), "%u", uid);
+	if (!imap_session_store(s, set, IMAP_STORE_SET, flags, &error))
+		err = fs_errno_from_error(error);
+	release(m, s);
+	if (!err)
+		fs_write_refresh(m, mailbox);
+	return err;
+}
+
+void fs_modify_setxattr(fuse_req_t req, FsMount *m, const FsNode *node, const char *name,
+			const char *value, size_t size)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) flags = NULL;
+
+	if (node->kind != FS_NODE_MSG || strcmp(name, XATTR_FLAGS) != 0) {
+		fuse_reply_err(req, ENOTSUP);
+		return;
+	}
+	flags = fs_write_parse_flags(value, size, &error);
+	if (!flags) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	fuse_reply_err(req, fs_modify_store_flags(m, node->mailbox, node->uidvalidity, node->uid,
+						  flags));
+}
