@@ -1,8 +1,8 @@
 /* imapfs — mount an IMAP account as a directory tree.
  *
- * Order matters: options, password, one IMAP login (so a wrong password, an unreachable
- * host or a bad certificate fails here, with exit status 1, before anything is
- * mounted), then the FUSE session. On unmount or SIGINT/SIGTERM every session logs out
+ * Order matters: config file and options, password, one IMAP login (so a wrong password,
+ * an unreachable host or a bad certificate fails here, with the exit status of its class
+ * from fs/check.h, before anything is mounted), then the FUSE session. On unmount or SIGINT/SIGTERM every session logs out
  * and folder metadata is saved for the next mount.
  */
 #include <glib.h>
@@ -12,7 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs/check.h"
+#include "fs/config-file.h"
 #include "fs/mount.h"
+#include "fs/oauth2.h"
+#include "fs/prompt.h"
 #include "fs/secret.h"
 
 static void trace_line(const char *line, gpointer data)
@@ -23,8 +27,10 @@ static void trace_line(const char *line, gpointer data)
 
 static void usage(const char *prog)
 {
-	printf("usage: %s MOUNTPOINT -o host=HOST,user=USER[,options]\n\n%s\n", prog,
-	       fs_options_help());
+	printf("usage: %s [--config FILE] [--account NAME] [ACCOUNT] MOUNTPOINT "
+	       "[-o host=HOST,user=USER,options]\n"
+	       "       %s --check [--config FILE] [--account NAME] [-o options]\n\n%s\n%s\n",
+	       prog, prog, fs_options_help(), fs_check_help());
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
 }
@@ -37,8 +43,10 @@ static gboolean get_password(FsOptions *o, GError **error)
 		pw = fs_secret_from_file(o->password_file, error);
 	else if (o->password_command)
 		pw = fs_secret_from_command(o->password_command, error);
+	else if (o->imap.password || o->oauth2 || o->imap.tunnel || !fs_prompt_available())
+		return TRUE; /* from the config file, OAuth2, PREAUTH, or none at all */
 	else
-		return TRUE; /* PREAUTH or a server without a password */
+		pw = fs_prompt_password(o->imap.user, o->imap.host, error);
 	if (!pw)
 		return FALSE;
 	o->imap.password = g_strdup(pw);
@@ -51,8 +59,13 @@ static char *account_key(const ImapConfig *c)
 	return g_strdup_printf("%s@%s:%u", c->user, c->host, imap_config_port(c));
 }
 
+static gboolean fresh_token(ImapConfig *cfg, gpointer oauth, GError **error)
+{
+	return fs_oauth2_update_config(oauth, cfg, error);
+}
+
 /* Login, delimiter, first LIST: everything that should fail before mounting. */
-static gboolean connect_account(FsMount *m, FsOptions *o, GError **error)
+static gboolean connect_account(FsMount *m, FsOptions *o, FsOAuth2 *oauth, GError **error)
 {
 	ImapSession *s = imap_session_open(&o->imap, error);
 
@@ -63,7 +76,40 @@ static gboolean connect_account(FsMount *m, FsOptions *o, GError **error)
 		return FALSE;
 	}
 	m->pool = fs_pool_new(&o->imap, o->connections, s);
+	if (oauth)
+		fs_pool_set_before_connect(m->pool, fresh_token, oauth);
 	return fs_mount_refresh_tree(m, 0, error);
+}
+
+/* Config file, options, credentials: 0, or the exit status of the failure. */
+static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts, FsOAuth2 **oauth)
+{
+	g_autoptr(GError) err = NULL;
+
+	/* Our options first: a refused one (password=) is reported before anything else. */
+	if (!fs_config_prepare(args, cfg, &err) || !fs_options_parse(args, opts, &err)) {
+		g_printerr("imapfs: %s\n", err->message);
+		return FS_EXIT_USAGE;
+	}
+	fs_config_apply_secrets(cfg, opts);
+	if (opts->trace)
+		opts->imap.trace = trace_line;
+	if (!get_password(opts, &err)) {
+		g_printerr("imapfs: cannot get the password: %s\nimapfs: try: %s\n", err->message,
+			   fs_check_hint(FS_EXIT_CREDENTIALS));
+		return FS_EXIT_CREDENTIALS;
+	}
+	*oauth = fs_oauth2_new(opts, &err);
+	if (err) {
+		g_printerr("imapfs: %s\n", err->message);
+		return FS_EXIT_USAGE;
+	}
+	if (*oauth && !fs_oauth2_update_config(*oauth, &opts->imap, &err)) {
+		g_printerr("imapfs: cannot get an OAuth2 access token: %s\nimapfs: try: %s\n",
+			   err->message, fs_check_hint(FS_EXIT_CREDENTIALS));
+		return FS_EXIT_CREDENTIALS;
+	}
+	return FS_EXIT_OK;
 }
 
 static void open_cache(FsMount *m, const FsOptions *o)
@@ -135,6 +181,10 @@ int main(int argc, char **argv)
 	FsMount m = {0};
 	int ret = 1;
 
+	FsConfig cfg = {0};
+	FsOAuth2 *oauth = NULL;
+
+	fs_options_init(&opts);
 	if (wants_help(argc, argv)) {
 		if (fuse_parse_cmdline(&args, &cl) == 0 && cl.show_help)
 			usage(argv[0]);
@@ -144,22 +194,18 @@ int main(int argc, char **argv)
 		fuse_opt_free_args(&args);
 		return 0;
 	}
-	/* Our options first: a refused one (password=) is reported before anything else. */
-	if (!fs_options_parse(&args, &opts, &err)) {
-		g_printerr("imapfs: %s\n", err->message);
-		fuse_opt_free_args(&args);
-		return 1;
+	ret = configure(&args, &cfg, &opts, &oauth);
+	if (ret != FS_EXIT_OK)
+		goto out_opts;
+	if (cfg.check) {
+		ret = fs_check_run(&opts);
+		goto out_opts;
 	}
+	ret = FS_EXIT_USAGE;
 	if (fuse_parse_cmdline(&args, &cl) != 0)
 		goto out_opts;
 	if (!cl.mountpoint) {
 		g_printerr("imapfs: no mount point given (see --help)\n");
-		goto out_opts;
-	}
-	if (opts.trace)
-		opts.imap.trace = trace_line;
-	if (!get_password(&opts, &err)) {
-		g_printerr("imapfs: cannot get the password: %s\n", err->message);
 		goto out_opts;
 	}
 	m.opts = &opts;
@@ -169,9 +215,12 @@ int main(int argc, char **argv)
 	m.inodes = fs_inode_table_new();
 	m.tree = fs_tree_new();
 	g_mutex_init(&m.list_lock);
-	if (!connect_account(&m, &opts, &err)) {
-		g_printerr("imapfs: cannot log in to %s as %s: %s\n", opts.imap.host,
-			   opts.imap.user, err->message);
+	if (!connect_account(&m, &opts, oauth, &err)) {
+		ret = fs_check_exit_code(&opts.imap, err);
+		g_printerr("imapfs: cannot log in to %s as %s: %s\nimapfs: try: %s\n",
+			   opts.imap.host ? opts.imap.host : "the tunnel",
+			   opts.imap.user ? opts.imap.user : "(pre-authenticated)", err->message,
+			   fs_check_hint(ret));
 		teardown(&m);
 		goto out_opts;
 	}
@@ -181,6 +230,8 @@ int main(int argc, char **argv)
 	teardown(&m);
 out_opts:
 	fs_options_clear(&opts);
+	fs_oauth2_free(oauth); /* after the pool that used it (teardown) */
+	fs_config_clear(&cfg);
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

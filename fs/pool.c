@@ -22,6 +22,8 @@ struct FsPool {
 	Slot *slots;
 	gint64 backoff_us; /* 0 while connecting works; under lock */
 	gint64 next_try;   /* monotonic us before which no connect is tried; under lock */
+	FsPoolConnectFunc before_connect;
+	gpointer before_connect_data;
 };
 
 FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first)
@@ -81,9 +83,25 @@ static int pick_locked(FsPool *p, const char *mailbox)
 	return best;
 }
 
+void fs_pool_set_before_connect(FsPool *p, FsPoolConnectFunc fn, gpointer data)
+{
+	p->before_connect = fn;
+	p->before_connect_data = data;
+}
+
+/* The hook fills a private copy, so p->cfg stays read-only across threads. */
 ImapSession *fs_pool_open_session(FsPool *p, GError **error)
 {
-	return imap_session_open(&p->cfg, error);
+	ImapConfig cfg;
+	ImapSession *s = NULL;
+
+	if (!p->before_connect)
+		return imap_session_open(&p->cfg, error);
+	imap_config_copy(&cfg, &p->cfg);
+	if (p->before_connect(&cfg, p->before_connect_data, error))
+		s = imap_session_open(&cfg, error);
+	imap_config_clear(&cfg);
+	return s;
 }
 
 /* Worth another attempt: the connection broke (a reset during TLS shows as a TLS
@@ -127,7 +145,7 @@ static ImapSession *connect_paced(FsPool *p, GError **error)
 		ImapSession *s;
 
 		wait_turn(p);
-		s = imap_session_open(&p->cfg, &err);
+		s = fs_pool_open_session(p, &err);
 		note_connect(p, s != NULL);
 		if (s)
 			return s;

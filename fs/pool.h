@@ -25,6 +25,11 @@ FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first);
 /* LOGOUT every session and free; accepts NULL. No session may be acquired. */
 void fs_pool_free(FsPool *p);
 
+/* Called with a private copy of the config before each new connection, to put fresh
+ * credentials in (an OAuth2 token that expires); FALSE (with error) fails the acquire. */
+typedef gboolean (*FsPoolConnectFunc)(ImapConfig *cfg, gpointer data, GError **error);
+void fs_pool_set_before_connect(FsPool *p, FsPoolConnectFunc fn, gpointer data);
+
 ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error);
 void fs_pool_release(FsPool *p, ImapSession *s);
 

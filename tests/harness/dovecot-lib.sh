@@ -13,7 +13,11 @@
 #   DV_TLS    "yes" or "no"
 #   DV_QUOTA  storage quota rule (e.g. 10M); quota is always on so GETQUOTAROOT works
 #   DV_CORPUS the sample corpus
+#   DV_OAUTH2 "yes": an oauth2 passdb (XOAUTH2, OAUTHBEARER) that checks tokens at
+#             http://127.0.0.1:DV_OAUTH2_PORT/tokeninfo?access_token=TOKEN, a port
+#             reserved here for the test's own token service
 # Results (after dv_start): DV_PORT DV_TLS_PORT DV_SILENT_PORT DV_CONF DV_CA DV_LOG
+#   DV_OAUTH2_PORT
 
 DV_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DV_USER=alice
@@ -44,6 +48,8 @@ dv_init()
 	DV_CAPS=
 	DV_TLS=yes
 	DV_QUOTA=1G
+	DV_OAUTH2=no
+	DV_OAUTH2_PORT=
 	DV_CORPUS=$(dv_default_corpus)
 	DV_CONF=$DV_DIR/dovecot.conf
 	DV_CA=$DV_DIR/cert.pem
@@ -102,7 +108,6 @@ dv_write_conf()
 		default_internal_group = dovecot
 		first_valid_uid = 0
 		disable_plaintext_auth = no
-		auth_mechanisms = plain login cram-md5
 		auth_verbose = yes
 		passdb {
 		  driver = passwd-file
@@ -128,6 +133,7 @@ dv_write_conf()
 		  chroot =
 		}
 		CONF
+		dv_write_auth_conf
 		if [[ -n $DV_CAPS ]]; then
 			echo "imap_capability = $DV_CAPS"
 		fi
@@ -155,6 +161,28 @@ dv_write_conf()
 		fi
 		echo "}"
 	} >"$DV_CONF"
+}
+
+# The mechanisms, and with DV_OAUTH2 an oauth2 passdb used for the OAuth mechanisms
+# only (so passwords never reach the token service).
+dv_write_auth_conf()
+{
+	if [[ $DV_OAUTH2 != yes ]]; then
+		echo "auth_mechanisms = plain login cram-md5"
+		return
+	fi
+	cat >"$DV_DIR/dovecot-oauth2.conf.ext" <<-CONF
+	tokeninfo_url = http://127.0.0.1:$DV_OAUTH2_PORT/tokeninfo?access_token=
+	username_attribute = email
+	CONF
+	cat <<-CONF
+	auth_mechanisms = plain login cram-md5 xoauth2 oauthbearer
+	passdb {
+	  driver = oauth2
+	  mechanisms = xoauth2 oauthbearer
+	  args = $DV_DIR/dovecot-oauth2.conf.ext
+	}
+	CONF
 }
 
 dv_start_silent()
@@ -200,6 +228,9 @@ dv_start()
 	dv_make_passdb
 	dv_fill_mail
 	dv_start_silent
+	if [[ $DV_OAUTH2 == yes ]]; then
+		DV_OAUTH2_PORT=$(python3 "$DV_LIB_DIR/harness-net" free-ports 1)
+	fi
 	dv_start_dovecot
 }
 
@@ -223,6 +254,9 @@ dv_export()
 	export IMAPFS_TEST_LOG=$DV_LOG
 	export IMAPFS_TEST_MANIFEST=$DV_MANIFEST
 	export IMAPFS_CORPUS=$DV_CORPUS
+	if [[ $DV_OAUTH2 == yes ]]; then
+		export IMAPFS_TEST_OAUTH2_PORT=$DV_OAUTH2_PORT
+	fi
 }
 
 dv_stop_dovecot()
