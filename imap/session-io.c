@@ -1,6 +1,7 @@
 /* imapfs — the session's wire: tags, writing commands, the read/dispatch loop and the
  * bounded in-flight queue. */
 #include "imap/session-internal.h"
+#include "imap/trace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,14 @@ void session_trace(ImapSession *s, const char *prefix, const char *text)
 
 	if (!s->trace)
 		return;
-	line = g_strconcat(prefix, text, NULL);
+	/* Every line we send passes the redactor too, so a LOGIN or AUTHENTICATE that
+	 * reached the wire some other way (imap_session_submit) cannot leak its secret. */
+	if (g_str_equal(prefix, "C: ")) {
+		g_autofree char *safe = imap_trace_redact(text);
+		line = g_strconcat(prefix, safe, NULL);
+	} else {
+		line = g_strconcat(prefix, text, NULL);
+	}
 	s->trace(line, s->trace_data);
 }
 

@@ -789,6 +789,16 @@ static void test_pipeline(void)
 	CU_ASSERT_FALSE(imap_session_wait(s, bad, NULL, NULL, &err));
 	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_BAD));
 	g_clear_error(&err);
+
+	/* Credentials sent through the generic API are redacted in the trace too. */
+	guint login = imap_session_submit(s, "LOGIN alice hunter2-in-submit", &err);
+	CU_ASSERT_FALSE(imap_session_wait(s, login, NULL, NULL, &err));
+	g_clear_error(&err);
+	guint auth = imap_session_submit(s, "AUTHENTICATE PLAIN aHVudGVyMi1pbi1zYXNs", &err);
+	CU_ASSERT_FALSE(imap_session_wait(s, auth, NULL, NULL, &err));
+	g_clear_error(&err);
+	CU_ASSERT_FALSE(sent_contains("hunter2-in-submit"));
+	CU_ASSERT_FALSE(sent_contains("aHVudGVyMi1pbi1zYXNs"));
 	CU_ASSERT_TRUE(imap_session_noop(s, &err));
 	imap_session_logout(s);
 }
