@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Changing mail through the mount, each change checked on the server by the oracle:
+# cp (APPEND), a refused cp (no header block; over quota), user.imap.flags, immutable
+# messages, touch, rm (with and without UIDPLUS), mv between folders (MOVE or COPY),
+# mkdir/rmdir/mv of nested and non-ASCII folders, INBOX protected, rm -r, rsync -a.
+#
+# usage (through the harness, with --quota small enough for a 4 MB message to be
+# refused): with-dovecot --quota=3M [--caps=...] [--delimiter=/] -- \
+#     test_mount_write.sh IMAPFS [minimal]
+# "minimal": the server lacks UIDPLUS and MOVE, so the fallbacks run.
+. "$(dirname "$0")/mount-lib.sh"
+
+MINIMAL=${2:-}
+D=$DELIM
+MNT=$W/mnt
+
+# fails_with DESCRIPTION MESSAGE COMMAND...: COMMAND fails and its stderr says MESSAGE.
+fails_with() {
+	local desc=$1 msg=$2
+	shift 2
+	if "$@" >"$W/fail.out" 2>&1; then
+		not_ok "$desc fails"
+	elif grep -q "$msg" "$W/fail.out"; then
+		ok "$desc fails: $msg"
+	else
+		not_ok "$desc fails with '$msg'"
+		diag "$W/fail.out"
+	fi
+}
+
+count() {
+	"$ORACLE" count "$1"
+}
+
+last_uid() {
+	srv_uids "$1" | tail -n 1
+}
+
+# LF line ends, as the corpus files have them (the server serves CRLF).
+body_lf() {
+	"$ORACLE" body "$1" "$2" | tr -d '\r'
+}
+
+name() {
+	printf '%010d.eml' "$1"
+}
+
+mt_mount "$MNT" || mt_finish
+
+# -- cp: APPEND at close --------------------------------------------------------
+src=$IMAPFS_CORPUS/default/0001.eml
+n=$(count html)
+check "cp of a message into a folder succeeds" cp "$src" "$MNT/html/"
+check_eq "the server holds one more message in html" $((n + 1)) "$(count html)"
+new=$(last_uid html)
+body_lf html "$new" >"$W/new.eml"
+check_same "the new message has the file's bytes" "$src" "$W/new.eml"
+check_eq "the new message has no flags" "" "$("$ORACLE" flags html "$new")"
+check "the new message shows as $(name "$new")" test -f "$MNT/html/$(name "$new")"
+tr -d '\r' <"$MNT/html/$(name "$new")" >"$W/new-mnt.eml"
+check_same "reading it through the mount gives the same bytes" "$src" "$W/new-mnt.eml"
+check_eq "the temporary name cp used is gone from the listing" "" \
+	"$(ls "$MNT/html" | grep -v '^[0-9]\{10\}\.eml$')"
+
+printf 'just some text\nwithout a header block\n' >"$W/noheader.txt"
+n=$(count html)
+fails_with "cp of a file without a header block" "Invalid argument" \
+	cp "$W/noheader.txt" "$MNT/html/"
+check_eq "nothing was sent for it" "$n" "$(count html)"
+
+# Over the quota (3M): the APPEND is refused, cp fails, nothing stays on the server.
+{
+	printf 'From: big@example.org\nSubject: too big\n\n'
+	head -c 3000000 /dev/zero | tr '\0' 'x' | fold -w 76
+} >"$W/big.eml"
+n=$(count html)
+fails_with "cp of a message over the quota" "quota" cp "$W/big.eml" "$MNT/html/"
+check_eq "the refused message left nothing on the server" "$n" "$(count html)"
+
+# -- flags, immutability, touch ------------------------------------------------
+f=$MNT/html/$(name "$new")
+check "setfattr user.imap.flags" setfattr -n user.imap.flags -v '\Seen \Flagged $Work' "$f"
+check_eq "the server has the flags and the keyword" '$Work \Flagged \Seen' \
+	"$("$ORACLE" flags html "$new")"
+check_eq "getfattr shows them" '\Seen \Flagged $Work' \
+	"$(getfattr --only-values -n user.imap.flags "$f" 2>/dev/null | tr ' ' '\n' | sort -r | tr '\n' ' ' | sed 's/ $//')"
+check "setfattr to an empty list" setfattr -n user.imap.flags -v '' "$f"
+check_eq "the server's flags are cleared" "" "$("$ORACLE" flags html "$new")"
+fails_with "setfattr of an invalid flag" "Invalid argument" \
+	setfattr -n user.imap.flags -v '\Bogus' "$f"
+
+meta_before=$(srv_meta html)
+fails_with "writing into an existing message" "Operation not permitted" \
+	bash -c "echo x >>'$f'"
+fails_with "truncating an existing message" "Operation not permitted" truncate -s 0 "$f"
+check "touch of an existing message succeeds" touch "$f"
+check_eq "nothing changed on the server" "$meta_before" "$(srv_meta html)"
+check_eq "message files are 0600 on a read-write mount" 600 "$(stat -c %a "$f")"
+
+# -- rm --------------------------------------------------------------------------
+n=$(count threading)
+check "rm of a message" rm "$MNT/threading/$(name 1)"
+check_eq "the server no longer has UID 1" "" "$(srv_uids threading | grep -x 1)"
+check_eq "and holds one message less" $((n - 1)) "$(count threading)"
+check "the file is gone from the mount" test ! -e "$MNT/threading/$(name 1)"
+
+# Another message already \Deleted (by another client).
+"$ORACLE" set-flags threading 2 '\Deleted'
+if [ "$MINIMAL" = minimal ]; then
+	fails_with "rm without UIDPLUS while another message is \\Deleted" \
+		"Device or resource busy" rm "$MNT/threading/$(name 3)"
+	check_eq "both messages are still on the server" "2 3" \
+		"$(srv_uids threading | grep -x '[23]' | tr '\n' ' ' | sed 's/ $//')"
+	check_eq "only the other client's \\Deleted flag is set" 2 "$("$ORACLE" deleted threading)"
+else
+	check "rm with UIDPLUS while another message is \\Deleted" rm "$MNT/threading/$(name 3)"
+	check_eq "UID EXPUNGE removed only that message" 2 \
+		"$(srv_uids threading | grep -x '[23]' | tr '\n' ' ' | sed 's/ $//')"
+fi
+"$ORACLE" set-flags threading 2 ''
+
+# -- mv between folders ---------------------------------------------------------
+body_lf threading 4 >"$W/moved.eml"
+n=$(count lkml)
+check "mv of a message to another folder" mv "$MNT/threading/$(name 4)" "$MNT/lkml/"
+check_eq "the source no longer has it" "" "$(srv_uids threading | grep -x 4)"
+check_eq "the destination has one more message" $((n + 1)) "$(count lkml)"
+moved=$(last_uid lkml)
+body_lf lkml "$moved" >"$W/moved-dst.eml"
+check_same "the moved message has the same bytes" "$W/moved.eml" "$W/moved-dst.eml"
+check "it shows in the destination as $(name "$moved")" test -f "$MNT/lkml/$(name "$moved")"
+check "the source file is gone" test ! -e "$MNT/threading/$(name 4)"
+
+# -- folders ---------------------------------------------------------------------
+check "mkdir" mkdir "$MNT/NewFolder"
+check "mkdir of a nested folder" mkdir "$MNT/NewFolder/Sub"
+check "mkdir of a non-ASCII folder" mkdir "$MNT/Übung"
+srv_folders >"$W/folders"
+check "the server has NewFolder" grep -qx "NewFolder" "$W/folders"
+check "the server has NewFolder${D}Sub" grep -qxF "NewFolder${D}Sub" "$W/folders"
+check "the server has Übung" grep -qx "Übung" "$W/folders"
+check "mv of a folder (RENAME)" mv "$MNT/NewFolder" "$MNT/Renamed"
+check "mv of a non-ASCII folder into a nested one" mv "$MNT/Übung" "$MNT/Renamed/Ärger"
+srv_folders >"$W/folders"
+check_eq "the server's folders after the renames" \
+	"$(printf 'Renamed\nRenamed%sSub\nRenamed%sÄrger' "$D" "$D" | sort)" \
+	"$(grep -E '^(NewFolder|Renamed|Übung)' "$W/folders" | sort)"
+check "the renamed tree shows on the mount" test -d "$MNT/Renamed/Sub" -a -d "$MNT/Renamed/Ärger"
+check "rmdir of an empty folder" rmdir "$MNT/Renamed/Sub"
+check_eq "the server no longer has it" "" "$(srv_folders | grep -xF "Renamed${D}Sub")"
+
+n=$(count "Archive${D}2024")
+fails_with "rmdir of a folder with messages" "Directory not empty" rmdir "$MNT/Archive/2024"
+fails_with "rmdir of a folder with a child folder" "Directory not empty" rmdir "$MNT/Archive"
+check_eq "rmdir deleted nothing" "$n" "$(count "Archive${D}2024")"
+fails_with "rmdir INBOX" "Operation not permitted" rmdir "$MNT/INBOX"
+fails_with "mv INBOX" "Operation not permitted" mv "$MNT/INBOX" "$MNT/Inbox2"
+check "rm -r of a folder tree" rm -r "$MNT/Archive"
+check_eq "the server no longer has Archive or Archive${D}2024" "" \
+	"$(srv_folders | grep '^Archive')"
+
+# -- rsync -a of a local copy into an empty folder -------------------------------
+srv_dump html "$W/local"
+mkdir -p "$W/local"
+srv_dump threading "$W/local2"
+cp "$W/local2"/* "$W/local/" 2>/dev/null
+# The dumps carry the server's UIDs as names; renumber 1..N as a Maildir copy would be.
+i=0
+mkdir -p "$W/copy"
+for f in "$W/local"/*.eml; do
+	i=$((i + 1))
+	cp "$f" "$W/copy/$(name "$i")"
+done
+check "mkdir of an empty folder for the backup" mkdir "$MNT/Backup"
+check "rsync -a into it" rsync -a "$W/copy/" "$MNT/Backup/"
+check_eq "the server holds exactly as many messages" "$i" "$(count Backup)"
+srv_dump Backup "$W/back"
+if diff -r "$W/copy" "$W/back" >"$W/rsync.diff"; then
+	ok "the server's messages are the copied files, byte for byte"
+else
+	not_ok "the server's messages are the copied files, byte for byte"
+	diag "$W/rsync.diff"
+fi
+check_eq "the mount lists exactly those names" "$(ls "$W/copy")" "$(ls "$MNT/Backup")"
+
+mt_umount "$MNT" && ok "unmounts cleanly, nothing on stderr"
+mt_finish
