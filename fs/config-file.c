@@ -96,8 +96,8 @@ static gboolean check_private(const char *path, GError **error)
 	}
 	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM,
-			    "config file %s holds a password or secret and other users can "
-			    "read it (or it is not yours); refusing it: chmod 600 %s",
+			    "config file %s holds credentials and other users can read it "
+			    "(or it is not yours); refusing it: chmod 600 %s",
 			    path, path);
 		return FALSE;
 	}

@@ -225,6 +225,10 @@ static gboolean apply_tls(const RawOpts *r, ImapConfig *c, GError **error)
 			error))
 		return FALSE;
 	c->ca_file = g_strdup(r->ca_file);
+	/* A tunnel is the user's own secure channel (ssh, a local imapd), as in mbsync:
+	 * no TLS over it unless asked for by name. */
+	if (r->tunnel && !r->security)
+		c->security = IMAP_SECURITY_PLAIN;
 	/* Choosing plaintext by name is the consent to send the password in clear. */
 	c->allow_plaintext_auth = c->security == IMAP_SECURITY_PLAIN;
 	if (!parse_bool("allow_plaintext_auth", r->allow_plaintext_auth, &c->allow_plaintext_auth,

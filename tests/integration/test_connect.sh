@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Every way to connect, end to end (run by tests/harness/with-dovecot):
+# IMAPClient's sample config mounted as it is, --check and its exit codes for each
+# failure, security=auto on a TLS-only and a STARTTLS-only port, TLS 1.3 required of a
+# server that stops at 1.2, a pin that does not match, a greeting timeout, a tunnel
+# through `doveadm exec imap`, and an fstab-style `mount -t fuse.imapfs`.
+# shellcheck source=mount-lib.sh
+. "$(dirname "$0")/mount-lib.sh"
+
+H=$IMAPFS_TEST_HOST
+NET=$MT_LIBDIR/../harness/harness-net
+BG_PIDS=()
+stop_bg() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	mt_cleanup
+}
+trap stop_bg EXIT
+
+# private_config NAME: writes stdin to $W/NAME with mode 0600 and prints its path.
+private_config() {
+	(umask 077 && cat >"$W/$1")
+	printf '%s' "$W/$1"
+}
+
+# check_run DESC WANT_STATUS REGEX ARGS...: imapfs ARGS exits WANT_STATUS within 30 s,
+# its output matches REGEX and never shows the password.
+check_run() {
+	local desc=$1 want=$2 re=$3 out=$W/run.out rc
+	shift 3
+	timeout 30 "$IMAPFS" "$@" </dev/null >"$out" 2>&1
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		not_ok "$desc: exit status $want (got $rc)"
+		diag "$out"
+	elif ! grep -Eq "$re" "$out"; then
+		not_ok "$desc: output matches /$re/"
+		diag "$out"
+	elif grep -qF "$IMAPFS_TEST_PASSWORD" "$out"; then
+		not_ok "$desc: the password is not shown"
+	else
+		ok "$desc"
+	fi
+}
+
+# -- IMAPClient's sample config ([DEFAULT] host/username/password/ssl), as it is ----------
+CONF=$(private_config imapclient.ini <<EOF
+[DEFAULT]
+host = $H
+username = $USER_NAME
+password = $IMAPFS_TEST_PASSWORD
+ssl = True
+port = $IMAPFS_TEST_TLS_PORT
+ssl_ca_file = $IMAPFS_TEST_CA
+timeout = 10
+
+[wrongpw]
+password = not-the-password
+
+[starttls]
+ssl = false
+starttls = yes
+port = $IMAPFS_TEST_PORT
+EOF
+)
+
+check_run "--check with IMAPClient's config" 0 "INBOX 53 messages" --check --config "$CONF"
+check_run "--check lists capabilities" 0 "^capabilities: .*IMAP4rev1" --check --config "$CONF"
+check_run "--check of another account section (starttls)" 0 "logged in as alice" \
+	--check --config "$CONF" --account starttls
+
+MNT=$W/mnt-imapclient
+if "$IMAPFS" -f --config "$CONF" "$MNT" -o "cache_dir=$W/cache" </dev/null \
+	>"$W/ic.err" 2>&1 & then
+	MT_PID[$MNT]=$!
+	MT_ERR[$MNT]=$W/ic.err
+fi
+mkdir -p "$MNT"
+for _ in $(seq 150); do mountpoint -q "$MNT" && break; sleep 0.1; done
+if mountpoint -q "$MNT"; then
+	n=$(find "$MNT/INBOX" -name '*.eml' | wc -l)
+	check_eq "IMAPClient config mounts: INBOX has 53 messages" 53 "$n"
+	first=$(awk -F'\t' '$1 == "INBOX" && $2 == 1 { print $3 }' "$IMAPFS_TEST_MANIFEST")
+	check "a message reads back (CRLF as served)" \
+		cmp <(sed 's/$/\r/' "$first") "$MNT/INBOX/0000000001.eml"
+	mt_umount "$MNT" && ok "IMAPClient config mount unmounts cleanly"
+else
+	not_ok "IMAPClient config mounts"
+	diag "$W/ic.err"
+fi
+
+# -- --check failures: what failed, what to try, an exit code per class --------------------
+chmod 644 "$CONF"
+check_run "a readable config with a password is refused" 1 "chmod 600 $CONF" \
+	--check --config "$CONF"
+chmod 600 "$CONF"
+check_run "wrong password: exit 6" 6 "AUTHENTICATIONFAILED|refused login" \
+	--check --config "$CONF" --account wrongpw
+check_run "certificate for another name: exit 5" 5 "does not match the host name" \
+	--check --config "$CONF" -o host="$IMAPFS_TEST_WRONG_HOST"
+check_run "unknown CA: exit 5, says why" 5 "certificate" \
+	--check --config "$CONF" -o ca_file=/etc/ssl/certs/ca-certificates.crt
+check_run "unreachable (closed port): exit 3" 3 "Connection refused.*|try: check host" \
+	--check --config "$CONF" -o port="$(python3 "$NET" free-ports 1)"
+check_run "silent port: greeting timeout, exit 4" 4 "no greeting within|did not finish" \
+	--check --config "$CONF" -o security=starttls,port="$IMAPFS_TEST_SILENT_PORT",greeting_timeout=1
+check_run "pin that does not match: exit 5" 5 "pinned SHA-256" \
+	--check --config "$CONF" -o tls_pin_sha256="$(printf '%064d' 0)"
+pin=$(openssl x509 -in "$IMAPFS_TEST_CA" -outform DER | sha256sum | cut -d' ' -f1)
+check_run "the right pin is accepted" 0 "check passed" --check --config "$CONF" \
+	-o tls_pin_sha256="$pin"
+
+# -- security=auto -----------------------------------------------------------------------
+check_run "auto on the implicit-TLS port" 0 "check passed" --check --config "$CONF" \
+	-o security=auto,port="$IMAPFS_TEST_TLS_PORT"
+check_run "auto on the STARTTLS port" 0 "check passed" --check --config "$CONF" \
+	-o security=auto,port="$IMAPFS_TEST_PORT",greeting_timeout=2
+check_run "auto never logs in unencrypted (silent port)" 4 "STARTTLS failed|no greeting" \
+	--check --config "$CONF" -o security=auto,port="$IMAPFS_TEST_SILENT_PORT",greeting_timeout=1
+
+# -- TLS 1.3 required of a server that stops at 1.2 ------------------------------------------
+TLS12_PORT=$(python3 "$NET" free-ports 1)
+gnutls-serv --echo -p "$TLS12_PORT" --priority "NORMAL:-VERS-TLS1.3" \
+	--x509certfile="$IMAPFS_TEST_CA" --x509keyfile="$IMAPFS_TEST_DIR/key.pem" \
+	>/dev/null 2>&1 &
+BG_PIDS+=($!)
+for _ in $(seq 100); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$TLS12_PORT") 2>/dev/null && break
+	sleep 0.05
+done
+check_run "tls_min=1.3 against a TLS 1.2 server fails clearly" 5 "TLS|protocol version" \
+	--check --config "$CONF" -o port="$TLS12_PORT",tls_min=1.3
+
+# -- a tunnel: doveadm exec imap (PREAUTH) ------------------------------------------------
+# Dovecot logs to stderr; keep it out of imapfs's stderr, which must stay empty.
+TUNNEL="doveadm -c $IMAPFS_TEST_DOVECOT_CONF exec imap -u $USER_NAME 2>>$W/tunnel.log"
+check_run "tunnel through doveadm exec imap" 0 "logged in .* with PREAUTH" \
+	--check -o "tunnel=$TUNNEL"
+MNT=$W/mnt-tunnel
+mkdir -p "$MNT"
+"$IMAPFS" -f "$MNT" -o "tunnel=$TUNNEL,cache_dir=$W/cache-t" </dev/null >"$W/t.err" 2>&1 &
+MT_PID[$MNT]=$!
+MT_ERR[$MNT]=$W/t.err
+for _ in $(seq 150); do mountpoint -q "$MNT" && break; sleep 0.1; done
+if mountpoint -q "$MNT"; then
+	n=$(find "$MNT/INBOX" -name '*.eml' | wc -l)
+	check_eq "tunnel mount: INBOX has 53 messages" 53 "$n"
+	mt_umount "$MNT" && ok "tunnel mount unmounts cleanly"
+else
+	not_ok "tunnel mounts"
+	diag "$W/t.err"
+fi
+
+# -- fstab style: mount -t fuse.imapfs ACCOUNT MOUNTPOINT -o config=FILE --------------------
+# mount(8) runs mount.fuse3 with a sanitized PATH, where the built imapfs is not; so call
+# mount.fuse3 as mount(8) would ("SOURCE MOUNTPOINT -t imapfs -o OPTS"), with the build
+# on PATH. It runs "imapfs ACCOUNT MOUNTPOINT -o OPTS,dev,suid" and imapfs daemonizes.
+BIN=$W/bin
+mkdir -p "$BIN"
+ln -sf "$IMAPFS" "$BIN/imapfs"
+MNT=$W/mnt-fstab
+mkdir -p "$MNT"
+if PATH=$BIN:$PATH timeout 30 mount.fuse3 starttls "$MNT" -t imapfs \
+	-o "config=$CONF,cache_dir=$W/cache-f" >"$W/fstab.err" 2>&1; then
+	n=$(find "$MNT/INBOX" -name '*.eml' | wc -l)
+	check_eq "mount -t fuse.imapfs (mount.fuse3): INBOX has 53 messages" 53 "$n"
+	check "mount -t fuse.imapfs: umount" umount "$MNT"
+else
+	not_ok "mount -t fuse.imapfs ACCOUNT MNT -o config=FILE (mount.fuse3)"
+	diag "$W/fstab.err"
+	fusermount3 -u -z "$MNT" 2>/dev/null
+fi
+check_eq "mount -t fuse.imapfs printed nothing" "" "$(cat "$W/fstab.err")"
+
+echo "# $MT_PASS passed, $MT_FAIL failed"
+[ "$MT_FAIL" -eq 0 ]
