@@ -194,28 +194,40 @@ gboolean imap_session_expunge(ImapSession *s, GError **error)
 	return session_run_simple(s, "EXPUNGE", NULL, NULL, NULL, error);
 }
 
+typedef struct {
+	GArray *uids;
+	gboolean too_many; /* the answer did not fit SEARCH_MAX_RESULTS */
+} SearchCollect;
+
 static gboolean on_search(ImapSession *s, const ImapResponse *r, gpointer data)
 {
-	GArray *uids = data;
+	SearchCollect *c = data;
 	const ImapSearchData *sd = &r->search;
 
 	if (r->type != IMAP_UNTAGGED_SEARCH && r->type != IMAP_UNTAGGED_ESEARCH)
 		return FALSE;
 	if (sd->numbers)
-		g_array_append_vals(uids, sd->numbers->data, sd->numbers->len);
-	for (guint i = 0; sd->all && i < sd->all->len; i++) {
+		g_array_append_vals(c->uids, sd->numbers->data, sd->numbers->len);
+	for (guint i = 0; sd->all && i < sd->all->len && !c->too_many; i++) {
 		const ImapRange *rg = &g_array_index(sd->all, ImapRange, i);
-		for (guint64 u = rg->first; u <= rg->last && uids->len < SEARCH_MAX_RESULTS; u++) {
+
+		if ((guint64)rg->last - rg->first + 1 > SEARCH_MAX_RESULTS - c->uids->len) {
+			c->too_many = TRUE;
+			break;
+		}
+		for (guint64 u = rg->first; u <= rg->last; u++) {
 			guint32 v = (guint32)u;
-			g_array_append_val(uids, v);
+			g_array_append_val(c->uids, v);
 		}
 	}
+	c->too_many = c->too_many || c->uids->len > SEARCH_MAX_RESULTS;
 	return TRUE;
 }
 
 gboolean imap_session_uid_search(ImapSession *s, const char *query, GArray **out, GError **error)
 {
 	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	SearchCollect c = {uids, FALSE};
 	g_autofree char *text = NULL;
 
 	if (!query || strpbrk(query, "\r\n")) {
@@ -223,8 +235,15 @@ gboolean imap_session_uid_search(ImapSession *s, const char *query, GArray **out
 		return FALSE;
 	}
 	text = g_strdup_printf("UID SEARCH %s", query);
-	if (!session_run_simple(s, text, on_search, uids, NULL, error))
+	if (!session_run_simple(s, text, on_search, &c, NULL, error))
 		return FALSE;
+	/* A truncated answer would look complete to the caller: refuse it instead. */
+	if (c.too_many) {
+		g_set_error(error, IMAP_ERROR, IMAP_ERROR_PROTOCOL,
+			    "UID SEARCH %s: the server reported more than %u messages", query,
+			    SEARCH_MAX_RESULTS);
+		return FALSE;
+	}
 	*out = g_steal_pointer(&uids);
 	return TRUE;
 }
@@ -453,9 +472,14 @@ gboolean imap_session_idle(ImapSession *s, int timeout_ms, gboolean *got_data, G
 		return FALSE;
 	line = g_strdup_printf("A%u IDLE", id);
 	session_trace(s, "C: ", line);
-	if (!session_write(s, line, strlen(line), error) || !session_write(s, "\r\n", 2, error) ||
-	    !session_wait_continuation(s, id, "IDLE", error))
+	if (!session_write(s, line, strlen(line), error) || !session_write(s, "\r\n", 2, error))
 		return FALSE;
+	if (!session_wait_continuation(s, id, "IDLE", error)) {
+		/* Refused (NO/BAD): the command is over, forget its tag as session_run does. */
+		if (s->usable)
+			g_hash_table_remove(s->pending, GUINT_TO_POINTER(id));
+		return FALSE;
+	}
 	p = g_hash_table_lookup(s->pending, GUINT_TO_POINTER(id));
 	if (!idle_wait(s, p, timeout_ms, &got, error))
 		return FALSE;

@@ -1163,6 +1163,41 @@ static void fake_failure(const char *reply, int code, const char *text)
 	fake_stop(&f);
 }
 
+/* An ESEARCH answer is a range the server chooses: one that does not fit is an error,
+ * never a silently shortened list. A refused IDLE leaves the session usable. */
+static void test_fake_search_and_idle(void)
+{
+	static const char *const replies[] = {
+	    "* ESEARCH (TAG \"%s\") UID ALL 1:4294967295\r\n%s OK done\r\n",
+	    "* ESEARCH (TAG \"%s\") UID ALL 3:5,9\r\n%s OK done\r\n",
+	    "%s NO [CANNOT] not now\r\n", "%s OK noop\r\n", NULL};
+	FakeServer f;
+	GError *err = NULL;
+	GArray *uids = NULL;
+	gboolean got = FALSE;
+	ImapSession *s;
+
+	fake_start(&f, PREAUTH, replies);
+	s = fake_open(&f, IMAP_SECURITY_PLAIN, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_FALSE(imap_session_uid_search(s, "ALL", &uids, &err));
+	CU_ASSERT_PTR_NULL(uids);
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_PROTOCOL));
+	g_clear_error(&err);
+	CU_ASSERT_TRUE(imap_session_uid_search(s, "ALL", &uids, &err));
+	CU_ASSERT_EQUAL_FATAL(uids ? uids->len : 0, 4);
+	CU_ASSERT_EQUAL(g_array_index(uids, guint32, 3), 9);
+	g_array_unref(uids);
+	CU_ASSERT_FALSE(imap_session_idle(s, 100, &got, &err));
+	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NO));
+	g_clear_error(&err);
+	CU_ASSERT_TRUE(imap_session_noop(s, &err));
+	CU_ASSERT_TRUE(imap_session_is_usable(s));
+	g_clear_error(&err);
+	imap_session_free(s);
+	fake_stop(&f);
+}
+
 static void test_fake_failures(void)
 {
 	fake_failure("* 1 FETCH (UID 1 BODY[] {100}\r\nonly part of it", IMAP_ERROR_NETWORK,
@@ -1193,6 +1228,7 @@ int main(int argc, char **argv)
 		TEST_ADD(suite, test_fake_preauth);
 		TEST_ADD(suite, test_fake_bye_greeting);
 		TEST_ADD(suite, test_fake_failures);
+		TEST_ADD(suite, test_fake_search_and_idle);
 		TEST_ADD(suite, test_login_modes);
 		TEST_ADD(suite, test_login_mechanisms);
 		TEST_ADD(suite, test_condstore_enabled);
