@@ -16,8 +16,10 @@
 #include "fs/config-file.h"
 #include "fs/mount.h"
 #include "fs/oauth2.h"
+#include "fs/outbox.h"
 #include "fs/prompt.h"
 #include "fs/secret.h"
+#include "fs/watch.h"
 
 static void trace_line(const char *line, gpointer data)
 {
@@ -99,6 +101,10 @@ static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts, FsO
 			   fs_check_hint(FS_EXIT_CREDENTIALS));
 		return FS_EXIT_CREDENTIALS;
 	}
+	if (!fs_outbox_setup(opts, &err)) {
+		g_printerr("imapfs: cannot get the SMTP password: %s\n", err->message);
+		return FS_EXIT_CREDENTIALS;
+	}
 	*oauth = fs_oauth2_new(opts, &err);
 	if (err) {
 		g_printerr("imapfs: %s\n", err->message);
@@ -126,6 +132,7 @@ static void open_cache(FsMount *m, const FsOptions *o)
 static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl)
 {
 	struct fuse_loop_config *lc;
+	FsWatch *watch;
 	int ret = 1;
 
 	m->se = fuse_session_new(args, &fs_ops, sizeof(fs_ops), m);
@@ -137,11 +144,13 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 		goto signals;
 	fuse_daemonize(cl->foreground);
 	fs_notify_start(m);
+	watch = fs_watch_start(m);
 	lc = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)cl->clone_fd);
 	fuse_loop_cfg_set_max_threads(lc, cl->max_threads ? cl->max_threads : 10);
 	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, lc);
 	fuse_loop_cfg_destroy(lc);
+	fs_watch_stop(watch); /* before the notifier it feeds */
 	fs_notify_stop(m);
 	fuse_session_unmount(m->se);
       signals:
@@ -229,6 +238,7 @@ int main(int argc, char **argv)
 	ret = serve(&m, &args, &cl);
 	teardown(&m);
 out_opts:
+	fs_outbox_teardown();
 	fs_options_clear(&opts);
 	fs_oauth2_free(oauth); /* after the pool that used it (teardown) */
 	fs_config_clear(&cfg);

@@ -12,6 +12,7 @@
 typedef struct {
 	ImapSession *s;
 	gboolean busy;
+	gint64 released_at; /* monotonic us */
 } Slot;
 
 struct FsPool {
@@ -22,6 +23,7 @@ struct FsPool {
 	Slot *slots;
 	gint64 backoff_us; /* 0 while connecting works; under lock */
 	gint64 next_try;   /* monotonic us before which no connect is tried; under lock */
+	gint64 died_at;	   /* when a session was last given back dead; under lock */
 	FsPoolConnectFunc before_connect;
 	gpointer before_connect_data;
 };
@@ -158,6 +160,7 @@ static ImapSession *connect_paced(FsPool *p, GError **error)
 
 ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error)
 {
+	gboolean suspect;
 	Slot *sl;
 	int i;
 
@@ -166,8 +169,14 @@ ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error)
 		g_cond_wait(&p->freed, &p->lock);
 	sl = &p->slots[i];
 	sl->busy = TRUE;
+	suspect = p->died_at && sl->released_at <= p->died_at;
 	g_mutex_unlock(&p->lock);
 
+	/* When one connection died, the others idle since then probably did too (a kick,
+	 * a reset, a server restart): a NOOP finds out before a request, possibly the
+	 * retry of one, is spent on a dead connection. */
+	if (sl->s && suspect && imap_session_is_usable(sl->s) && !imap_session_noop(sl->s, NULL))
+		g_debug("imapfs: an idle connection died too; reconnecting");
 	if (sl->s && imap_session_is_usable(sl->s))
 		return sl->s;
 	/* Connect outside the lock: other threads keep using the other sessions. */
@@ -191,6 +200,9 @@ void fs_pool_release(FsPool *p, ImapSession *s)
 	for (guint i = 0; i < p->n; i++) {
 		if (p->slots[i].s == s) {
 			p->slots[i].busy = FALSE;
+			p->slots[i].released_at = g_get_monotonic_time();
+			if (!imap_session_is_usable(s))
+				p->died_at = p->slots[i].released_at;
 			break;
 		}
 	}

@@ -337,9 +337,11 @@ static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 
 		guint64 pos = off + done;
 		gssize n;
 
+		/* An error, not the bytes so far: the kernel takes a short read for the end
+		 * of the file and would shrink its size. */
 		if (!chunk_has(h, pos) && !fetch_chunk(m, h, pos, &error)) {
 			*err = fs_errno_from_error(error);
-			return done ? (gssize)done : -1;
+			return -1;
 		}
 		if (!chunk_has(h, pos))
 			break; /* the server sent less than RFC822.SIZE promised */
