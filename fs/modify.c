@@ -513,6 +513,6 @@ void fs_modify_setxattr(fuse_req_t req, FsMount *m, const FsNode *node, const ch
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	fuse_reply_err(req, fs_modify_store_flags(m, node->mailbox, node->uidvalidity, node->uid,
-						  flags));
+	fuse_reply_err(
+	    req, fs_modify_store_flags(m, node->mailbox, node->uidvalidity, node->uid, flags));
 }

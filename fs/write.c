@@ -10,15 +10,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fs/errno-map.h"
 #include "fs/names.h"
+#include "fs/outbox.h"
 #include "fs/write.h"
 
 #define HEADER_PEEK (64 * 1024) /* a header block longer than this is not plausible */
-#define FH_TAG 1u		 /* low bit of fi->fh: a handle of this file, not read.c's */
+#define FH_TAG 1u		/* low bit of fi->fh: a handle of this file, not read.c's */
 
 typedef struct {
 	guint64 nodeid;
@@ -32,7 +34,7 @@ typedef struct {
 	gint64 mtime;
 	char **flags; /* for the APPEND (user.imap.flags set before close) */
 	gboolean sent, discarded;
-	gboolean sending; /* an APPEND of it is under way (data frozen) */
+	gboolean sending;	  /* an APPEND of it is under way (data frozen) */
 	guint32 uidvalidity, uid; /* once sent; uid 0 when the server did not say */
 } Pending;
 
@@ -77,9 +79,28 @@ gboolean fs_write_owns_handle(const struct fuse_file_info *fi)
 	return (fi->fh & FH_TAG) != 0;
 }
 
-static Pending *handle_of(const struct fuse_file_info *fi)
+/* An open handle: the file, and the process that opened it. */
+typedef struct {
+	Pending *p;
+	pid_t opener; /* thread group id */
+} Handle;
+
+static Handle *handle_of(const struct fuse_file_info *fi)
 {
-	return (Pending *)(uintptr_t)(fi->fh & ~(uint64_t)FH_TAG);
+	return (Handle *)(uintptr_t)(fi->fh & ~(uint64_t)FH_TAG);
+}
+
+/* FUSE gives the calling thread's id; threads of one process count as one. */
+static pid_t tgid_of(pid_t tid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)tid);
+	g_autofree char *text = NULL;
+	const char *at;
+
+	if (tid <= 0 || !g_file_get_contents(path, &text, NULL, NULL) ||
+	    !(at = strstr(text, "\nTgid:")))
+		return tid;
+	return (pid_t)strtol(at + 6, NULL, 10);
 }
 
 /* The table lock guards every pending file's fields. It is never held across a round
@@ -333,6 +354,8 @@ static int append(FsMount *m, Pending *p, guint32 *uidv_out, guint32 *uid_out)
 
 	if (n < 0)
 		return errno;
+	if (fs_outbox_is(p->mailbox))
+		return fs_outbox_send(m, p->fd, p->size); /* SMTP, then a copy in Sent */
 	if (!fs_write_plausible_header(head, (gsize)n, p->size <= HEADER_PEEK))
 		return EINVAL; /* checked before anything is sent */
 	s = fs_write_session(m, p->mailbox, &uidv, &uidnext, &error);
@@ -358,16 +381,25 @@ static void reply_open(fuse_req_t req, FsMount *m, Pending *p, struct fuse_file_
 		       gboolean create)
 {
 	struct fuse_entry_param e;
+	Handle *h = g_new0(Handle, 1);
 
-	fi->fh = (uint64_t)(uintptr_t)p | FH_TAG;
+	h->p = p;
+	h->opener = tgid_of(fuse_req_ctx(req)->pid);
+	fi->fh = (uint64_t)(uintptr_t)h | FH_TAG;
 	fi->direct_io = 0;
 	fi->keep_cache = 0;
 	if (create) {
 		pending_entry(m, p, &e);
-		fuse_reply_create(req, &e, fi);
-	} else {
-		fuse_reply_open(req, fi);
+		if (fuse_reply_create(req, &e, fi) == 0)
+			return;
+		p->nlookup--;
+	} else if (fuse_reply_open(req, fi) == 0) {
+		return;
 	}
+	/* The caller was interrupted: the kernel holds neither the handle nor the entry. */
+	g_free(h);
+	p->handles--;
+	maybe_drop_locked(p);
 }
 
 void fs_write_create(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name,
@@ -379,7 +411,8 @@ void fs_write_create(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 	Pending *p;
 	int fd, err = 0;
 
-	if (!fs_tree_dir(m->tree, parent->mailbox, &selectable) || !selectable) {
+	if (!fs_outbox_is(parent->mailbox) &&
+	    (!fs_tree_dir(m->tree, parent->mailbox, &selectable) || !selectable)) {
 		fuse_reply_err(req, EPERM); /* the root and \Noselect folders hold no mail */
 		return;
 	}
@@ -388,7 +421,8 @@ void fs_write_create(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 		return;
 	}
 	FsFolder *f = fs_folders_get(m->folders, parent->mailbox);
-	if (fs_msg_name_parse(name, &uid) && fs_folder_msg(f, fs_folder_uidvalidity(f), uid, &mi, NULL)) {
+	if (fs_msg_name_parse(name, &uid) &&
+	    fs_folder_msg(f, fs_folder_uidvalidity(f), uid, &mi, NULL)) {
 		fuse_reply_err(req, EEXIST);
 		return;
 	}
@@ -466,7 +500,7 @@ void fs_write_open(fuse_req_t req, FsMount *m, guint64 nodeid, struct fuse_file_
 
 void fs_write_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	Pending *p = handle_of(fi);
+	Pending *p = handle_of(fi)->p;
 	g_autofree char *buf = g_malloc(MAX(size, 1));
 	ssize_t n;
 
@@ -483,7 +517,7 @@ void fs_write_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fu
 void fs_write_write(fuse_req_t req, FsMount *m, const char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	Pending *p = handle_of(fi);
+	Pending *p = handle_of(fi)->p;
 	ssize_t n = -1;
 	int err = 0;
 
@@ -541,6 +575,8 @@ static int send_file(FsMount *m, Pending *p)
 		p->sent = TRUE;
 		p->uidvalidity = uidv;
 		p->uid = uid;
+		if (fs_outbox_is(p->mailbox))
+			hide_locked(m, p); /* sent: gone from the outbox */
 	}
 	close_fd(&p->fd);
 	g_mutex_unlock(&table_lock);
@@ -549,12 +585,20 @@ static int send_file(FsMount *m, Pending *p)
 
 void fs_write_flush(fuse_req_t req, FsMount *m, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, send_file(m, handle_of(fi)));
+	Handle *h = handle_of(fi);
+
+	/* close(2) in a child that inherited the descriptor (a shell's "{ a; b; } >F")
+	 * is not the end of the writing: the opener's close, or the last release, is. */
+	if (tgid_of(fuse_req_ctx(req)->pid) != h->opener) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	fuse_reply_err(req, send_file(m, h->p));
 }
 
 void fs_write_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi)
 {
-	Pending *p = handle_of(fi);
+	Pending *p = handle_of(fi)->p;
 	gboolean last;
 	guint32 uid;
 	int err = 0;
@@ -577,6 +621,7 @@ void fs_write_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi)
 		maybe_drop_locked(p);
 	}
 	g_mutex_unlock(&table_lock);
+	g_free(handle_of(fi));
 	fuse_reply_err(req, 0);
 }
 

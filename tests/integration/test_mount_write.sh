@@ -62,6 +62,17 @@ check_same "reading it through the mount gives the same bytes" "$src" "$W/new-mn
 check_eq "the temporary name cp used is gone from the listing" "" \
 	"$(ls "$MNT/html" | grep -v '^[0-9]\{10\}\.eml$')"
 
+# Written by two processes in turn through a descriptor they inherited: their closes
+# are not the end of the file, the shell's is.
+n=$(count html)
+{
+	head -n 3 "$src"
+	tail -n +4 "$src"
+} >"$MNT/html/split.eml"
+check_eq "a file two processes wrote in turn is sent once" $((n + 1)) "$(count html)"
+body_lf html "$(last_uid html)" >"$W/split.eml"
+check_same "and whole" "$src" "$W/split.eml"
+
 printf 'just some text\nwithout a header block\n' >"$W/noheader.txt"
 n=$(count html)
 fails_with "cp of a file without a header block" "Invalid argument" \
