@@ -16,6 +16,7 @@
 #include "fs/config-file.h"
 #include "fs/mount.h"
 #include "fs/oauth2.h"
+#include "fs/outbox.h"
 #include "fs/prompt.h"
 #include "fs/secret.h"
 #include "fs/watch.h"
@@ -98,6 +99,10 @@ static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts, FsO
 	if (!get_password(opts, &err)) {
 		g_printerr("imapfs: cannot get the password: %s\nimapfs: try: %s\n", err->message,
 			   fs_check_hint(FS_EXIT_CREDENTIALS));
+		return FS_EXIT_CREDENTIALS;
+	}
+	if (!fs_outbox_setup(opts, &err)) {
+		g_printerr("imapfs: cannot get the SMTP password: %s\n", err->message);
 		return FS_EXIT_CREDENTIALS;
 	}
 	*oauth = fs_oauth2_new(opts, &err);
@@ -233,6 +238,7 @@ int main(int argc, char **argv)
 	ret = serve(&m, &args, &cl);
 	teardown(&m);
 out_opts:
+	fs_outbox_teardown();
 	fs_options_clear(&opts);
 	fs_oauth2_free(oauth); /* after the pool that used it (teardown) */
 	fs_config_clear(&cfg);

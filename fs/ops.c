@@ -9,6 +9,7 @@
 #include "fs/errno-map.h"
 #include "fs/mount.h"
 #include "fs/names.h"
+#include "fs/outbox.h"
 #include "fs/write.h"
 
 static FsMount *mount_of(fuse_req_t req)
@@ -99,7 +100,7 @@ static int node_attr(FsMount *m, const FsNode *n, struct stat *st)
 	FsMsgInfo mi;
 
 	if (n->kind == FS_NODE_DIR) {
-		if (*n->mailbox && !fs_tree_dir(m->tree, n->mailbox, NULL))
+		if (*n->mailbox && !fs_outbox_is(n->mailbox) && !fs_tree_dir(m->tree, n->mailbox, NULL))
 			return ENOENT;
 		fs_mount_dir_attr(m, n->mailbox, n->ino, st);
 		return 0;
@@ -175,7 +176,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, p ? ENOTDIR : ENOENT);
 		return;
 	}
-	if (fs_write_lookup(req, m, p, name))
+	if (fs_write_lookup(req, m, p, name) || fs_outbox_lookup(req, m, p, name))
 		return;
 	if (fs_msg_name_parse(name, &uid)) {
 		err = lookup_msg(m, p->mailbox, uid, &e);
@@ -295,6 +296,8 @@ static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
 		for (guint i = 0; i < names->len; i++)
 			add_entry(d, g_ptr_array_index(names, i), g_ptr_array_index(mailboxes, i),
 				  NULL);
+	if (!*d->mailbox && fs_outbox_enabled())
+		add_entry(d, fs_outbox_name(), FS_OUTBOX_MAILBOX, NULL);
 	if (!f)
 		return TRUE;
 	msgs = fs_folder_snapshot(f, &d->uidvalidity);
@@ -324,7 +327,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		reply_error(req, err);
 		return;
 	}
-	if (*n->mailbox && !fs_tree_dir(m->tree, n->mailbox, NULL)) {
+	if (*n->mailbox && !fs_outbox_is(n->mailbox) && !fs_tree_dir(m->tree, n->mailbox, NULL)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -493,7 +496,9 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode
 {
 	FsNode *n = write_parent(req, p);
 
-	if (n)
+	if (n && fs_outbox_is(n->mailbox))
+		fuse_reply_err(req, EPERM); /* the outbox holds only messages to send */
+	else if (n)
 		fs_modify_mkdir(req, mount_of(req), n, name);
 }
 
@@ -533,6 +538,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t p, const char *name, fuse_ino_t
 	nn = fs_inode_get(mount_of(req)->inodes, np);
 	if (!nn || nn->kind != FS_NODE_DIR)
 		fuse_reply_err(req, nn ? ENOTDIR : ENOENT);
+	else if (fs_outbox_is(n->mailbox) != fs_outbox_is(nn->mailbox))
+		fuse_reply_err(req, EXDEV); /* into the outbox, mv copies: that sends */
 	else
 		fs_modify_rename(req, mount_of(req), n, name, nn, newname, flags);
 }

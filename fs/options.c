@@ -134,6 +134,7 @@ void fs_options_clear(FsOptions *opts)
 	g_free(opts->oauth2_client_id);
 	fs_secret_free(opts->oauth2_client_secret);
 	fs_secret_free(opts->oauth2_refresh_token);
+	fs_smtp_options_free(opts->smtp);
 	fs_options_init(opts);
 }
 
@@ -386,6 +387,10 @@ gboolean fs_options_parse(struct fuse_args *args, FsOptions *opts, GError **erro
 	gboolean ok;
 
 	fs_options_init(opts);
+	if (!fs_smtp_options_parse(args, &opts->smtp, error)) { /* its own table (smtp) */
+		fs_options_clear(opts);
+		return FALSE;
+	}
 	if (fuse_opt_parse(args, &raw, opt_spec, opt_proc) == -1) {
 		raw_free(&raw);
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include "imap/config.h"
+#include "fs/options-smtp.h"
 
 struct fuse_args;
 
@@ -38,6 +39,8 @@ typedef struct {
 	char *oauth2_client_id;
 	char *oauth2_client_secret; /* secret: only from the config file, wiped */
 	char *oauth2_refresh_token; /* secret: only from the config file, wiped */
+
+	FsSmtpOptions *smtp; /* smtp (fs/options-smtp.c, fs/outbox.c); NULL: no outbox */
 } FsOptions;
 
 void fs_options_init(FsOptions *opts);

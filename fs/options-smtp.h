@@ -1,0 +1,44 @@
+/* imapfs fs — the SMTP options (-o smtp_host=…, outbox=…, …) that give the mount an
+ * outbox directory (fs/outbox.c). Parsed by fs_options_parse() before the IMAP options,
+ * with their own fuse_opt table, and removed from ARGS. Settings not given are taken
+ * from the IMAP ones at mount time (TLS checks, CA file, user and password).
+ *
+ * Ownership: FsSmtpOptions owns its strings; fs_smtp_options_free() accepts NULL.
+ */
+#pragma once
+
+#include <glib.h>
+#include "imap/config.h"
+
+struct fuse_args;
+
+G_BEGIN_DECLS
+
+typedef struct FsSmtpOptions {
+	char *host;
+	guint16 port;		/* 0: 465 (tls, auto) or 587 */
+	ImapSecurity security;	/* default auto */
+	char *user;		/* NULL: the IMAP user */
+	char *password_command; /* neither: the IMAP password */
+	char *password_file;
+	char **mechanisms; /* NULL: all but the OAuth ones */
+	char *proxy;
+	char *ca_file;		       /* NULL: the IMAP ca_file */
+	int tls_verify;		       /* -1: as for IMAP */
+	int tls_verify_hostname;       /* -1: as for IMAP */
+	int allow_plaintext_auth;      /* -1: only with smtp_security=plain */
+	guint timeout_ms;	       /* I/O and connect; 0: default */
+	guint greeting_timeout_ms;     /* 0: default */
+	char *outbox;		       /* directory name in the root, default ".outbox" */
+	char *sent_folder;	       /* NULL: SPECIAL-USE \Sent, else "Sent" */
+	char *from;		       /* envelope sender instead of From:, or NULL */
+	char *helo_name;
+} FsSmtpOptions;
+
+/* *out: NULL when no smtp_host was given (and then no other SMTP option may be). */
+gboolean fs_smtp_options_parse(struct fuse_args *args, FsSmtpOptions **out, GError **error);
+void fs_smtp_options_free(FsSmtpOptions *o);
+
+const char *fs_smtp_options_help(void);
+
+G_END_DECLS

@@ -1,0 +1,229 @@
+/* imapfs fs — the outbox (see outbox.h): SMTP settings, the outbox directory entry, and
+ * sending a closed file then storing it in Sent. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs/errno-map.h"
+#include "fs/options-smtp.h"
+#include "fs/outbox.h"
+#include "fs/secret.h"
+#include "fs/write.h"
+#include "smtp/client.h"
+
+static SmtpConfig smtp_cfg;
+static gboolean enabled;
+static char *outbox_name;
+static char *sent_configured; /* sent_folder=, or NULL */
+static char *sent_found;      /* the \Sent folder once looked up (guarded by sent_lock) */
+static GMutex sent_lock;
+
+gboolean fs_outbox_enabled(void)
+{
+	return enabled;
+}
+
+const char *fs_outbox_name(void)
+{
+	return enabled ? outbox_name : NULL;
+}
+
+gboolean fs_outbox_is(const char *mailbox)
+{
+	return enabled && mailbox && strcmp(mailbox, FS_OUTBOX_MAILBOX) == 0;
+}
+
+/* ---- settings ------------------------------------------------------------------------ */
+
+static gboolean smtp_password(const FsSmtpOptions *so, const FsOptions *opts, GError **error)
+{
+	char *pw = NULL;
+
+	if (so->password_file)
+		pw = fs_secret_from_file(so->password_file, error);
+	else if (so->password_command)
+		pw = fs_secret_from_command(so->password_command, error);
+	else {
+		/* The IMAP credentials serve SMTP too, as with most providers. */
+		smtp_cfg.net.password = g_strdup(opts->imap.password);
+		smtp_cfg.net.oauth2_token = g_strdup(opts->imap.oauth2_token);
+		return TRUE;
+	}
+	if (!pw)
+		return FALSE;
+	smtp_cfg.net.password = g_strdup(pw);
+	fs_secret_free(pw);
+	return TRUE;
+}
+
+static void copy_tls(const FsSmtpOptions *so, const ImapConfig *imap, ImapConfig *net)
+{
+	net->ca_file = g_strdup(so->ca_file ? so->ca_file : imap->ca_file);
+	net->tls_verify_cert = so->tls_verify == -1 ? imap->tls_verify_cert : so->tls_verify;
+	net->tls_verify_hostname =
+	    so->tls_verify_hostname == -1 ? imap->tls_verify_hostname : so->tls_verify_hostname;
+	net->tls_min = imap->tls_min;
+	net->tls_priority = g_strdup(imap->tls_priority);
+	/* Choosing plaintext by name is the consent to send the password in clear. */
+	net->allow_plaintext_auth = so->allow_plaintext_auth == -1
+					? so->security == IMAP_SECURITY_PLAIN
+					: so->allow_plaintext_auth;
+}
+
+gboolean fs_outbox_setup(const FsOptions *opts, GError **error)
+{
+	const FsSmtpOptions *so = opts->smtp;
+
+	if (!so)
+		return TRUE;
+	smtp_config_init(&smtp_cfg);
+	smtp_cfg.net.host = g_strdup(so->host);
+	smtp_cfg.net.port = so->port;
+	smtp_cfg.net.security = so->security;
+	smtp_cfg.net.user = g_strdup(so->user ? so->user : opts->imap.user);
+	smtp_cfg.net.mechanisms = g_strdupv(so->mechanisms);
+	smtp_cfg.net.proxy = g_strdup(so->proxy);
+	smtp_cfg.net.io_timeout_ms = so->timeout_ms;
+	smtp_cfg.net.connect_timeout_ms = so->timeout_ms;
+	smtp_cfg.net.greeting_timeout_ms = so->greeting_timeout_ms;
+	smtp_cfg.net.trace = opts->imap.trace;
+	smtp_cfg.net.trace_data = opts->imap.trace_data;
+	copy_tls(so, &opts->imap, &smtp_cfg.net);
+	smtp_cfg.from = g_strdup(so->from);
+	smtp_cfg.helo_name = g_strdup(so->helo_name);
+	if (!smtp_password(so, opts, error)) {
+		smtp_config_clear(&smtp_cfg);
+		return FALSE;
+	}
+	outbox_name = g_strdup(so->outbox);
+	sent_configured = g_strdup(so->sent_folder);
+	enabled = TRUE;
+	return TRUE;
+}
+
+void fs_outbox_teardown(void)
+{
+	if (!enabled)
+		return;
+	enabled = FALSE;
+	smtp_config_clear(&smtp_cfg);
+	g_clear_pointer(&outbox_name, g_free);
+	g_clear_pointer(&sent_configured, g_free);
+	g_clear_pointer(&sent_found, g_free);
+}
+
+/* ---- the directory -------------------------------------------------------------------- */
+
+gboolean fs_outbox_lookup(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
+{
+	struct fuse_entry_param e;
+	struct stat st;
+	FsNode *n;
+
+	if (!enabled || *parent->mailbox || strcmp(name, outbox_name) != 0)
+		return FALSE;
+	n = fs_inode_ref_dir(m->inodes, FS_OUTBOX_MAILBOX);
+	fs_mount_dir_attr(m, FS_OUTBOX_MAILBOX, n->ino, &st);
+	fs_mount_fill_entry(&e, n, &st);
+	if (fuse_reply_entry(req, &e) != 0)
+		fs_inode_forget(m->inodes, n->nodeid, 1);
+	return TRUE;
+}
+
+/* ---- sending ---------------------------------------------------------------------------- */
+
+static GBytes *read_all(int fd, guint64 size, int *err)
+{
+	g_autofree char *buf = g_malloc(size ? size : 1);
+	guint64 got = 0;
+
+	while (got < size) {
+		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n <= 0) {
+			*err = n < 0 ? errno : EIO;
+			return NULL;
+		}
+		got += (guint64)n;
+	}
+	return g_bytes_new_take(g_steal_pointer(&buf), size);
+}
+
+/* sent_folder=, else the folder the server marks \Sent (looked up once), else "Sent". */
+static char *sent_folder(ImapSession *s)
+{
+	g_autoptr(GPtrArray) list = NULL;
+	char *found = NULL;
+
+	if (sent_configured)
+		return g_strdup(sent_configured);
+	g_mutex_lock(&sent_lock);
+	if (!sent_found && imap_session_list(s, "*", FALSE, &list, NULL)) {
+		for (guint i = 0; i < list->len && !sent_found; i++) {
+			ImapMailbox *mb = g_ptr_array_index(list, i);
+			if (mb->flags && g_strv_contains((const char *const *)mb->flags, "\\Sent"))
+				sent_found = g_strdup(mb->name);
+		}
+		if (!sent_found)
+			sent_found = g_strdup("Sent");
+	}
+	found = g_strdup(sent_found ? sent_found : "Sent");
+	g_mutex_unlock(&sent_lock);
+	return found;
+}
+
+/* The copy in Sent, with \Seen. The message has gone out already, so a failure here is a
+ * warning, not close()'s error: reporting it would invite sending twice. */
+static void store_sent(FsMount *m, int fd, guint64 size)
+{
+	static char *const seen[] = {"\\Seen", NULL};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *folder = NULL;
+	guint32 v = 0, uid = 0;
+	gboolean ok;
+	ImapSession *s = fs_write_session(m, NULL, NULL, NULL, &error);
+
+	if (!s) {
+		g_printerr("imapfs: outbox: sent, but no copy stored: %s\n", error->message);
+		return;
+	}
+	folder = sent_folder(s);
+	ok = imap_session_append(s, folder, seen, -1, fd, size, &v, &uid, &error);
+	if (!ok && g_error_matches(error, IMAP_ERROR, IMAP_ERROR_NO) &&
+	    strstr(error->message, "TRYCREATE") && imap_session_create(s, folder, NULL)) {
+		g_clear_error(&error);
+		ok = imap_session_append(s, folder, seen, -1, fd, size, &v, &uid, &error);
+		fs_mount_refresh_tree(m, 0, NULL);
+	}
+	fs_pool_release(m->pool, s);
+	if (!ok) {
+		g_printerr("imapfs: outbox: sent, but no copy stored in %s: %s\n", folder,
+			   error->message);
+		return;
+	}
+	fs_write_refresh(m, folder);
+}
+
+int fs_outbox_send(FsMount *m, int fd, guint64 size)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) message = NULL;
+	g_autoptr(SmtpEnvelope) env = NULL;
+	int err = 0;
+
+	if (size > SMTP_MAX_MESSAGE_BYTES)
+		return EFBIG;
+	message = read_all(fd, size, &err);
+	if (!message)
+		return err;
+	env = smtp_envelope_parse(message, smtp_cfg.from, &error);
+	if (!env) {
+		g_printerr("imapfs: outbox: not sent: %s\n", error->message);
+		return EINVAL;
+	}
+	if (!smtp_send(&smtp_cfg, env, &error)) {
+		g_printerr("imapfs: outbox: not sent: %s\n", error->message);
+		return fs_errno_from_error(error);
+	}
+	store_sent(m, fd, size);
+	return 0;
+}
