@@ -19,8 +19,7 @@
 #include "fs/outbox.h"
 #include "fs/write.h"
 
-#define HEADER_PEEK (64 * 1024) /* a header block longer than this is not plausible */
-#define FH_TAG 1u		/* low bit of fi->fh: a handle of this file, not read.c's */
+#define FH_TAG 1u /* low bit of fi->fh: a handle of this file, not read.c's */
 
 typedef struct {
 	guint64 nodeid;
@@ -232,149 +231,6 @@ void fs_write_getattr(fuse_req_t req, FsMount *m, guint64 nodeid)
 		fuse_reply_err(req, ENOENT);
 }
 
-/* ---- the data file ----------------------------------------------------------------- */
-
-/* An unnamed file in the cache directory: private, on disk, gone when closed. */
-static int open_data_file(FsMount *m)
-{
-	const char *dir = m->opts->cache_dir;
-	int fd;
-
-	if (!dir || g_mkdir_with_parents(dir, 0700) != 0)
-		return -errno;
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		g_autofree char *tmpl = g_build_filename(dir, ".new-XXXXXX", NULL);
-
-		fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			unlink(tmpl);
-	}
-	return fd >= 0 ? fd : -errno;
-}
-
-static gboolean field_name_ok(const char *s, gsize len)
-{
-	gsize i = 0;
-
-	while (i < len && s[i] != ':' && s[i] > 32 && s[i] < 127)
-		i++;
-	return i > 0 && i < len && s[i] == ':';
-}
-
-gboolean fs_write_plausible_header(const char *data, gsize len, gboolean complete)
-{
-	gboolean fields = FALSE;
-
-	for (gsize i = 0; i < len;) {
-		const char *nl = memchr(data + i, '\n', len - i);
-		gsize end = nl ? (gsize)(nl - data) : len, le = end;
-
-		if (!nl && !complete)
-			return FALSE; /* no end of the header block within the peek */
-		if (le > i && data[le - 1] == '\r')
-			le--;
-		if (le == i)
-			return fields; /* the blank line ending the header block */
-		if (memchr(data + i, '\0', le - i))
-			return FALSE;
-		if (data[i] == ' ' || data[i] == '\t') {
-			if (!fields)
-				return FALSE; /* a continuation with nothing to continue */
-		} else if (!field_name_ok(data + i, le - i)) {
-			return FALSE;
-		} else {
-			fields = TRUE;
-		}
-		i = end + 1;
-	}
-	return fields && complete; /* a message of header fields only */
-}
-
-/* ---- APPEND ------------------------------------------------------------------------- */
-
-/* "<id@host>" of a Message-ID header, if it can go into a quoted string as is. */
-static char *message_id(const char *head, gsize len)
-{
-	static const char key[] = "\nmessage-id:";
-	g_autofree char *text = g_strndup(head, len);
-	g_autofree char *lower = g_ascii_strdown(text, -1);
-	const char *at = strstr(lower, key);
-	char *v;
-
-	if (!at)
-		return NULL;
-	v = g_strstrip(g_strndup(text + (at - lower) + strlen(key),
-				 strcspn(text + (at - lower) + strlen(key), "\r\n")));
-	for (const char *c = v; *c; c++)
-		if (*c < 33 || *c > 126 || *c == '"' || *c == '\\')
-			return (g_free(v), NULL);
-	if (!*v || strlen(v) > 250)
-		return (g_free(v), NULL);
-	return v;
-}
-
-/* Without APPENDUID: the new message is at or after the UIDNEXT seen before the APPEND;
- * when others arrived meanwhile, its Message-ID tells which. 0 if still unclear. */
-static guint32 find_uid(ImapSession *s, guint32 uidnext, const char *head, gsize len)
-{
-	g_autoptr(GArray) uids = NULL;
-	g_autofree char *id = message_id(head, len);
-	g_autofree char *q = NULL;
-	guint32 found = 0;
-	guint n = 0;
-
-	if (!uidnext || !imap_session_noop(s, NULL))
-		return 0;
-	q = id ? g_strdup_printf("UID %u:* HEADER Message-ID \"%s\"", uidnext, id)
-	       : g_strdup_printf("UID %u:*", uidnext);
-	if (!imap_session_uid_search(s, q, &uids, NULL))
-		return 0;
-	for (guint i = 0; i < uids->len; i++) {
-		guint32 u = g_array_index(uids, guint32, i);
-
-		if (u >= uidnext) { /* "n:*" also matches the highest UID below n */
-			found = u;
-			n++;
-		}
-	}
-	return n == 1 ? found : 0;
-}
-
-/* Sends P's data (frozen by p->sending); 0 or an errno, and the new message's
- * UIDVALIDITY and UID (0 when unknown). */
-static int append(FsMount *m, Pending *p, guint32 *uidv_out, guint32 *uid_out)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *head = g_malloc(HEADER_PEEK);
-	guint32 uidv = 0, uidnext = 0, v = 0, uid = 0;
-	ssize_t n = pread(p->fd, head, (size_t)MIN(p->size, HEADER_PEEK), 0);
-	ImapSession *s;
-	gboolean ok;
-
-	if (n < 0)
-		return errno;
-	if (fs_outbox_is(p->mailbox))
-		return fs_outbox_send(m, p->fd, p->size); /* SMTP, then a copy in Sent */
-	if (!fs_write_plausible_header(head, (gsize)n, p->size <= HEADER_PEEK))
-		return EINVAL; /* checked before anything is sent */
-	s = fs_write_session(m, p->mailbox, &uidv, &uidnext, &error);
-	if (!s)
-		return fs_errno_from_error(error);
-	ok = imap_session_append(s, p->mailbox, p->flags, -1, p->fd, p->size, &v, &uid, &error);
-	if (ok && !uid) {
-		v = uidv;
-		uid = find_uid(s, uidnext, head, (gsize)n);
-	}
-	fs_pool_release(m->pool, s);
-	if (!ok)
-		return fs_errno_from_error(error);
-	*uidv_out = v;
-	*uid_out = uid;
-	fs_write_refresh(m, p->mailbox);
-	return 0;
-}
-
 /* ---- create / open / read / write ------------------------------------------------- */
 
 static void reply_open(fuse_req_t req, FsMount *m, Pending *p, struct fuse_file_info *fi,
@@ -426,7 +282,7 @@ void fs_write_create(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 		fuse_reply_err(req, EEXIST);
 		return;
 	}
-	fd = open_data_file(m);
+	fd = fs_write_open_data_file(m);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -476,7 +332,7 @@ void fs_write_open(fuse_req_t req, FsMount *m, guint64 nodeid, struct fuse_file_
 		alias.uid = p->uid;
 	} else {
 		if (p->fd < 0) {
-			p->fd = open_data_file(m);
+			p->fd = fs_write_open_data_file(m);
 			err = p->fd < 0 ? -p->fd : 0;
 		}
 		if (!err && (fi->flags & O_TRUNC) && ftruncate(p->fd, 0) == 0)
@@ -564,7 +420,7 @@ static int send_file(FsMount *m, Pending *p)
 	}
 	p->sending = TRUE;
 	g_mutex_unlock(&table_lock);
-	err = append(m, p, &uidv, &uid);
+	err = fs_write_append(m, p->mailbox, p->flags, p->fd, p->size, &uidv, &uid);
 	g_mutex_lock(&table_lock);
 	p->sending = FALSE;
 	if (err) {
@@ -640,7 +496,8 @@ void fs_write_setattr(fuse_req_t req, FsMount *m, guint64 nodeid, struct stat *a
 	else if ((to_set & FUSE_SET_ATTR_SIZE) && (p->sent || p->sending || attr->st_size < 0 ||
 						   (guint64)attr->st_size > FS_WRITE_MAX_SIZE))
 		err = p->sent || p->sending ? EPERM : EFBIG;
-	else if ((to_set & FUSE_SET_ATTR_SIZE) && p->fd < 0 && (p->fd = open_data_file(m)) < 0)
+	else if ((to_set & FUSE_SET_ATTR_SIZE) && p->fd < 0 &&
+		 (p->fd = fs_write_open_data_file(m)) < 0)
 		err = -p->fd;
 	else if ((to_set & FUSE_SET_ATTR_SIZE) && ftruncate(p->fd, attr->st_size) != 0)
 		err = errno;

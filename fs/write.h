@@ -1,7 +1,7 @@
 /* imapfs fs — changing mail through the mount.
  *
- * write.c: new files. create/write/close becomes an APPEND when the file is closed
- * (flush, so close(2) reports the error). The data waits in an unnamed file in the
+ * write.c (and append.c): new files. create/write/close becomes an APPEND when the file
+ * is closed (flush, so close(2) reports the error). The data waits in an unnamed file in the
  * cache directory, never in memory. A new file is a "pending" node with a nodeid of
  * its own range (FS_WRITE_NODEID_BASE and up), findable by its name in its folder
  * until it is renamed, unlinked or forgotten. Once appended it is an alias of the new
@@ -53,7 +53,17 @@ gboolean fs_write_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const
 gboolean fs_write_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name,
 			 const FsNode *newparent, const char *newname);
 
-/* Does the start of a file look like an RFC 5322 header block? (exposed for tests) */
+/* ---- append.c --------------------------------------------------------------------- */
+/* An unnamed 0600 file in the cache directory (gone when closed): fd, or -errno. */
+int fs_write_open_data_file(FsMount *m);
+/* APPEND SIZE bytes of FD to MAILBOX with FLAGS (may be NULL) and INTERNALDATE now,
+ * after checking that they start with a header block (EINVAL before anything is sent).
+ * 0 and the new message's UIDVALIDITY and UID (0 when unknown), or an errno. The data
+ * must not change meanwhile. The folder table is re-read afterwards. */
+int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
+		    guint32 *uidvalidity, guint32 *uid);
+/* Does the start of a file look like an RFC 5322 header block? COMPLETE: DATA is the
+ * whole file (else only its first bytes). */
 gboolean fs_write_plausible_header(const char *data, gsize len, gboolean complete);
 
 /* ---- modify.c --------------------------------------------------------------------- */
