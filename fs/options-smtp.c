@@ -57,10 +57,21 @@ static int smtp_proc(void *data, const char *arg, int key, struct fuse_args *out
 
 static void raw_free(RawSmtp *r)
 {
-	char **strs[] = {&r->host,	 &r->security,	  &r->user,	&r->password_command,
-			 &r->password_file, &r->mechanisms, &r->proxy,	&r->ca_file,
-			 &r->tls_verify,	 &r->tls_verify_hostname, &r->allow_plaintext_auth,
-			 &r->outbox,	 &r->sent_folder, &r->from,	&r->helo_name};
+	char **strs[] = {&r->host,
+			 &r->security,
+			 &r->user,
+			 &r->password_command,
+			 &r->password_file,
+			 &r->mechanisms,
+			 &r->proxy,
+			 &r->ca_file,
+			 &r->tls_verify,
+			 &r->tls_verify_hostname,
+			 &r->allow_plaintext_auth,
+			 &r->outbox,
+			 &r->sent_folder,
+			 &r->from,
+			 &r->helo_name};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(strs); i++) {
 		if (*strs[i])
@@ -131,8 +142,8 @@ static gboolean security(const char *val, ImapSecurity *out, GError **error)
 
 static gboolean mechanisms(const char *val, char ***out, GError **error)
 {
-	static const char *const known[] = {"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER",
-					    NULL};
+	static const char *const known[] = {"PLAIN",   "LOGIN",	      "CRAM-MD5",
+					    "XOAUTH2", "OAUTHBEARER", NULL};
 	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
 	g_auto(GStrv) parts = NULL;
 
@@ -190,8 +201,8 @@ static gboolean apply(const RawSmtp *r, FsSmtpOptions *o, GError **error)
 	if (!check(r, error) || !security(r->security, &o->security, error) ||
 	    !mechanisms(r->mechanisms, &o->mechanisms, error) ||
 	    !tristate("smtp_tls_verify", r->tls_verify, &o->tls_verify, error) ||
-	    !tristate("smtp_tls_verify_hostname", r->tls_verify_hostname,
-		      &o->tls_verify_hostname, error) ||
+	    !tristate("smtp_tls_verify_hostname", r->tls_verify_hostname, &o->tls_verify_hostname,
+		      error) ||
 	    !tristate("smtp_allow_plaintext_auth", r->allow_plaintext_auth,
 		      &o->allow_plaintext_auth, error) ||
 	    !seconds_ms("smtp_timeout", r->timeout, &o->timeout_ms, error) ||
@@ -230,8 +241,8 @@ gboolean fs_smtp_options_parse(struct fuse_args *args, FsSmtpOptions **out, GErr
 	ok = apply(&raw, o, &err);
 	gboolean has_host = raw.host && *raw.host;
 	raw_free(&raw);
-	if (ok && !has_host && (raw.any || raw.port != -1 || raw.timeout != -1 ||
-				raw.greeting_timeout != -1)) {
+	if (ok && !has_host &&
+	    (raw.any || raw.port != -1 || raw.timeout != -1 || raw.greeting_timeout != -1)) {
 		ok = FALSE;
 		g_set_error_literal(&err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
 				    "the SMTP and outbox options need smtp_host=HOST");

@@ -23,15 +23,15 @@ typedef struct FsSmtpOptions {
 	char *password_file;
 	char **mechanisms; /* NULL: all but the OAuth ones */
 	char *proxy;
-	char *ca_file;		       /* NULL: the IMAP ca_file */
-	int tls_verify;		       /* -1: as for IMAP */
-	int tls_verify_hostname;       /* -1: as for IMAP */
-	int allow_plaintext_auth;      /* -1: only with smtp_security=plain */
-	guint timeout_ms;	       /* I/O and connect; 0: default */
-	guint greeting_timeout_ms;     /* 0: default */
-	char *outbox;		       /* directory name in the root, default ".outbox" */
-	char *sent_folder;	       /* NULL: SPECIAL-USE \Sent, else "Sent" */
-	char *from;		       /* envelope sender instead of From:, or NULL */
+	char *ca_file;		   /* NULL: the IMAP ca_file */
+	int tls_verify;		   /* -1: as for IMAP */
+	int tls_verify_hostname;   /* -1: as for IMAP */
+	int allow_plaintext_auth;  /* -1: only with smtp_security=plain */
+	guint timeout_ms;	   /* I/O and connect; 0: default */
+	guint greeting_timeout_ms; /* 0: default */
+	char *outbox;		   /* directory name in the root, default ".outbox" */
+	char *sent_folder;	   /* NULL: SPECIAL-USE \Sent, else "Sent" */
+	char *from;		   /* envelope sender instead of From:, or NULL */
 	char *helo_name;
 } FsSmtpOptions;
 

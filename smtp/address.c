@@ -23,9 +23,9 @@ typedef struct {
 	const char *s;
 	gsize len;
 	gsize pos;
-	GPtrArray *found;   /* addr-specs of this list so far (owned) */
-	GPtrArray *pieces;  /* Tok* of the mailbox being read (owned) */
-	char *angle;        /* its <address>, once read */
+	GPtrArray *found;  /* addr-specs of this list so far (owned) */
+	GPtrArray *pieces; /* Tok* of the mailbox being read (owned) */
+	char *angle;	   /* its <address>, once read */
 	gboolean in_group;
 	GError *error;
 } Parser;
@@ -135,7 +135,8 @@ static char *join_addr_spec(Parser *ps, GPtrArray *pieces, guint from)
 	for (guint i = from; i < pieces->len; i++) {
 		const Tok *t = g_ptr_array_index(pieces, i);
 		gboolean joins = addr->len == 0 || addr->str[addr->len - 1] == '.' ||
-				 addr->str[addr->len - 1] == '@' || t->p[0] == '.' || t->p[0] == '@';
+				 addr->str[addr->len - 1] == '@' || t->p[0] == '.' ||
+				 t->p[0] == '@';
 
 		if (t->kind == TOK_SPECIAL) {
 			fail(ps, "unexpected special character");

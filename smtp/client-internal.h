@@ -23,9 +23,9 @@ typedef struct {
 typedef struct {
 	const SmtpConfig *cfg; /* borrowed for the client's lifetime */
 	ImapTransport *t;
-	GByteArray *rbuf;      /* received, not yet parsed */
-	char **ext;            /* EHLO keyword lines ("AUTH PLAIN LOGIN"), or NULL */
-	gboolean usable;       /* FALSE once the connection is broken or out of step */
+	GByteArray *rbuf; /* received, not yet parsed */
+	char **ext;	  /* EHLO keyword lines ("AUTH PLAIN LOGIN"), or NULL */
+	gboolean usable;  /* FALSE once the connection is broken or out of step */
 } SmtpClient;
 
 void smtp_reply_free(SmtpReply *r);
@@ -37,12 +37,10 @@ char *smtp_reply_text(const SmtpReply *r);
 void smtp_client_trace(SmtpClient *c, const char *prefix, const char *text);
 gboolean smtp_client_write(SmtpClient *c, const void *data, gsize len, GError **error);
 /* Writes line + CRLF; traced shows in the trace instead of line when not NULL. */
-gboolean smtp_client_send_line(SmtpClient *c, const char *line, const char *traced,
-			       GError **error);
+gboolean smtp_client_send_line(SmtpClient *c, const char *line, const char *traced, GError **error);
 /* timeout_ms 0: the I/O timeout. */
 SmtpReply *smtp_client_read_reply(SmtpClient *c, guint timeout_ms, GError **error);
-SmtpReply *smtp_client_command(SmtpClient *c, const char *line, const char *traced,
-			       GError **error);
+SmtpReply *smtp_client_command(SmtpClient *c, const char *line, const char *traced, GError **error);
 /* A NO error quoting the reply: "<what>: 550 5.1.1 ...". */
 void smtp_client_refused(GError **error, const char *what, const SmtpReply *r);
 

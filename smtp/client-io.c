@@ -83,8 +83,7 @@ gboolean smtp_client_write(SmtpClient *c, const void *data, gsize len, GError **
 	return TRUE;
 }
 
-gboolean smtp_client_send_line(SmtpClient *c, const char *line, const char *traced,
-			       GError **error)
+gboolean smtp_client_send_line(SmtpClient *c, const char *line, const char *traced, GError **error)
 {
 	g_autofree char *full = g_strconcat(line, "\r\n", NULL);
 	gboolean ok;
@@ -173,8 +172,7 @@ SmtpReply *smtp_client_read_reply(SmtpClient *c, guint timeout_ms, GError **erro
 	return r;
 }
 
-SmtpReply *smtp_client_command(SmtpClient *c, const char *line, const char *traced,
-			       GError **error)
+SmtpReply *smtp_client_command(SmtpClient *c, const char *line, const char *traced, GError **error)
 {
 	if (!smtp_client_send_line(c, line, traced, error))
 		return NULL;

@@ -25,8 +25,8 @@ static gboolean unsupported(GError **error, const char *fmt, ...)
 }
 
 /* The MAIL FROM parameters the message needs; FALSE when the server lacks one. */
-static gboolean mail_params(SmtpClient *c, const SmtpEnvelope *env, gsize data_len,
-			    GString *out, GError **error)
+static gboolean mail_params(SmtpClient *c, const SmtpEnvelope *env, gsize data_len, GString *out,
+			    GError **error)
 {
 	const char *size = smtp_client_ext(c, "SIZE");
 
@@ -60,8 +60,8 @@ static GPtrArray *envelope_commands(const SmtpEnvelope *env, const char *params)
 
 	g_ptr_array_add(cmds, g_strdup_printf("MAIL FROM:<%s>%s", env->sender, params));
 	for (guint i = 0; i < env->recipients->len; i++) {
-		g_ptr_array_add(cmds, g_strdup_printf("RCPT TO:<%s>",
-						      (char *)g_ptr_array_index(env->recipients, i)));
+		g_ptr_array_add(cmds, g_strdup_printf("RCPT TO:<%s>", (char *)g_ptr_array_index(
+									  env->recipients, i)));
 	}
 	g_ptr_array_add(cmds, g_strdup("DATA"));
 	return cmds;
@@ -70,8 +70,8 @@ static GPtrArray *envelope_commands(const SmtpEnvelope *env, const char *params)
 typedef struct {
 	GString *refusals; /* "<bob@x>: 550 ..." for each refused recipient */
 	guint refused;
-	GError *first;     /* MAIL or DATA refused, or the connection failed */
-	gboolean data_ok;  /* DATA answered 354 */
+	GError *first;	  /* MAIL or DATA refused, or the connection failed */
+	gboolean data_ok; /* DATA answered 354 */
 } Outcome;
 
 /* Judges the reply to cmds[i]. FALSE when no reply could be read. */
@@ -113,8 +113,8 @@ static gboolean run_serial(SmtpClient *c, const SmtpEnvelope *env, GPtrArray *cm
 	return TRUE;
 }
 
-static gboolean run_pipelined(SmtpClient *c, const SmtpEnvelope *env, GPtrArray *cmds,
-			      Outcome *o, GError **error)
+static gboolean run_pipelined(SmtpClient *c, const SmtpEnvelope *env, GPtrArray *cmds, Outcome *o,
+			      GError **error)
 {
 	g_autoptr(GString) batch = g_string_new(NULL);
 

@@ -178,8 +178,8 @@ static SmtpClient *open_as(const SmtpConfig *cfg, ImapSecurity sec, guint connec
  * plaintext. */
 static SmtpClient *open_auto(const SmtpConfig *cfg, GError **error)
 {
-	guint greeting_ms = cfg->net.greeting_timeout_ms ? cfg->net.greeting_timeout_ms
-							 : SMTP_DEFAULT_GREETING_MS;
+	guint greeting_ms =
+	    cfg->net.greeting_timeout_ms ? cfg->net.greeting_timeout_ms : SMTP_DEFAULT_GREETING_MS;
 	g_autoptr(GError) first = NULL;
 	g_autoptr(GError) second = NULL;
 	SmtpClient *c;
@@ -190,8 +190,9 @@ static SmtpClient *open_auto(const SmtpConfig *cfg, GError **error)
 	c = open_as(cfg, IMAP_SECURITY_STARTTLS, 0, &second);
 	if (c)
 		return c;
-	g_set_error(error, IMAP_ERROR, second->code, "implicit TLS failed (%s); STARTTLS failed (%s)",
-		    first->message, second->message);
+	g_set_error(error, IMAP_ERROR, second->code,
+		    "implicit TLS failed (%s); STARTTLS failed (%s)", first->message,
+		    second->message);
 	return NULL;
 }
 

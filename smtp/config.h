@@ -22,7 +22,7 @@ G_BEGIN_DECLS
 typedef struct {
 	ImapConfig net;
 	char *helo_name; /* the name given in EHLO/HELO; NULL: "localhost" */
-	char *from;      /* envelope sender instead of the From: address, or NULL */
+	char *from;	 /* envelope sender instead of the From: address, or NULL */
 } SmtpConfig;
 
 void smtp_config_init(SmtpConfig *cfg); /* implicit TLS, verification on */

@@ -10,7 +10,7 @@
 /* One header field: its bytes in the message, continuation lines included. */
 typedef struct {
 	gsize start;
-	gsize end;       /* after its last line end */
+	gsize end; /* after its last line end */
 	gsize name_len;
 	gsize value_off; /* after the colon */
 } Field;
@@ -83,8 +83,9 @@ static gboolean read_fields(const char *p, gsize len, GArray *fields, GError **e
 				return invalid(error, "the message has no header block (its first "
 						      "line is not a header field)");
 			if (!n)
-				return invalid(error, "line %u of the header block is not a header "
-						      "field",
+				return invalid(error,
+					       "line %u of the header block is not a header "
+					       "field",
 					       line);
 			Field f = {pos, end, n, pos + colon + 1};
 			g_array_append_val(fields, f);
@@ -98,7 +99,8 @@ static gboolean read_fields(const char *p, gsize len, GArray *fields, GError **e
 
 static gboolean field_is(const char *p, const Field *f, const char *name)
 {
-	return f->name_len == strlen(name) && g_ascii_strncasecmp(p + f->start, name, f->name_len) == 0;
+	return f->name_len == strlen(name) &&
+	       g_ascii_strncasecmp(p + f->start, name, f->name_len) == 0;
 }
 
 /* The field's body unfolded: CR and LF dropped, the white space after them kept. */
@@ -256,8 +258,8 @@ static void classify(SmtpEnvelope *env, const char *p, GArray *fields)
 	const char *msg = g_bytes_get_data(env->message, &len);
 
 	env->eight_bit = has_high_bit(msg, len);
-	env->needs_smtputf8 = has_high_bit(p, header_end) ||
-			      has_high_bit(env->sender, strlen(env->sender));
+	env->needs_smtputf8 =
+	    has_high_bit(p, header_end) || has_high_bit(env->sender, strlen(env->sender));
 	for (guint i = 0; i < env->recipients->len; i++) {
 		const char *r = g_ptr_array_index(env->recipients, i);
 		env->needs_smtputf8 |= has_high_bit(r, strlen(r));

@@ -20,10 +20,10 @@ G_BEGIN_DECLS
 #define SMTP_MAX_HEADER_BYTES (1024u * 1024)
 
 typedef struct {
-	char *sender;            /* addr-spec for MAIL FROM */
-	GPtrArray *recipients;   /* char *addr-spec: To, Cc, Bcc in order, each once */
-	GBytes *message;         /* what DATA carries, before dot-stuffing */
-	gboolean eight_bit;      /* a byte >= 0x80 somewhere: BODY=8BITMIME */
+	char *sender;		 /* addr-spec for MAIL FROM */
+	GPtrArray *recipients;	 /* char *addr-spec: To, Cc, Bcc in order, each once */
+	GBytes *message;	 /* what DATA carries, before dot-stuffing */
+	gboolean eight_bit;	 /* a byte >= 0x80 somewhere: BODY=8BITMIME */
 	gboolean needs_smtputf8; /* non-ASCII in an address or a header field */
 } SmtpEnvelope;
 

@@ -92,7 +92,8 @@ static Server *server_start(const char *const *opts)
 			g_ptr_array_add(argv, (gpointer)*o);
 	}
 	g_ptr_array_add(argv, NULL);
-	s->proc = g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, &err);
+	s->proc =
+	    g_subprocess_newv((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, &err);
 	if (!s->proc) {
 		g_printerr("cannot start %s: %s\n", server_exe, err->message);
 		return NULL;
@@ -266,7 +267,7 @@ static void test_starttls_mechanisms(void)
 		if (strstr(trace->str, "secret"))
 			g_printerr("trace leaks:\n%s", trace->str);
 		CU_ASSERT_PTR_NULL(strstr(trace->str, "secret"));
-		CU_ASSERT_PTR_NULL(strstr(trace->str, "c2VjcmV0")); /* base64 "secret" */
+		CU_ASSERT_PTR_NULL(strstr(trace->str, "c2VjcmV0"));	      /* base64 "secret" */
 		CU_ASSERT_PTR_NULL(strstr(trace->str, "AGFsaWNlAHNlY3JldA")); /* PLAIN's */
 		smtp_config_clear(&cfg);
 	}
@@ -274,7 +275,8 @@ static void test_starttls_mechanisms(void)
 
 static void test_implicit_tls_and_auto(void)
 {
-	g_autoptr(Server) tls = server_start((const char *[]){"--tls=implicit", "--auth-file", NULL});
+	g_autoptr(Server) tls =
+	    server_start((const char *[]){"--tls=implicit", "--auth-file", NULL});
 	g_autoptr(Server) starttls =
 	    server_start((const char *[]){"--tls=starttls", "--auth-file", NULL});
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tls);
@@ -311,8 +313,8 @@ static void test_security_refusals(void)
 	assert_sent(&cfg, plain, 1, message, "\"login\": \"alice\", \"tls\": false");
 	smtp_config_clear(&cfg);
 	/* No mechanism both allowed and offered. */
-	g_autoptr(Server) few = server_start((const char *[]){"--tls=starttls", "--auth-file",
-							   "--mechs", "LOGIN", NULL});
+	g_autoptr(Server) few = server_start(
+	    (const char *[]){"--tls=starttls", "--auth-file", "--mechs", "LOGIN", NULL});
 	CU_ASSERT_PTR_NOT_NULL_FATAL(few);
 	config_for(&cfg, few, IMAP_SECURITY_STARTTLS, "CRAM-MD5 PLAIN");
 	assert_fails(&cfg, few, message, IMAP_ERROR_AUTH, "no usable SMTP authentication");
@@ -345,15 +347,16 @@ static void test_wrong_password(void)
 static void test_refused_recipient(void)
 {
 	for (int pipelining = 0; pipelining < 2; pipelining++) {
-		const char *opts[] = {"--refuse", "Dave@example.org", pipelining ? "--pipelining" : NULL,
-				      NULL};
+		const char *opts[] = {"--refuse", "Dave@example.org",
+				      pipelining ? "--pipelining" : NULL, NULL};
 		g_autoptr(Server) s = server_start(opts);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 		SmtpConfig cfg;
 		config_for(&cfg, s, IMAP_SECURITY_PLAIN, NULL);
 		assert_fails(&cfg, s, message, IMAP_ERROR_NO, "recipient <dave@example.org>: 550");
 		/* The server is still usable afterwards. */
-		assert_sent(&cfg, s, 1, "From: a@x.org\nTo: b@x.org\n\nhi\n", "\"rcpt\": [\"b@x.org\"]");
+		assert_sent(&cfg, s, 1, "From: a@x.org\nTo: b@x.org\n\nhi\n",
+			    "\"rcpt\": [\"b@x.org\"]");
 		smtp_config_clear(&cfg);
 	}
 }
@@ -431,9 +434,9 @@ static void test_socks_proxy(void)
 	guint16 port = free_port();
 	g_autofree char *port_str = g_strdup_printf("%u", port);
 	g_autoptr(GError) err = NULL;
-	g_autoptr(GSubprocess) socks = g_subprocess_new(
-	    G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err,
-	    "microsocks", "-i", "127.0.0.1", "-p", port_str, NULL);
+	g_autoptr(GSubprocess) socks =
+	    g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+			     &err, "microsocks", "-i", "127.0.0.1", "-p", port_str, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(socks);
 	g_autoptr(Server) s = server_start((const char *[]){"--tls=starttls", "--auth-file", NULL});
 	CU_ASSERT_PTR_NOT_NULL(s);

@@ -76,7 +76,8 @@ static void test_addresses(void)
 		    (const char *[]){"\"john doe\"@example.org", "e@f.org", NULL});
 	assert_list("root@[127.0.0.1], , =?UTF-8?Q?J=C3=B6rg?= <joerg@example.de>",
 		    (const char *[]){"root@[127.0.0.1]", "joerg@example.de", NULL});
-	assert_list(" Folded\r\n Name\r\n\t<f@example.org>", (const char *[]){"f@example.org", NULL});
+	assert_list(" Folded\r\n Name\r\n\t<f@example.org>",
+		    (const char *[]){"f@example.org", NULL});
 	assert_list("Ünïcode <ü@exämple.org>", (const char *[]){"ü@exämple.org", NULL});
 }
 
@@ -151,8 +152,8 @@ static void test_bcc_only_and_last(void)
 static void test_sender_choice(void)
 {
 	g_autoptr(GError) err = NULL;
-	g_autoptr(SmtpEnvelope) a = parse("From: a@x.org, b@x.org\nSender: s@x.org\nTo: t@x.org\n\n",
-					  NULL, &err);
+	g_autoptr(SmtpEnvelope) a =
+	    parse("From: a@x.org, b@x.org\nSender: s@x.org\nTo: t@x.org\n\n", NULL, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_STRING_EQUAL(a->sender, "s@x.org");
 
