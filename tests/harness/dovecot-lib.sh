@@ -21,7 +21,8 @@
 
 DV_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DV_USER=alice
-DV_PASSWORD=secret
+# Distinctive, so "the password leaked" checks cannot match ordinary words like "secrets".
+DV_PASSWORD=pw-7Qz2-alice
 DV_START_ATTEMPTS=4
 DV_GREETING_TIMEOUT=10
 

@@ -65,7 +65,7 @@ expect_logged() {
 	: >"$err"
 }
 
-printf 'alice:secret\n' >"$W/auth"
+printf '%s:%s\n' "$IMAPFS_TEST_USER" "$IMAPFS_TEST_PASSWORD" >"$W/auth"
 (umask 077 && printf 'wrong\n' >"$W/wrong-password")
 
 cat >"$W/msg.eml" <<'EOF'
