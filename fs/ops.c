@@ -287,9 +287,13 @@ static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
 	g_autoptr(GPtrArray) names = NULL, mailboxes = NULL;
 	g_autoptr(GArray) msgs = NULL;
 	FsFolder *f = NULL;
+	/* ".." gets its own folder's inode and attributes (the root's is the root). */
+	const char *cut = m->delimiter ? strrchr(d->mailbox, m->delimiter) : NULL;
+	g_autofree char *parent =
+	    cut ? g_strndup(d->mailbox, (gsize)(cut - d->mailbox)) : g_strdup("");
 
 	add_entry(d, ".", d->mailbox, NULL);
-	add_entry(d, "..", d->mailbox, NULL);
+	add_entry(d, "..", parent, NULL);
 	if (!folder_ready(m, d->mailbox, &f, error))
 		return FALSE;
 	if (fs_tree_children(m->tree, d->mailbox, &names, &mailboxes))
