@@ -164,6 +164,7 @@ destroy:
 
 static void teardown(FsMount *m)
 {
+	fs_readahead_free(m->readahead); /* its fetches use the pool and the cache */
 	fs_folders_free(m->folders); /* saves metadata for the next mount */
 	fs_pool_free(m->pool);	     /* LOGOUT */
 	cache_store_close(m->cache);
@@ -235,6 +236,7 @@ int main(int argc, char **argv)
 	}
 	open_cache(&m, &opts);
 	m.folders = fs_folders_new(m.pool, m.cache, &m.stats);
+	m.readahead = fs_readahead_new(m.pool, m.cache, &m.stats, opts.connections);
 	ret = serve(&m, &args, &cl);
 	teardown(&m);
 out_opts:

@@ -15,6 +15,7 @@
 #include "fs/inode.h"
 #include "fs/options.h"
 #include "fs/pool.h"
+#include "fs/readahead.h"
 #include "fs/stats.h"
 #include "fs/tree.h"
 
@@ -33,6 +34,7 @@ typedef struct {
 	FsInodeTable *inodes;
 	FsTree *tree;
 	FsFolders *folders;
+	FsReadAhead *readahead; /* NULL: none (no cache, one connection) */
 	FsStats stats;
 	char delimiter;
 	uid_t uid;

@@ -130,7 +130,9 @@ static GArray *batch_uids(FsMount *m, FsFolder *f, const FsNode *node, guint64 s
 
 		if (mi->size > FS_SMALL_BODY || total + mi->size > FS_PREFETCH_MAX_BYTES)
 			break;
-		if (is_cached(m, node->mailbox, node->uidvalidity, mi->uid))
+		if (fs_readahead_in_flight(m->readahead, node->mailbox, node->uidvalidity,
+					   mi->uid) ||
+		    is_cached(m, node->mailbox, node->uidvalidity, mi->uid))
 			continue;
 		total += mi->size;
 		g_array_append_val(uids, mi->uid);
@@ -195,6 +197,9 @@ static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint6
 		imap_body_unref(b.want);
 		return NULL;
 	}
+	/* Keep fetching ahead of the reader while it consumes this burst. */
+	fs_readahead_note(m->readahead, f, node->uidvalidity, node->uid,
+			  g_array_index(uids, guint32, uids->len - 1));
 	if (!b.want)
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "message was expunged");
 	return b.want;
@@ -259,7 +264,12 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 	if (m->cache)
 		h->fd = cache_body_open(m->cache, node->mailbox, node->uidvalidity, node->uid,
 					&h->size);
+	/* Being fetched in the background: wait for it rather than fetch it twice. */
+	if (h->fd < 0 && fs_readahead_wait(m->readahead, node->mailbox, node->uidvalidity, node->uid))
+		h->fd = cache_body_open(m->cache, node->mailbox, node->uidvalidity, node->uid,
+					&h->size);
 	if (h->fd >= 0) {
+		fs_readahead_note(m->readahead, f, node->uidvalidity, node->uid, 0);
 		FS_STAT_INC(&m->stats, cache_hits);
 		if (h->size != info.size)
 			correct_size(m, f, node, h->size);

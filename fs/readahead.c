@@ -1,0 +1,284 @@
+/* imapfs fs — background read-ahead of message bodies (see readahead.h). */
+#include "fs/readahead.h"
+
+#include <gio/gio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs/mount.h"
+
+typedef struct {
+	guint32 uidvalidity;
+	guint32 upto;	 /* highest UID fetched or queued (or found cached) */
+	guint bursts;	 /* queued or running */
+	gboolean active; /* a miss started it; the rest of the folder was not cached */
+} Ahead;
+
+typedef struct {
+	FsReadAhead *ra;
+	char *mailbox;
+	guint32 uidvalidity;
+	GArray *uids; /* guint32 */
+	guint n;      /* bodies stored */
+} Burst;
+
+struct FsReadAhead {
+	FsPool *pool;
+	CacheStore *cache;
+	FsStats *stats;
+	GThreadPool *workers;
+	GMutex lock;
+	GCond done;
+	GHashTable *flight; /* "uidvalidity:uid:mailbox" -> itself */
+	GHashTable *ahead;  /* mailbox -> Ahead */
+};
+
+static char *flight_key(const char *mailbox, guint32 uidvalidity, guint32 uid)
+{
+	return g_strdup_printf("%u:%u:%s", uidvalidity, uid, mailbox);
+}
+
+static void burst_free(gpointer p)
+{
+	Burst *b = p;
+
+	g_free(b->mailbox);
+	g_array_unref(b->uids);
+	g_free(b);
+}
+
+/* ---- the worker: one FETCH of a burst, into the cache ----------------------------- */
+
+static void store_one(const ImapFetchData *fd, gpointer data)
+{
+	Burst *b = data;
+	GBytes *bytes;
+	gboolean ok;
+
+	if (!(fd->fields & IMAP_FETCH_BODY) || !fd->body || !(fd->fields & IMAP_FETCH_UID))
+		return;
+	if (fd->body_origin >= 0 || (fd->body_section && *fd->body_section))
+		return; /* not the whole message */
+	bytes = imap_body_get_bytes(fd->body);
+	if (bytes) {
+		gsize len;
+		const void *data_ = g_bytes_get_data(bytes, &len);
+
+		ok = cache_body_store_bytes(b->ra->cache, b->mailbox, b->uidvalidity, fd->uid,
+					    data_, len, NULL);
+	} else {
+		ok = cache_body_store_fd(b->ra->cache, b->mailbox, b->uidvalidity, fd->uid,
+					 imap_body_get_fd(fd->body), imap_body_get_size(fd->body),
+					 NULL);
+	}
+	/* A body the cache refuses is simply fetched again by the reader. */
+	if (ok)
+		b->n++;
+}
+
+static gboolean fetch_burst(Burst *b)
+{
+	ImapSelectInfo info = {0};
+	gboolean fresh = FALSE, ok;
+	ImapSession *s = fs_pool_acquire(b->ra->pool, b->mailbox, NULL);
+
+	if (!s)
+		return FALSE;
+	ok = fs_pool_examine(s, b->mailbox, &info, &fresh, NULL);
+	if (ok && fresh) {
+		/* UIDs of another UIDVALIDITY are other messages: store nothing. */
+		ok = info.uidvalidity == b->uidvalidity;
+		imap_select_info_clear(&info);
+	}
+	if (ok) {
+		FS_STAT_INC(b->ra->stats, body_fetches);
+		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)b->uids->data, b->uids->len,
+					       store_one, b, NULL);
+	}
+	fs_pool_release(b->ra->pool, s);
+	g_atomic_int_add(&b->ra->stats->bodies_fetched, (gint)b->n);
+	return ok;
+}
+
+static void worker(gpointer data, gpointer user_data)
+{
+	Burst *b = data;
+	FsReadAhead *ra = b->ra;
+	Ahead *a;
+
+	fetch_burst(b); /* on failure the readers fetch for themselves */
+	g_mutex_lock(&ra->lock);
+	for (guint i = 0; i < b->uids->len; i++) {
+		g_autofree char *k =
+		    flight_key(b->mailbox, b->uidvalidity, g_array_index(b->uids, guint32, i));
+
+		g_hash_table_remove(ra->flight, k);
+	}
+	a = g_hash_table_lookup(ra->ahead, b->mailbox);
+	if (a && a->uidvalidity == b->uidvalidity && a->bursts > 0)
+		a->bursts--;
+	g_cond_broadcast(&ra->done);
+	g_mutex_unlock(&ra->lock);
+	burst_free(b);
+}
+
+/* ---- planning ---------------------------------------------------------------------- */
+
+static gboolean is_cached(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity, guint32 uid)
+{
+	guint64 size;
+	int fd = cache_body_open(ra->cache, mailbox, uidvalidity, uid, &size);
+
+	if (fd < 0)
+		return FALSE;
+	close(fd);
+	return TRUE;
+}
+
+/* The next burst after a->upto (advancing it); NULL when there is nothing to fetch. */
+static Burst *plan(FsReadAhead *ra, FsFolder *f, Ahead *a)
+{
+	const char *mailbox = fs_folder_mailbox(f);
+	g_autoptr(GArray) next =
+	    fs_folder_following(f, a->uidvalidity, a->upto, FS_READAHEAD_MSGS * 2);
+	Burst *b = g_new0(Burst, 1);
+	guint64 bytes = 0;
+	guint cached = 0;
+
+	b->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	for (guint i = 0; i < next->len && b->uids->len < FS_READAHEAD_MSGS; i++) {
+		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
+		g_autofree char *k = flight_key(mailbox, a->uidvalidity, mi->uid);
+
+		if (b->uids->len && bytes + mi->size > FS_READAHEAD_BYTES)
+			break;
+		a->upto = mi->uid;
+		/* Large messages are read by partial fetches, on demand. */
+		if (mi->size > FS_SMALL_BODY || g_hash_table_contains(ra->flight, k))
+			continue;
+		if (is_cached(ra, mailbox, a->uidvalidity, mi->uid)) {
+			cached++;
+			continue;
+		}
+		bytes += mi->size;
+		g_array_append_val(b->uids, mi->uid);
+	}
+	if (b->uids->len == 0) {
+		/* The rest is cached (or the folder ends): nothing to run ahead of. */
+		a->active = FALSE;
+		g_array_unref(b->uids);
+		g_free(b);
+		return NULL;
+	}
+	b->ra = ra;
+	b->mailbox = g_strdup(mailbox);
+	b->uidvalidity = a->uidvalidity;
+	for (guint i = 0; i < b->uids->len; i++) {
+		char *k = flight_key(mailbox, a->uidvalidity, g_array_index(b->uids, guint32, i));
+
+		g_hash_table_add(ra->flight, k);
+	}
+	return b;
+}
+
+void fs_readahead_note(FsReadAhead *ra, FsFolder *f, guint32 uidvalidity, guint32 uid,
+		       guint32 last_fetched)
+{
+	Ahead *a;
+
+	if (!ra)
+		return;
+	g_mutex_lock(&ra->lock);
+	a = g_hash_table_lookup(ra->ahead, fs_folder_mailbox(f));
+	if (!a) {
+		a = g_new0(Ahead, 1);
+		g_hash_table_insert(ra->ahead, g_strdup(fs_folder_mailbox(f)), a);
+	}
+	if (a->uidvalidity != uidvalidity) {
+		memset(a, 0, sizeof(*a));
+		a->uidvalidity = uidvalidity;
+	}
+	if (last_fetched) {
+		a->active = TRUE;
+		a->upto = MAX(a->upto, last_fetched);
+	}
+	if (uid > a->upto)
+		a->upto = uid; /* the reader jumped ahead: run ahead from there */
+	/* Keep bursts queued while the window ahead of the reader is short. */
+	while (a->active && a->bursts < FS_READAHEAD_BURSTS &&
+	       a->upto - uid < FS_READAHEAD_MSGS * FS_READAHEAD_BURSTS) {
+		Burst *b = plan(ra, f, a);
+
+		if (!b)
+			break;
+		a->bursts++;
+		g_thread_pool_push(ra->workers, b, NULL);
+	}
+	g_mutex_unlock(&ra->lock);
+}
+
+gboolean fs_readahead_in_flight(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity,
+				guint32 uid)
+{
+	g_autofree char *k = NULL;
+	gboolean in;
+
+	if (!ra)
+		return FALSE;
+	k = flight_key(mailbox, uidvalidity, uid);
+	g_mutex_lock(&ra->lock);
+	in = g_hash_table_contains(ra->flight, k);
+	g_mutex_unlock(&ra->lock);
+	return in;
+}
+
+gboolean fs_readahead_wait(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity, guint32 uid)
+{
+	g_autofree char *k = NULL;
+	gboolean waited = FALSE;
+
+	if (!ra)
+		return FALSE;
+	k = flight_key(mailbox, uidvalidity, uid);
+	g_mutex_lock(&ra->lock);
+	while (g_hash_table_contains(ra->flight, k)) {
+		waited = TRUE;
+		g_cond_wait(&ra->done, &ra->lock);
+	}
+	g_mutex_unlock(&ra->lock);
+	return waited;
+}
+
+/* ---- life cycle -------------------------------------------------------------------- */
+
+FsReadAhead *fs_readahead_new(FsPool *pool, CacheStore *cache, FsStats *stats, guint connections)
+{
+	FsReadAhead *ra;
+
+	if (!cache || connections < 2)
+		return NULL;
+	ra = g_new0(FsReadAhead, 1);
+	ra->pool = pool;
+	ra->cache = cache;
+	ra->stats = stats;
+	g_mutex_init(&ra->lock);
+	g_cond_init(&ra->done);
+	ra->flight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ra->ahead = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	ra->workers = g_thread_pool_new_full(worker, ra, burst_free, (gint)connections - 1, FALSE,
+					     NULL);
+	return ra;
+}
+
+void fs_readahead_free(FsReadAhead *ra)
+{
+	if (!ra)
+		return;
+	/* Queued bursts are dropped, running ones finish: they use the pool and cache. */
+	g_thread_pool_free(ra->workers, TRUE, TRUE);
+	g_hash_table_destroy(ra->flight);
+	g_hash_table_destroy(ra->ahead);
+	g_cond_clear(&ra->done);
+	g_mutex_clear(&ra->lock);
+	g_free(ra);
+}
