@@ -124,28 +124,54 @@ static int refuse_busy(GError **error)
 	return EBUSY;
 }
 
-/* \Deleted then expunge of UID alone on S (its folder SELECTed): 0 or an errno. */
-static int expunge_uid(ImapSession *s, guint32 uid, GError **error)
+/* After a failed expunge: takes \Deleted off UID again on S, so that no later EXPUNGE or
+ * CLOSE by any client removes a message whose rm failed. FALSE when S could not (the
+ * connection died, maybe during the expunge): the caller must retry on a fresh session. */
+static gboolean unmark(ImapSession *s, const char *set)
+{
+	char *deleted[] = {"\\Deleted", NULL};
+
+	return imap_session_is_usable(s) &&
+	       imap_session_store(s, set, IMAP_STORE_REMOVE, deleted, NULL);
+}
+
+/* \Deleted then expunge of UID alone on S (its folder SELECTed): 0 or an errno. On an
+ * errno *marked says whether \Deleted may still be set (see unmark_fresh). */
+static int expunge_uid(ImapSession *s, guint32 uid, gboolean *marked, GError **error)
 {
 	char set[16];
 	char *deleted[] = {"\\Deleted", NULL};
 	gboolean uidplus = imap_session_has_cap(s, "UIDPLUS");
+	gboolean ok;
 	int other;
 
+	*marked = FALSE;
 	snprintf(set, sizeof(set), "%u", uid);
 	if (!uidplus && (other = others_deleted(s, uid, error)) != 0)
 		return other < 0 ? fs_errno_from_error(*error) : refuse_busy(error);
-	if (!imap_session_store(s, set, IMAP_STORE_ADD, deleted, error))
+	if (!imap_session_store(s, set, IMAP_STORE_ADD, deleted, error)) {
+		/* A lost reply may hide a STORE that was done. */
+		*marked = !imap_session_is_usable(s);
 		return fs_errno_from_error(*error);
-	if (uidplus)
-		return imap_session_uid_expunge(s, set, error) ? 0 : fs_errno_from_error(*error);
-	/* Another client may have set \Deleted since the search: look again. */
-	other = others_deleted(s, uid, error);
-	if (other != 0) {
-		imap_session_store(s, set, IMAP_STORE_REMOVE, deleted, NULL);
-		return other < 0 ? fs_errno_from_error(*error) : refuse_busy(error);
 	}
-	return imap_session_expunge(s, error) ? 0 : fs_errno_from_error(*error);
+	if (uidplus) {
+		ok = imap_session_uid_expunge(s, set, error);
+	} else {
+		/* Another client may have set \Deleted since the search: look again. */
+		other = others_deleted(s, uid, error);
+		if (other == 0) {
+			ok = imap_session_expunge(s, error);
+		} else {
+			ok = FALSE;
+			if (other > 0)
+				refuse_busy(error);
+		}
+	}
+	if (ok)
+		return 0;
+	*marked = !unmark(s, set);
+	return g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_BUSY) ? EBUSY
+								    : fs_errno_from_error(*error);
 }
 
 /* The folder's current UIDVALIDITY if it holds UID (else 0). */
@@ -177,12 +203,32 @@ static ImapSession *session_checked(FsMount *m, const char *mailbox, guint32 uid
 	return s;
 }
 
+/* unmark() on a new session, once the dead one is back in the pool (a pool of one would
+ * wait for itself otherwise). When the expunge did happen before the connection died,
+ * this changes nothing: the UID is gone. */
+static void unmark_fresh(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid)
+{
+	char set[16];
+	int err = 0;
+	ImapSession *s = session_checked(m, mailbox, uidv, &err);
+	gboolean ok;
+
+	snprintf(set, sizeof(set), "%u", uid);
+	ok = s && unmark(s, set);
+	release(m, s);
+	if (!ok)
+		g_printerr("imapfs: warning: UID %u in %s may still be marked \\Deleted after a "
+			   "failed rm\n",
+			   uid, mailbox);
+}
+
 void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *child = NULL;
 	ImapSession *s;
 	guint32 uid, uidv;
+	gboolean marked = FALSE;
 	int err = 0;
 
 	if (fs_write_unlink(req, m, parent, name))
@@ -199,8 +245,10 @@ void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const ch
 	}
 	s = session_checked(m, parent->mailbox, uidv, &err);
 	if (s) {
-		err = expunge_uid(s, uid, &error);
+		err = expunge_uid(s, uid, &marked, &error);
 		release(m, s);
+		if (marked)
+			unmark_fresh(m, parent->mailbox, uidv, uid);
 	}
 	if (!err)
 		fs_write_refresh(m, parent->mailbox);
@@ -370,6 +418,7 @@ static void rename_dir(fuse_req_t req, FsMount *m, const char *child, const FsNo
 static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, const char *to)
 {
 	g_autoptr(GError) error = NULL;
+	gboolean marked = FALSE;
 	ImapSession *s;
 	int err = 0;
 
@@ -385,9 +434,11 @@ static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, con
 	} else if (!imap_session_copy(s, uid, to, NULL, &error)) {
 		err = fs_errno_from_error(error);
 	} else {
-		err = expunge_uid(s, uid, &error);
+		err = expunge_uid(s, uid, &marked, &error);
 	}
 	release(m, s);
+	if (marked)
+		unmark_fresh(m, from, uidv, uid); /* the copy stays: nothing is lost */
 	return err;
 }
 

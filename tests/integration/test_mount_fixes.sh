@@ -40,4 +40,45 @@ if mt_mount "$M"; then
 	mt_umount "$M" && ok "unmount"
 fi
 
+# -- a relay that refuses chosen commands (tests/integration/imap-fault-relay) ------
+RELAY_PID=
+# relay_start ARGS...: a fresh relay to the plaintext port; sets RELAY_PORT and RELAY_LOG.
+relay_start() {
+	relay_stop
+	rm -f "$W/relay.port" "$W/relay.port.log"
+	"$MT_LIBDIR/imap-fault-relay" --to "$IMAPFS_TEST_HOST:$IMAPFS_TEST_PORT" \
+		--port-file "$W/relay.port" "$@" 2>"$W/relay.err" &
+	RELAY_PID=$!
+	for _ in $(seq 50); do
+		[ -s "$W/relay.port" ] && break
+		sleep 0.1
+	done
+	RELAY_PORT=$(cat "$W/relay.port")
+	RELAY_LOG=$W/relay.port.log
+}
+relay_stop() {
+	if [ -n "$RELAY_PID" ]; then
+		kill "$RELAY_PID" 2>/dev/null
+		wait "$RELAY_PID" 2>/dev/null
+	fi
+	RELAY_PID=
+}
+trap 'relay_stop; mt_cleanup' EXIT
+# Options of a mount through the relay (plaintext on loopback; later port= wins).
+relay_opts() { printf 'port=%s,security=plain,connections=2' "$RELAY_PORT"; }
+
+# -- rm whose UID EXPUNGE fails leaves no \Deleted behind ---------------------------
+relay_start --refuse '^UID EXPUNGE'
+if mt_mount "$M" "$(relay_opts)"; then
+	uid=$(srv_uids html | head -n 1)
+	f=$M/html/$(printf '%010d' "$uid").eml
+	check "rm fails when UID EXPUNGE is refused" bash -c "! rm '$f'"
+	check "the server saw the UID EXPUNGE" grep -q "^UID EXPUNGE $uid\$" "$RELAY_LOG"
+	check_eq "the message is still there" "$uid" "$(srv_uids html | grep -x "$uid")"
+	check_eq "and not marked \\Deleted" "" "$("$ORACLE" deleted html)"
+	check "the file is still listed" test -e "$f"
+	mt_umount "$M" && ok "unmount"
+fi
+relay_stop
+
 mt_finish
