@@ -55,6 +55,7 @@ static void on_unsolicited(ImapSession *s, const ImapResponse *r, gpointer data)
 	case IMAP_UNTAGGED_EXPUNGE:
 	case IMAP_UNTAGGED_VANISHED:
 	case IMAP_UNTAGGED_FETCH:
+	case IMAP_UNTAGGED_FLAGS: /* a new keyword: a message got it */
 		w->sel_event = TRUE;
 		break;
 	default:
@@ -264,6 +265,14 @@ static gboolean examine(FsWatch *w, FsFolder *f, GError **error)
 	return TRUE;
 }
 
+static void refresh_target(FsWatch *w, FsFolder *target)
+{
+	if (target && w->sel_event) {
+		w->sel_event = FALSE;
+		refresh(w, target);
+	}
+}
+
 static gboolean cycle_poll(FsWatch *w, GError **error)
 {
 	g_autoptr(GPtrArray) before = watched(w);
@@ -271,14 +280,14 @@ static gboolean cycle_poll(FsWatch *w, GError **error)
 	FsFolder *target = before->len ? g_ptr_array_index(before, 0) : NULL;
 	gboolean got;
 
+	/* Before and after the window: a folder just switched to may have changed before
+	 * its EXAMINE, and there is no need to wait a window to find out. */
 	if (target && !examine(w, target, error))
 		return FALSE;
+	refresh_target(w, target);
 	if (!wait_window(w, &got, error))
 		return FALSE;
-	if (target && w->sel_event) {
-		w->sel_event = FALSE;
-		refresh(w, target);
-	}
+	refresh_target(w, target);
 	folders = watched(w);
 	return status_round(w, folders, target, error);
 }
