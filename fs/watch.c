@@ -20,11 +20,11 @@ struct FsWatch {
 
 	/* The watcher thread's own, no lock. */
 	ImapSession *s;
-	gboolean notify;     /* NOTIFY SET took */
-	gboolean sel_event;  /* the EXAMINEd folder reported a change */
-	GHashTable *seen;    /* mailbox -> Seen */
+	gboolean notify;    /* NOTIFY SET took */
+	gboolean sel_event; /* the EXAMINEd folder reported a change */
+	GHashTable *seen;   /* mailbox -> Seen */
 	gint64 backoff_us;
-	gint64 last_round;   /* monotonic us */
+	gint64 last_round; /* monotonic us */
 };
 
 /* Sleeps up to US unless stopped; TRUE when stopping. */
