@@ -1,9 +1,11 @@
 /* imapfs — mount an IMAP account as a directory tree.
  *
- * Order matters: config file and options, password, one IMAP login (so a wrong password,
- * an unreachable host or a bad certificate fails here, with the exit status of its class
- * from fs/check.h, before anything is mounted), then the FUSE session. On unmount or SIGINT/SIGTERM every session logs out
- * and folder metadata is saved for the next mount.
+ * Order matters: config file and options, then (without -f) the fork to the background
+ * while nothing has started a thread yet (fs/daemon.h), password, one IMAP login (so a wrong
+ * password, an unreachable host or a bad certificate fails here, with the exit status of its
+ * class from fs/check.h, before anything is mounted; the waiting parent exits with it), then
+ * the FUSE session. On unmount or SIGINT/SIGTERM every session logs out and folder metadata
+ * is saved for the next mount.
  */
 #include <glib.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include "fs/check.h"
 #include "fs/config-file.h"
+#include "fs/daemon.h"
 #include "fs/mount.h"
 #include "fs/oauth2.h"
 #include "fs/outbox.h"
@@ -83,8 +86,8 @@ static gboolean connect_account(FsMount *m, FsOptions *o, FsOAuth2 *oauth, GErro
 	return fs_mount_refresh_tree(m, 0, error);
 }
 
-/* Config file, options, credentials: 0, or the exit status of the failure. */
-static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts, FsOAuth2 **oauth)
+/* Config file and options: 0, or the exit status of the failure. Starts no thread. */
+static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts)
 {
 	g_autoptr(GError) err = NULL;
 
@@ -96,6 +99,15 @@ static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts, FsO
 	fs_config_apply_secrets(cfg, opts);
 	if (opts->trace)
 		opts->imap.trace = trace_line;
+	return FS_EXIT_OK;
+}
+
+/* Passwords and tokens: 0, or the exit status of the failure. May start threads (a
+ * password command, an HTTPS token request). */
+static int credentials(FsOptions *opts, FsOAuth2 **oauth)
+{
+	g_autoptr(GError) err = NULL;
+
 	if (!get_password(opts, &err)) {
 		g_printerr("imapfs: cannot get the password: %s\nimapfs: try: %s\n", err->message,
 			   fs_check_hint(FS_EXIT_CREDENTIALS));
@@ -142,7 +154,7 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 		goto destroy;
 	if (fuse_session_mount(m->se, cl->mountpoint) != 0)
 		goto signals;
-	fuse_daemonize(cl->foreground);
+	fs_daemon_ready(); /* the parent exits 0 now */
 	fs_notify_start(m);
 	watch = fs_watch_start(m);
 	lc = fuse_loop_cfg_create();
@@ -204,11 +216,13 @@ int main(int argc, char **argv)
 		fuse_opt_free_args(&args);
 		return 0;
 	}
-	ret = configure(&args, &cfg, &opts, &oauth);
+	ret = configure(&args, &cfg, &opts);
 	if (ret != FS_EXIT_OK)
 		goto out_opts;
 	if (cfg.check) {
-		ret = fs_check_run(&opts);
+		ret = credentials(&opts, &oauth);
+		if (ret == FS_EXIT_OK)
+			ret = fs_check_run(&opts);
 		goto out_opts;
 	}
 	ret = FS_EXIT_USAGE;
@@ -218,6 +232,10 @@ int main(int argc, char **argv)
 		g_printerr("imapfs: no mount point given (see --help)\n");
 		goto out_opts;
 	}
+	fs_daemon_start(cl.foreground); /* only the child returns */
+	ret = credentials(&opts, &oauth);
+	if (ret != FS_EXIT_OK)
+		goto out_opts;
 	m.opts = &opts;
 	m.uid = getuid();
 	m.started = time(NULL);

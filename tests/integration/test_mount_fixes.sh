@@ -81,4 +81,102 @@ if mt_mount "$M" "$(relay_opts)"; then
 fi
 relay_stop
 
+# -- a daemonized mount (no -f): forked before any thread ---------------------------
+# bg_mount MOUNTPOINT OPTS: imapfs without -f; its exit status in BG_RC, stderr in BG_ERR.
+bg_mount() {
+	mkdir -p "$1"
+	BG_ERR=$W/bg-$(basename "$1").stderr
+	timeout 30 "$IMAPFS" -o "$2" "$1" </dev/null >"$BG_ERR" 2>&1
+	BG_RC=$?
+}
+# The pid of the imapfs process serving MOUNTPOINT (its command line names it).
+bg_pid() {
+	local p
+	for p in /proc/[0-9]*; do
+		if cat "$p/cmdline" 2>/dev/null | tr '\0' '\n' | grep -qxF "$1"; then
+			basename "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+# Four readers at once over every file of a few folders (so the pool opens more
+# connections); each compares with the oracle's copies.
+read_parallel() {
+	local mnt=$1 ref=$2 f pids=() rc=0
+	for r in 1 2 3 4; do
+		(
+			for f in INBOX lkml html threading; do
+				for m in "$ref/$f"/*.eml; do
+					cmp -s "$m" "$mnt/$f/$(basename "$m")" || exit 1
+				done
+			done
+		) &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || rc=1
+	done
+	return $rc
+}
+# bg_umount MOUNTPOINT PID: unmount, then the daemon exits within 10 s.
+bg_umount() {
+	check "unmount of the daemonized $1" fusermount3 -u "$1"
+	for _ in $(seq 100); do
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$2" 2>/dev/null; then
+		not_ok "the daemon exits within 10 s of the unmount"
+		kill -9 "$2"
+	else
+		ok "the daemon exits after the unmount"
+	fi
+}
+
+REF=$W/ref
+for f in INBOX lkml html threading; do
+	mkdir -p "$REF/$f"
+	srv_dump "$f" "$REF/$f"
+done
+
+B=$W/bg-name
+bg_mount "$B" "$(mt_opts host=localhost,connections=4,cache_dir=$W/cache-bg)"
+check_eq "daemonized mount to host=localhost exits 0" 0 "$BG_RC"
+check "and printed nothing" test ! -s "$BG_ERR"
+diag "$BG_ERR"
+if mountpoint -q "$B" && pid=$(bg_pid "$B"); then
+	ok "mounted, served by pid $pid"
+	check "4 parallel readers through 4 connections read every file right" \
+		read_parallel "$B" "$REF"
+	bg_umount "$B" "$pid"
+else
+	not_ok "the daemonized mount is there"
+	fusermount3 -u -z "$B" 2>/dev/null
+fi
+
+# A tunnel is a child process: the daemon must be its parent, or closing it never ends.
+B=$W/bg-tunnel
+TUNNEL="doveadm -c $IMAPFS_TEST_DOVECOT_CONF exec imap -u $USER_NAME 2>>$W/tunnel.log"
+bg_mount "$B" "tunnel=$TUNNEL,connections=3,cache_dir=$W/cache-bgt"
+check_eq "daemonized tunnel mount exits 0" 0 "$BG_RC"
+check "and printed nothing" test ! -s "$BG_ERR"
+diag "$BG_ERR"
+if mountpoint -q "$B" && pid=$(bg_pid "$B"); then
+	check "parallel readers through tunnels read every file right" read_parallel "$B" "$REF"
+	bg_umount "$B" "$pid"
+else
+	not_ok "the daemonized tunnel mount is there"
+	fusermount3 -u -z "$B" 2>/dev/null
+fi
+
+# A failed login still fails in the foreground, before anything is mounted.
+B=$W/bg-fail
+printf 'wrong-password' >"$W/wrong"
+chmod 600 "$W/wrong"
+bg_mount "$B" "$(mt_opts host=localhost),password_file=$W/wrong"
+check_eq "daemonized mount with a wrong password exits with the authentication status" 6 "$BG_RC"
+check "and says why" grep -q "cannot log in to localhost" "$BG_ERR"
+check "nothing is mounted" bash -c "! mountpoint -q '$B'"
+
 mt_finish
