@@ -44,6 +44,7 @@ void fs_config_clear(FsConfig *cfg)
 	g_clear_pointer(&cfg->password, fs_secret_free);
 	g_clear_pointer(&cfg->oauth2_client_secret, fs_secret_free);
 	g_clear_pointer(&cfg->oauth2_refresh_token, fs_secret_free);
+	g_clear_pointer(&cfg->proxy, fs_secret_free);
 	cfg->check = FALSE;
 }
 
@@ -74,14 +75,25 @@ static char *lookup(GKeyFile *kf, const char *section, const char *key)
 	return v;
 }
 
+/* proxy = scheme://user:password@host:port */
+static gboolean is_proxy_secret(const char *key, const char *value)
+{
+	return !strcmp(key, "proxy") && fs_secret_url_has_password(value);
+}
+
 static gboolean holds_secret(GKeyFile *kf)
 {
 	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
 
-	for (char **g = groups; *g; g++)
+	for (char **g = groups; *g; g++) {
+		g_autofree char *proxy = g_key_file_get_value(kf, *g, "proxy", NULL);
+
+		if (proxy && is_proxy_secret("proxy", proxy))
+			return TRUE;
 		for (const char *const *k = secret_keys; *k; k++)
 			if (g_key_file_has_key(kf, *g, *k, NULL))
 				return TRUE;
+	}
 	return FALSE;
 }
 
@@ -192,6 +204,7 @@ static gboolean keep_secret(FsConfig *cfg, const char *key, char *value)
 	char **slot = !strcmp(key, "password")		     ? &cfg->password
 		      : !strcmp(key, "oauth2_client_secret") ? &cfg->oauth2_client_secret
 		      : !strcmp(key, "oauth2_refresh_token") ? &cfg->oauth2_refresh_token
+		      : is_proxy_secret(key, value)	     ? &cfg->proxy
 							     : NULL;
 
 	if (!slot)
@@ -322,6 +335,8 @@ void fs_config_apply_secrets(FsConfig *cfg, FsOptions *opts)
 		opts->oauth2_client_secret = g_steal_pointer(&cfg->oauth2_client_secret);
 	if (cfg->oauth2_refresh_token && !opts->oauth2_refresh_token)
 		opts->oauth2_refresh_token = g_steal_pointer(&cfg->oauth2_refresh_token);
+	if (cfg->proxy && !opts->imap.proxy)
+		opts->imap.proxy = g_steal_pointer(&cfg->proxy);
 }
 
 /* ---- the arguments that choose the file and the account ---------------------------- */

@@ -59,6 +59,28 @@ static gboolean get_password(FsOptions *o, GError **error)
 	return TRUE;
 }
 
+/* proxy_password_file: the password goes into the proxy URL in memory, never into argv. */
+static gboolean proxy_password(FsOptions *o, GError **error)
+{
+	char *pw, *url;
+
+	if (!o->imap.proxy) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    "proxy_password_file given without proxy=URL");
+		return FALSE;
+	}
+	pw = fs_secret_from_file(o->proxy_password_file, error);
+	if (!pw)
+		return FALSE;
+	url = fs_secret_url_with_password(o->imap.proxy, pw, error);
+	fs_secret_free(pw);
+	if (!url)
+		return FALSE;
+	fs_secret_free(o->imap.proxy);
+	o->imap.proxy = url;
+	return TRUE;
+}
+
 static char *account_key(const ImapConfig *c)
 {
 	return g_strdup_printf("%s@%s:%u", c->user, c->host, imap_config_port(c));
@@ -111,6 +133,10 @@ static int credentials(FsOptions *opts, FsOAuth2 **oauth)
 	if (!get_password(opts, &err)) {
 		g_printerr("imapfs: cannot get the password: %s\nimapfs: try: %s\n", err->message,
 			   fs_check_hint(FS_EXIT_CREDENTIALS));
+		return FS_EXIT_CREDENTIALS;
+	}
+	if (opts->proxy_password_file && !proxy_password(opts, &err)) {
+		g_printerr("imapfs: cannot get the proxy password: %s\n", err->message);
 		return FS_EXIT_CREDENTIALS;
 	}
 	if (!fs_outbox_setup(opts, &err)) {

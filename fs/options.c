@@ -15,7 +15,7 @@ typedef struct {
 	/* connect: TLS details, routing, mechanisms, timeouts, OAuth2 */
 	char *tls_priority, *tls_client_cert, *tls_client_key, *tls_pin_sha256, *proxy, *tunnel;
 	char *mechanisms, *allow_plaintext_auth, *oauth2, *oauth2_token_command;
-	char *oauth2_token_url, *oauth2_client_id;
+	char *oauth2_token_url, *oauth2_client_id, *proxy_password_file;
 	int greeting_timeout, connect_timeout, keepalive, secret_given;
 } RawOpts;
 
@@ -46,6 +46,7 @@ static const struct fuse_opt opt_spec[] = {
     OPT("tls_client_key=%s", tls_client_key, 0),
     OPT("tls_pin_sha256=%s", tls_pin_sha256, 0),
     OPT("proxy=%s", proxy, 0),
+    OPT("proxy_password_file=%s", proxy_password_file, 0),
     OPT("tunnel=%s", tunnel, 0),
     OPT("mechanisms=%s", mechanisms, 0),
     OPT("allow_plaintext_auth=%s", allow_plaintext_auth, 0),
@@ -108,7 +109,8 @@ static void raw_free(RawOpts *r)
 			 &r->oauth2,
 			 &r->oauth2_token_command,
 			 &r->oauth2_token_url,
-			 &r->oauth2_client_id};
+			 &r->oauth2_client_id,
+			 &r->proxy_password_file};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(strs); i++) {
 		free(*strs[i]);
@@ -128,6 +130,7 @@ void fs_options_clear(FsOptions *opts)
 	imap_config_clear(&opts->imap);
 	g_free(opts->password_command);
 	g_free(opts->password_file);
+	g_free(opts->proxy_password_file);
 	g_free(opts->cache_dir);
 	g_free(opts->oauth2_token_command);
 	g_free(opts->oauth2_token_url);
@@ -344,6 +347,15 @@ static gboolean refuse(const RawOpts *r, GError **error)
 				    "options host=HOST and user=USER are required");
 		return FALSE;
 	}
+	/* The proxy URL of a config file comes through FsConfig (fs_config_apply_secrets). */
+	if (fs_secret_url_has_password(r->proxy)) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    "a proxy password is never taken from the command line (other "
+				    "users can read it); put the proxy URL in the config file "
+				    "(mode 0600) or use -o proxy=scheme://USER@host:port,"
+				    "proxy_password_file=FILE");
+		return FALSE;
+	}
 	if (r->password_command && r->password_file) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
 				    "give password_file or password_command, not both");
@@ -369,6 +381,7 @@ static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
 	o->imap.user = g_strdup(r->user);
 	o->password_command = g_strdup(r->password_command);
 	o->password_file = g_strdup(r->password_file);
+	o->proxy_password_file = g_strdup(r->proxy_password_file);
 	o->cache_dir = r->cache_dir ? g_strdup(r->cache_dir)
 				    : g_build_filename(g_get_user_cache_dir(), "imapfs", NULL);
 	o->ro = r->ro;
@@ -427,8 +440,10 @@ const char *fs_options_help(void)
 	       "    -o tls_priority=STRING    GnuTLS priority string (default NORMAL)\n"
 	       "    -o tls_client_cert=FILE,tls_client_key=FILE   client certificate (PEM)\n"
 	       "    -o tls_pin_sha256=HEX     accept only this certificate (SHA-256 of its DER)\n"
-	       "    -o proxy=URL              socks4://, socks4a://, socks5://[user:pass@]h:p,\n"
-	       "                              http://[user:pass@]h:p (environment ignored)\n"
+	       "    -o proxy=URL              socks4://, socks4a://, socks5://[user@]h:p,\n"
+	       "                              http://[user@]h:p (environment ignored; a\n"
+	       "                              password only in the config file, mode 0600)\n"
+	       "    -o proxy_password_file=FILE   the proxy user's password (mode 0600)\n"
 	       "    -o tunnel=COMMAND         IMAP over COMMAND's stdin/stdout (PREAUTH ok)\n"
 	       "    -o mechanisms=LIST        allow-list in order: PLAIN LOGIN CRAM-MD5 XOAUTH2\n"
 	       "                              OAUTHBEARER LOGINCMD (the LOGIN command)\n"

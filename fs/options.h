@@ -22,12 +22,13 @@ G_BEGIN_DECLS
 #define FS_DEFAULT_KEEPALIVE 300
 
 typedef struct {
-	ImapConfig imap;	/* host, port, user, security, TLS and timeouts */
-	char *password_command; /* run through the shell */
-	char *password_file;	/* must be 0600 and owned by the user */
-	guint connections;	/* pool size, 1..FS_MAX_CONNECTIONS */
-	char *cache_dir;	/* default: g_get_user_cache_dir()/imapfs */
-	guint64 cache_size;	/* bytes, 0 = unlimited */
+	ImapConfig imap;	   /* host, port, user, security, TLS and timeouts */
+	char *password_command;	   /* run through the shell */
+	char *password_file;	   /* must be 0600 and owned by the user */
+	char *proxy_password_file; /* same rule; merged into imap.proxy by main.c */
+	guint connections;	   /* pool size, 1..FS_MAX_CONNECTIONS */
+	char *cache_dir;	   /* default: g_get_user_cache_dir()/imapfs */
+	guint64 cache_size;	   /* bytes, 0 = unlimited */
 	gboolean ro;
 	gboolean trace; /* -o imap_trace: protocol trace on stderr (redacted) */
 

@@ -118,3 +118,51 @@ char *fs_secret_from_command(const char *command, GError **error)
 	explicit_bzero(buf, len);
 	return secret;
 }
+
+/* ---- a proxy URL's password ------------------------------------------------------- */
+
+/* The userinfo of URL ("user:pass" in scheme://user:pass@host:port), as offsets into
+ * it; FALSE when there is none. The host part may not hold '@', so the last one before
+ * the path ends the userinfo. */
+static gboolean userinfo(const char *url, gsize *start, gsize *end)
+{
+	const char *p = strstr(url, "://"), *auth, *at = NULL;
+
+	if (!p)
+		return FALSE;
+	auth = p + 3;
+	for (p = auth; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return FALSE;
+	*start = (gsize)(auth - url);
+	*end = (gsize)(at - url);
+	return TRUE;
+}
+
+gboolean fs_secret_url_has_password(const char *url)
+{
+	gsize start, end;
+
+	return url && userinfo(url, &start, &end) && memchr(url + start, ':', end - start);
+}
+
+char *fs_secret_url_with_password(const char *url, const char *password, GError **error)
+{
+	g_autofree char *escaped = NULL;
+	gsize start, end;
+	char *out;
+
+	if (!userinfo(url, &start, &end) || end == start || fs_secret_url_has_password(url)) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    "proxy_password_file needs a proxy URL with a user name and no "
+				    "password: scheme://USER@host:port");
+		return NULL;
+	}
+	/* GIO decodes %XX in the URL's password: any byte of the file survives. */
+	escaped = g_uri_escape_string(password, NULL, FALSE);
+	out = g_strdup_printf("%.*s:%s%s", (int)end, url, escaped, url + end);
+	explicit_bzero(escaped, strlen(escaped));
+	return out;
+}

@@ -8,6 +8,9 @@
  *
  * The returned string is owned by the caller; free it with fs_secret_free(), which
  * wipes it. Intermediate buffers are wiped too. On failure NULL with ERROR set.
+ *
+ * A proxy password is never taken from argv either: -o proxy_password_file=FILE (same
+ * 0600 rule) is merged into the proxy URL in memory with fs_secret_url_with_password().
  */
 #pragma once
 
@@ -20,5 +23,11 @@ G_BEGIN_DECLS
 char *fs_secret_from_file(const char *path, GError **error);
 char *fs_secret_from_command(const char *command, GError **error);
 void fs_secret_free(char *secret); /* wipes, accepts NULL */
+
+/* A proxy URL (scheme://[user[:password]@]host:port): does it carry a password? */
+gboolean fs_secret_url_has_password(const char *url);
+/* URL (which must name a user and no password) with PASSWORD put in, percent-encoded;
+ * free with fs_secret_free(). NULL with ERROR when URL does not fit. */
+char *fs_secret_url_with_password(const char *url, const char *password, GError **error);
 
 G_END_DECLS

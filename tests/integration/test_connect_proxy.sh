@@ -73,6 +73,39 @@ proxy_check "SOCKS5 with a host name resolved by the proxy" 0 "check passed" \
 proxy_check "SOCKS5 wrong proxy password: refused by the proxy" 7 "try: check the proxy" \
 	"socks5://$PX_USER:wrong@127.0.0.1:$MS_PORT"
 
+
+# A proxy password never on the command line: refused there, taken from a 0600 file.
+PXPW=$W/proxy-password
+(umask 077 && printf '%s\n' "$PX_PASS" >"$PXPW")
+(umask 077 && { cat "$CONF"; echo "proxy = socks5://$PX_USER@127.0.0.1:$MS_PORT"; } >"$W/pxuser.ini")
+timeout 30 "$IMAPFS" --check --config "$CONF" \
+	-o "proxy=socks5://$PX_USER:$PX_PASS@127.0.0.1:$MS_PORT" </dev/null >"$W/run.out" 2>&1
+rc=$?
+check_eq "-o proxy= with a password is refused: exit status 1" 1 "$rc"
+check "the refusal points to proxy_password_file and the config file" \
+	grep -q "proxy_password_file=FILE" "$W/run.out"
+check "the refusal does not repeat the password" bash -c "! grep -qF -- '$PX_PASS' '$W/run.out'"
+timeout 30 "$IMAPFS" --check --config "$CONF" \
+	-o "proxy=socks5://$PX_USER@127.0.0.1:$MS_PORT,proxy_password_file=$PXPW" \
+	</dev/null >"$W/run.out" 2>&1
+check_eq "SOCKS5 with proxy_password_file (microsocks): check passes" 0 "$?"
+proxy_check "SOCKS5 with the user in the config file and proxy_password_file" 0 \
+	"INBOX 53 messages" "socks5://$PX_USER@127.0.0.1:$MS_PORT" "proxy_password_file=$PXPW"
+chmod 644 "$PXPW"
+timeout 30 "$IMAPFS" --check --config "$CONF" \
+	-o "proxy=socks5://$PX_USER@127.0.0.1:$MS_PORT,proxy_password_file=$PXPW" \
+	</dev/null >"$W/run.out" 2>&1
+check_eq "a proxy_password_file others can read is refused: exit status 2" 2 "$?"
+check "and the message says 0600" grep -q "0600" "$W/run.out"
+# A config file with a proxy password must be private like one with the IMAP password.
+{ grep -v '^password' "$CONF"; echo "proxy = socks5://$PX_USER:$PX_PASS@127.0.0.1:$MS_PORT"; } \
+	>"$W/open.ini"
+chmod 644 "$W/open.ini"
+timeout 30 "$IMAPFS" --check --config "$W/open.ini" -o "password_file=$PWFILE" \
+	</dev/null >"$W/run.out" 2>&1
+check_eq "a readable config file with a proxy password is refused: exit status 1" 1 "$?"
+check "and the message says chmod 600" grep -q "chmod 600" "$W/run.out"
+
 # -- danted: SOCKS4, SOCKS4a, SOCKS5; only the TLS port allowed --------------------------------
 cat >"$W/danted.conf" <<EOF
 logoutput: $W/danted.log

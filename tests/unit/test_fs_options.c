@@ -125,6 +125,9 @@ static void test_refusals(void)
 	expect_failure("host=h,user=u,cache_size=12Q", "cache_size");
 	expect_failure("user=u", "host");
 	expect_failure("host=h,user=u,password_file=a,password_command=b", "not both");
+	expect_failure("host=h,user=u,proxy=socks5://px:hunter2@127.0.0.1:1080",
+		       "proxy_password_file");
+	expect_failure("host=h,user=u,proxy=http://px:@127.0.0.1:3128", "config file");
 
 	/* The refused password is not echoed back. */
 	const char *argv[] = {"imapfs", "-o", "host=h,user=u,password=hunter2", NULL};
@@ -203,6 +206,39 @@ static void test_secret_command(void)
 	CU_ASSERT_PTR_NOT_NULL(e2);
 }
 
+static void test_proxy_url(void)
+{
+	g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
+	char *url;
+
+	CU_ASSERT_TRUE(fs_secret_url_has_password("socks5://u:p@h:1080"));
+	CU_ASSERT_TRUE(fs_secret_url_has_password("http://u:@h:3128/"));
+	CU_ASSERT_FALSE(fs_secret_url_has_password("socks5://u@h:1080"));
+	CU_ASSERT_FALSE(fs_secret_url_has_password("socks5://h:1080"));
+	CU_ASSERT_FALSE(fs_secret_url_has_password("http://h:3128/a:b@c"));
+	CU_ASSERT_FALSE(fs_secret_url_has_password(NULL));
+
+	url = fs_secret_url_with_password("socks5://px@h:1080", "p@ss:w/rd%", &e1);
+	CU_ASSERT_STRING_EQUAL(url, "socks5://px:p%40ss%3Aw%2Frd%25@h:1080");
+	fs_secret_free(url);
+	CU_ASSERT_PTR_NULL(fs_secret_url_with_password("socks5://h:1080", "p", &e2));
+	CU_ASSERT_PTR_NOT_NULL(e2);
+	CU_ASSERT_PTR_NULL(fs_secret_url_with_password("socks5://u:x@h:1080", "p", &e3));
+	CU_ASSERT_PTR_NOT_NULL(e3);
+
+	/* Without a password the URL is an ordinary option. */
+	const char *argv[] = {
+	    "imapfs", "-o", "host=h,user=u,proxy=socks5://px@h:1080,proxy_password_file=/f", NULL};
+	FsOptions o;
+	struct fuse_args rest;
+	g_autoptr(GError) err = NULL;
+	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
+	CU_ASSERT_STRING_EQUAL(o.imap.proxy, "socks5://px@h:1080");
+	CU_ASSERT_STRING_EQUAL(o.proxy_password_file, "/f");
+	fuse_opt_free_args(&rest);
+	fs_options_clear(&o);
+}
+
 static void test_errno_map(void)
 {
 	g_autoptr(GError) nonexist =
@@ -237,6 +273,7 @@ int main(void)
 	TEST_ADD(s, test_sizes);
 	TEST_ADD(s, test_secret_file);
 	TEST_ADD(s, test_secret_command);
+	TEST_ADD(s, test_proxy_url);
 	TEST_ADD(s, test_errno_map);
 	return test_run_all();
 }
