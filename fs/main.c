@@ -103,6 +103,7 @@ static gboolean connect_account(FsMount *m, FsOptions *o, FsOAuth2 *oauth, GErro
 		return FALSE;
 	}
 	m->pool = fs_pool_new(&o->imap, o->connections, s);
+	fs_pool_set_keepalive(m->pool, o->keepalive ? o->keepalive : FS_DEFAULT_KEEPALIVE);
 	if (oauth)
 		fs_pool_set_before_connect(m->pool, fresh_token, oauth);
 	return fs_mount_refresh_tree(m, 0, error);

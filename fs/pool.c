@@ -24,6 +24,7 @@ struct FsPool {
 	gint64 backoff_us; /* 0 while connecting works; under lock */
 	gint64 next_try;   /* monotonic us before which no connect is tried; under lock */
 	gint64 died_at;	   /* when a session was last given back dead; under lock */
+	gint64 keepalive_us; /* NOOP before reusing a session idle this long; 0: never */
 	FsPoolConnectFunc before_connect;
 	gpointer before_connect_data;
 };
@@ -83,6 +84,11 @@ static int pick_locked(FsPool *p, const char *mailbox)
 		}
 	}
 	return best;
+}
+
+void fs_pool_set_keepalive(FsPool *p, guint seconds)
+{
+	p->keepalive_us = (gint64)seconds * G_USEC_PER_SEC;
 }
 
 void fs_pool_set_before_connect(FsPool *p, FsPoolConnectFunc fn, gpointer data)
@@ -170,11 +176,14 @@ ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error)
 	sl = &p->slots[i];
 	sl->busy = TRUE;
 	suspect = p->died_at && sl->released_at <= p->died_at;
+	suspect |= p->keepalive_us && g_get_monotonic_time() - sl->released_at > p->keepalive_us;
 	g_mutex_unlock(&p->lock);
 
 	/* When one connection died, the others idle since then probably did too (a kick,
 	 * a reset, a server restart): a NOOP finds out before a request, possibly the
-	 * retry of one, is spent on a dead connection. */
+	 * retry of one, is spent on a dead connection. So does one idle for longer than
+	 * keepalive, which the server (autologout) or a NAT box may have dropped meanwhile;
+	 * a dead one is replaced below, transparently. */
 	if (sl->s && suspect && imap_session_is_usable(sl->s) && !imap_session_noop(sl->s, NULL))
 		g_debug("imapfs: an idle connection died too; reconnecting");
 	if (sl->s && imap_session_is_usable(sl->s))

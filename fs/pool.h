@@ -30,6 +30,10 @@ void fs_pool_free(FsPool *p);
 typedef gboolean (*FsPoolConnectFunc)(ImapConfig *cfg, gpointer data, GError **error);
 void fs_pool_set_before_connect(FsPool *p, FsPoolConnectFunc fn, gpointer data);
 
+/* -o keepalive: a session idle for longer than SECONDS gets a NOOP when it is next handed
+ * out, and a new connection if that fails (0: never). Set before first use. */
+void fs_pool_set_keepalive(FsPool *p, guint seconds);
+
 ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error);
 void fs_pool_release(FsPool *p, ImapSession *s);
 

@@ -70,14 +70,39 @@ relay_opts() { printf 'port=%s,security=plain,connections=2' "$RELAY_PORT"; }
 # -- rm whose UID EXPUNGE fails leaves no \Deleted behind ---------------------------
 relay_start --refuse '^UID EXPUNGE'
 if mt_mount "$M" "$(relay_opts)"; then
-	uid=$(srv_uids html | head -n 1)
+	uid=$(srv_uids html | sed -n 1p)
 	f=$M/html/$(printf '%010d' "$uid").eml
 	check "rm fails when UID EXPUNGE is refused" bash -c "! rm '$f'"
-	check "the server saw the UID EXPUNGE" grep -q "^UID EXPUNGE $uid\$" "$RELAY_LOG"
+	check "the server saw the UID EXPUNGE" grep -q ": UID EXPUNGE $uid\$" "$RELAY_LOG"
 	check_eq "the message is still there" "$uid" "$(srv_uids html | grep -x "$uid")"
 	check_eq "and not marked \\Deleted" "" "$("$ORACLE" deleted html)"
 	check "the file is still listed" test -e "$f"
 	mt_umount "$M" && ok "unmount"
+fi
+relay_stop
+
+# -- keepalive: a pool session idle for longer gets a NOOP before its next command -----
+# noop_first LOG: on some connection, NOOP came first and other commands after it.
+noop_first() {
+	awk '{ c = $1; sub(/^c[0-9]+: /, ""); n[c]++ }
+	     n[c] == 1 { first[c] = $0 }
+	     END { for (c in n) if (first[c] == "NOOP" && n[c] > 1) exit 0; exit 1 }' "$1"
+}
+relay_start
+if mt_mount "$M" "$(relay_opts),connections=1,keepalive=1"; then
+	uids=($(srv_uids lkml | sed -n 1,3p))
+	name() { printf '%s/lkml/%010d.eml' "$M" "$1"; }
+	check "a first read" cat "$(name "${uids[0]}")"
+	sleep 2.5
+	lines=$(wc -l <"$RELAY_LOG")
+	check "a read after 2.5 s idle" cat "$(name "${uids[1]}")"
+	tail -n +"$((lines + 1))" "$RELAY_LOG" >"$W/after-idle.log"
+	check "keepalive=1: NOOP before anything else on the idle connection" \
+		noop_first "$W/after-idle.log"
+	"${DOVEADM[@]}" kick "$USER_NAME" >/dev/null
+	sleep 1.5
+	check "a read after the server dropped every connection" cat "$(name "${uids[2]}")"
+	mt_umount "$M" && ok "unmount, nothing on stderr"
 fi
 relay_stop
 
