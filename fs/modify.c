@@ -334,54 +334,6 @@ void fs_modify_mkdir(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 		fs_inode_forget(m->inodes, n->nodeid, 1);
 }
 
-/* ENOTEMPTY when MAILBOX has child folders or messages, 0 when it may go, or an errno. */
-static int check_empty(FsMount *m, const char *mailbox)
-{
-	g_autoptr(GPtrArray) names = NULL, mailboxes = NULL;
-	g_autoptr(GError) error = NULL;
-	ImapMailbox *st = NULL;
-	gboolean selectable = FALSE;
-	ImapSession *s;
-	gint64 messages;
-
-	refresh_tree(m);
-	if (!fs_tree_dir(m->tree, mailbox, &selectable))
-		return ENOENT;
-	if (fs_tree_children(m->tree, mailbox, &names, &mailboxes) && names->len > 0)
-		return ENOTEMPTY;
-	if (!selectable)
-		return 0;
-	s = fs_write_session(m, NULL, NULL, NULL, &error);
-	if (!s)
-		return fs_errno_from_error(error);
-	gboolean ok = imap_session_status(s, mailbox, &st, &error);
-	release(m, s);
-	if (!ok)
-		return fs_errno_from_error(error);
-	messages = st->messages;
-	imap_mailbox_free(st);
-	return messages == 0 ? 0 : ENOTEMPTY; /* unknown (-1) counts as not empty */
-}
-
-void fs_modify_rmdir(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
-{
-	g_autofree char *child = fs_tree_child(m->tree, parent->mailbox, name);
-	int err;
-
-	if (!child) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	if (is_inbox(child)) {
-		fuse_reply_err(req, EPERM);
-		return;
-	}
-	err = check_empty(m, child);
-	if (!err)
-		err = folder_command(m, "DELETE", child, NULL);
-	fuse_reply_err(req, err);
-}
-
 static void rename_dir(fuse_req_t req, FsMount *m, const char *child, const FsNode *newparent,
 		       const char *newname, unsigned int flags)
 {

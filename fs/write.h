@@ -10,9 +10,9 @@
  * name, and exists once.
  *
  * modify.c: everything else that changes the server: unlink (STORE \Deleted + UID
- * EXPUNGE), mkdir/rmdir/rename of folders (CREATE/DELETE/RENAME), rename of messages
- * to another folder (UID MOVE, or UID COPY + expunge), user.imap.flags (UID STORE
- * FLAGS), setattr (times only; messages are immutable).
+ * EXPUNGE), mkdir/rename of folders (CREATE/RENAME), rename of messages to another
+ * folder (UID MOVE, or UID COPY + expunge), user.imap.flags (UID STORE FLAGS), setattr
+ * (times only; messages are immutable). rmdir.c: rmdir (RENAME away, check, DELETE).
  *
  * Every operation refuses with EROFS on a read-only mount before talking to the
  * server, and updates the folder tables (and so the kernel's caches) afterwards.

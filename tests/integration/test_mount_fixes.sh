@@ -81,6 +81,51 @@ if mt_mount "$M" "$(relay_opts)"; then
 fi
 relay_stop
 
+# -- rmdir never deletes mail delivered while it runs ---------------------------------
+MSG=$(ls "$IMAPFS_CORPUS/default/"* | sed -n 1p)
+# A hook for the relay: deliver one message to folder $1 (as an MTA would) and record it.
+cat >"$W/deliver" <<EOF
+#!/bin/bash
+if doveadm -c "$IMAPFS_TEST_DOVECOT_CONF" save -u "$USER_NAME" -m "\$1" <"$MSG" 2>/dev/null; then
+	echo "\$1" >>"$W/delivered"
+fi
+EOF
+chmod +x "$W/deliver"
+: >"$W/delivered"
+leftovers() { srv_folders | grep -c imapfs-rmdir; }
+
+# Mail arriving just before the DELETE: the old STATUS-then-DELETE order lost it.
+relay_start --before '^DELETE ' "$W/deliver race1"
+if mt_mount "$M" "$(relay_opts)"; then
+	check "mkdir race1" mkdir "$M/race1"
+	rmdir "$M/race1" 2>/dev/null
+	if grep -qx race1 "$W/delivered"; then
+		check_eq "mail delivered during rmdir is still on the server" 1 \
+			"$("$ORACLE" count race1 2>/dev/null)"
+	else
+		ok "a delivery during rmdir found no folder (it was renamed away), nothing lost"
+		check "rmdir went through" test ! -e "$M/race1"
+	fi
+	check_eq "no renamed folder left behind" 0 "$(leftovers)"
+	check "mkdir race2" mkdir "$M/race2"
+	mt_umount "$M"
+fi
+relay_stop
+
+# Mail arriving just before the RENAME: found under the new name, renamed back.
+relay_start --before '^RENAME "?race2"? ' "$W/deliver race2"
+if mt_mount "$M" "$(relay_opts)"; then
+	rmdir "$M/race2" 2>"$W/rmdir.err"
+	check_eq "rmdir fails when mail arrived before the rename" 1 "$?"
+	check "with ENOTEMPTY" grep -q 'not empty' "$W/rmdir.err"
+	check_eq "the message is in race2" 1 "$("$ORACLE" count race2 2>/dev/null)"
+	check_eq "no renamed folder left behind" 0 "$(leftovers)"
+	check "an empty folder still goes" bash -c "mkdir '$M/empty3' && rmdir '$M/empty3'"
+	check_eq "and is gone on the server" 0 "$(srv_folders | grep -cx empty3)"
+	mt_umount "$M" && ok "unmount"
+fi
+relay_stop
+
 # -- keepalive: a pool session idle for longer gets a NOOP before its next command -----
 # noop_first LOG: on some connection, NOOP came first and other commands after it.
 noop_first() {
