@@ -155,25 +155,46 @@ else
 fi
 
 # -- fstab style: mount -t fuse.imapfs ACCOUNT MOUNTPOINT -o config=FILE --------------------
-# mount(8) runs mount.fuse3 with a sanitized PATH, where the built imapfs is not; so call
-# mount.fuse3 as mount(8) would ("SOURCE MOUNTPOINT -t imapfs -o OPTS"), with the build
-# on PATH. It runs "imapfs ACCOUNT MOUNTPOINT -o OPTS,dev,suid" and imapfs daemonizes.
-BIN=$W/bin
-mkdir -p "$BIN"
-ln -sf "$IMAPFS" "$BIN/imapfs"
+# mount(8) runs /sbin/mount.fuse.imapfs or mount.fuse (mount.fuse3), which runs "imapfs
+# ACCOUNT MOUNTPOINT -o OPTS" with PATH reset to the standard directories. So the built
+# imapfs goes to /usr/local/bin for the duration of the test, unless one is installed
+# there already (then that one is tested: skip rather than replace it).
+LINK=/usr/local/bin/imapfs
+LINKED=
+remove_link() {
+	[ -n "$LINKED" ] && rm -f "$LINK"
+	LINKED=
+	return 0
+}
+trap 'remove_link; stop_bg' EXIT
+fstab_mount() { # DESC COMMAND...: mounts, lists INBOX, unmounts with umount(8)
+	local desc=$1 n
+	shift
+	if timeout 30 "$@" >"$W/fstab.err" 2>&1; then
+		n=$(find "$MNT/INBOX" -name '*.eml' | wc -l)
+		check_eq "$desc: INBOX has 53 messages" 53 "$n"
+		check "$desc: umount" umount "$MNT"
+	else
+		not_ok "$desc"
+		diag "$W/fstab.err"
+		fusermount3 -u -z "$MNT" 2>/dev/null
+	fi
+	check_eq "$desc printed nothing" "" "$(cat "$W/fstab.err")"
+}
 MNT=$W/mnt-fstab
 mkdir -p "$MNT"
-if PATH=$BIN:$PATH timeout 30 mount.fuse3 starttls "$MNT" -t imapfs \
-	-o "config=$CONF,cache_dir=$W/cache-f" >"$W/fstab.err" 2>&1; then
-	n=$(find "$MNT/INBOX" -name '*.eml' | wc -l)
-	check_eq "mount -t fuse.imapfs (mount.fuse3): INBOX has 53 messages" 53 "$n"
-	check "mount -t fuse.imapfs: umount" umount "$MNT"
+if [ -e "$LINK" ] || [ -L "$LINK" ]; then
+	not_ok "$LINK exists already: not replaced, fstab mounts not tested"
 else
-	not_ok "mount -t fuse.imapfs ACCOUNT MNT -o config=FILE (mount.fuse3)"
-	diag "$W/fstab.err"
-	fusermount3 -u -z "$MNT" 2>/dev/null
+	ln -s "$IMAPFS" "$LINK" && LINKED=1
+	fstab_mount "mount -t fuse.imapfs starttls MNT -o config=FILE" \
+		mount -t fuse.imapfs starttls "$MNT" -o "config=$CONF,cache_dir=$W/cache-f"
+	# The same as an /etc/fstab line, from a file of its own (the system's is untouched).
+	printf 'starttls %s fuse.imapfs config=%s,cache_dir=%s,noauto 0 0\n' \
+		"$MNT" "$CONF" "$W/cache-f" >"$W/fstab"
+	fstab_mount "mount --fstab FILE MNT" mount --fstab "$W/fstab" "$MNT"
+	remove_link
 fi
-check_eq "mount -t fuse.imapfs printed nothing" "" "$(cat "$W/fstab.err")"
 
 echo "# $MT_PASS passed, $MT_FAIL failed"
 [ "$MT_FAIL" -eq 0 ]
