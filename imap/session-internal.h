@@ -36,6 +36,11 @@ struct ImapSession {
 	ImapTransport *transport;
 	ImapParser *parser;
 	GByteArray *rbuf;      /* input not yet fed to the parser */
+	/* Output not yet sent: a command goes out in one write when it is complete (before
+	 * any read), not in pieces. Pieces would each wait for the peer's delayed ACK under
+	 * Nagle's algorithm (up to 200 ms a command through a relay). */
+	GByteArray *wbuf;
+	gboolean flushing; /* wbuf is being written (reads meanwhile must not flush) */
 	gboolean mid_response; /* the parser holds part of a response */
 
 	/* Literal tracking of the raw input: for the trace and for EOF messages. */
@@ -90,7 +95,10 @@ gboolean session_pump(ImapSession *s, int timeout_ms, gboolean fail_on_timeout, 
 		      GError **error);
 /* Reads exactly one response without dispatching (the greeting). */
 gboolean session_read_response(ImapSession *s, int timeout_ms, ImapResponse **out, GError **error);
+/* Queues output; it is sent before the next read, or once SESSION_IO_CHUNK is queued. */
 gboolean session_write(ImapSession *s, const void *buf, gsize len, GError **error);
+/* Sends the queued output now. */
+gboolean session_flush(ImapSession *s, GError **error);
 /* Allocates a tag and registers it as in flight, first reading responses while the
  * queue is full. Returns the id, or 0 with error. */
 guint session_begin(ImapSession *s, GError **error);

@@ -26,6 +26,7 @@ ImapSession *session_new(const ImapConfig *cfg)
 	limits.spool_dir = cfg->spool_dir;
 	s->parser = imap_parser_new(&limits);
 	s->rbuf = g_byte_array_new();
+	s->wbuf = g_byte_array_new();
 	s->trace_line = g_string_new(NULL);
 	s->trace = cfg->trace;
 	s->trace_data = cfg->trace_data;
@@ -44,6 +45,7 @@ void imap_session_free(ImapSession *s)
 	imap_transport_close(s->transport);
 	imap_parser_free(s->parser);
 	g_byte_array_unref(s->rbuf);
+	g_byte_array_unref(s->wbuf);
 	g_string_free(s->trace_line, TRUE);
 	g_free(s->host);
 	g_hash_table_destroy(s->pending);
@@ -164,6 +166,9 @@ static int fill(ImapSession *s, int timeout_ms, gboolean fail_on_timeout, GError
 	GError *err = NULL;
 	gssize n;
 
+	/* Whoever reads waits for an answer to what we queued: send it first. */
+	if (!s->flushing && !session_flush(s, error))
+		return -1;
 	n = imap_transport_read(s->transport, buf, sizeof(buf), timeout_ms, fail_on_timeout, &err);
 	if (n < 0) {
 		session_fail(s, eof_error(s, err), error);
@@ -382,21 +387,40 @@ static void drain(ImapSession *s)
 	}
 }
 
-gboolean session_write(ImapSession *s, const void *buf, gsize len, GError **error)
+gboolean session_flush(ImapSession *s, GError **error)
 {
 	GError *err = NULL;
+	gboolean ok;
 
 	if (!session_check_usable(s, error))
 		return FALSE;
-	if (!imap_transport_write_all(s->transport, buf, len, on_readable, s, &err)) {
+	if (s->wbuf->len == 0 || s->flushing)
+		return TRUE;
+	/* Taken out of wbuf: a response handler run while the write blocks may queue more. */
+	g_autoptr(GByteArray) out = g_steal_pointer(&s->wbuf);
+	s->wbuf = g_byte_array_new();
+	s->flushing = TRUE;
+	ok = imap_transport_write_all(s->transport, out->data, out->len, on_readable, s, &err);
+	if (!ok)
 		/* The server may have said why it closed (BYE) before the write failed. */
 		drain(s);
-		if (s->fatal) {
-			g_clear_error(&err);
-			return session_check_usable(s, error);
-		}
-		return session_fail(s, err, error);
+	s->flushing = FALSE;
+	if (ok)
+		return TRUE;
+	if (s->fatal) {
+		g_clear_error(&err);
+		return session_check_usable(s, error);
 	}
+	return session_fail(s, err, error);
+}
+
+gboolean session_write(ImapSession *s, const void *buf, gsize len, GError **error)
+{
+	if (!session_check_usable(s, error))
+		return FALSE;
+	g_byte_array_append(s->wbuf, buf, (guint)len);
+	if (s->wbuf->len >= SESSION_IO_CHUNK && !s->flushing)
+		return session_flush(s, error);
 	return TRUE;
 }
 
