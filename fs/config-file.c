@@ -45,6 +45,7 @@ void fs_config_clear(FsConfig *cfg)
 	g_clear_pointer(&cfg->oauth2_client_secret, fs_secret_free);
 	g_clear_pointer(&cfg->oauth2_refresh_token, fs_secret_free);
 	g_clear_pointer(&cfg->proxy, fs_secret_free);
+	g_clear_pointer(&cfg->smtp_proxy, fs_secret_free);
 	cfg->check = FALSE;
 }
 
@@ -75,10 +76,11 @@ static char *lookup(GKeyFile *kf, const char *section, const char *key)
 	return v;
 }
 
-/* proxy = scheme://user:password@host:port */
+/* proxy or smtp_proxy = scheme://user:password@host:port */
 static gboolean is_proxy_secret(const char *key, const char *value)
 {
-	return !strcmp(key, "proxy") && fs_secret_url_has_password(value);
+	return (!strcmp(key, "proxy") || !strcmp(key, "smtp_proxy")) &&
+	       fs_secret_url_has_password(value);
 }
 
 static gboolean holds_secret(GKeyFile *kf)
@@ -87,8 +89,10 @@ static gboolean holds_secret(GKeyFile *kf)
 
 	for (char **g = groups; *g; g++) {
 		g_autofree char *proxy = g_key_file_get_value(kf, *g, "proxy", NULL);
+		g_autofree char *smtp_proxy = g_key_file_get_value(kf, *g, "smtp_proxy", NULL);
 
-		if (proxy && is_proxy_secret("proxy", proxy))
+		if ((proxy && is_proxy_secret("proxy", proxy)) ||
+		    (smtp_proxy && is_proxy_secret("smtp_proxy", smtp_proxy)))
 			return TRUE;
 		for (const char *const *k = secret_keys; *k; k++)
 			if (g_key_file_has_key(kf, *g, *k, NULL))
@@ -199,13 +203,23 @@ static gboolean translate_security(GKeyFile *kf, const char *section, GString *o
 	return TRUE;
 }
 
+/* The FsConfig member that keeps KEY's VALUE away from ARGS, or NULL. */
+static char **secret_slot(FsConfig *cfg, const char *key, const char *value)
+{
+	if (!strcmp(key, "password"))
+		return &cfg->password;
+	if (!strcmp(key, "oauth2_client_secret"))
+		return &cfg->oauth2_client_secret;
+	if (!strcmp(key, "oauth2_refresh_token"))
+		return &cfg->oauth2_refresh_token;
+	if (!is_proxy_secret(key, value))
+		return NULL;
+	return !strcmp(key, "proxy") ? &cfg->proxy : &cfg->smtp_proxy;
+}
+
 static gboolean keep_secret(FsConfig *cfg, const char *key, char *value)
 {
-	char **slot = !strcmp(key, "password")		     ? &cfg->password
-		      : !strcmp(key, "oauth2_client_secret") ? &cfg->oauth2_client_secret
-		      : !strcmp(key, "oauth2_refresh_token") ? &cfg->oauth2_refresh_token
-		      : is_proxy_secret(key, value)	     ? &cfg->proxy
-							     : NULL;
+	char **slot = secret_slot(cfg, key, value);
 
 	if (!slot)
 		return FALSE;
@@ -276,6 +290,27 @@ static GPtrArray *section_keys(GKeyFile *kf, const char *section)
 	return keys;
 }
 
+/* The number (from 1) of the first line GKeyFile cannot take, 0 if none is found. */
+static guint bad_line(const char *data, gsize len)
+{
+	guint n = 0;
+
+	for (gsize i = 0; i < len;) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		gsize end = nl ? (gsize)(nl - data) : len, a = i, b = end;
+
+		n++;
+		while (a < b && g_ascii_isspace(data[a]))
+			a++;
+		while (b > a && g_ascii_isspace(data[b - 1]))
+			b--;
+		if (a < b && data[a] != '#' && data[a] != '[' && !memchr(data + a, '=', b - a))
+			return n;
+		i = end + 1;
+	}
+	return 0;
+}
+
 static GKeyFile *read_file(const char *path, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -290,10 +325,22 @@ static GKeyFile *read_file(const char *path, GError **error)
 		explicit_bzero(data, len);
 		return NULL;
 	}
-	gboolean ok = g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, error);
+	g_autoptr(GError) err = NULL;
+	gboolean ok = g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &err);
+	guint bad = ok ? 0 : bad_line(data, len);
 	explicit_bzero(data, len); /* it may hold a password */
 	if (!ok) {
-		g_prefix_error(error, "config file %s: ", path);
+		/* GKeyFile's message quotes the line, and "password: x" (configparser's other
+		 * delimiter) or a missing '=' would print the password: say only where. */
+		if (bad)
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE,
+				    "config file %s: line %u is not \"key = value\", [section] or "
+				    "a comment (not shown: it may hold a secret)",
+				    path, bad);
+		else
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE,
+				    "config file %s is not an INI file (a group name, an encoding)",
+				    path);
 		return NULL;
 	}
 	return g_steal_pointer(&kf);
@@ -337,6 +384,8 @@ void fs_config_apply_secrets(FsConfig *cfg, FsOptions *opts)
 		opts->oauth2_refresh_token = g_steal_pointer(&cfg->oauth2_refresh_token);
 	if (cfg->proxy && !opts->imap.proxy)
 		opts->imap.proxy = g_steal_pointer(&cfg->proxy);
+	if (cfg->smtp_proxy && opts->smtp && !opts->smtp->proxy)
+		opts->smtp->proxy = g_steal_pointer(&cfg->smtp_proxy);
 }
 
 /* ---- the arguments that choose the file and the account ---------------------------- */

@@ -20,8 +20,8 @@
  * (tls_verify), ssl_ca_file (ca_file), timeout, port, host, oauth2, oauth2_client_id,
  * with its booleans 1/yes/true/on and 0/no/false/off in any case.
  *
- * Secrets (password, oauth2_client_secret, oauth2_refresh_token, and a proxy URL that
- * holds a password) never go through ARGS:
+ * Secrets (password, oauth2_client_secret, oauth2_refresh_token, and a proxy or smtp_proxy
+ * URL that holds a password) never go through ARGS:
  * they are kept in FsConfig and moved into FsOptions by fs_config_apply_secrets(). A
  * file holding one must be private: if group or others can read it, or it is not the
  * user's, it is refused with a message that says "chmod 600 FILE".
@@ -46,7 +46,8 @@ typedef struct {
 	char *password;
 	char *oauth2_client_secret;
 	char *oauth2_refresh_token;
-	char *proxy; /* a proxy URL with a password in it (-o proxy= refuses those) */
+	char *proxy;	  /* a proxy URL with a password in it (-o proxy= refuses those) */
+	char *smtp_proxy; /* the same for smtp_proxy (-o smtp_proxy= refuses those) */
 } FsConfig;
 
 void fs_config_clear(FsConfig *cfg);

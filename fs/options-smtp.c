@@ -2,6 +2,7 @@
  * the IMAP option code needs only one call. */
 #define FUSE_USE_VERSION 34
 #include "fs/options-smtp.h"
+#include "fs/secret.h"
 
 #include <fuse_opt.h>
 #include <stdlib.h>
@@ -181,6 +182,14 @@ static gboolean check(const RawSmtp *r, GError **error)
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 				    "the SMTP password is never taken from the command line; use "
 				    "-o smtp_password_file=FILE or -o smtp_password_command=CMD");
+		return FALSE;
+	}
+	/* The smtp_proxy URL of a config file comes through FsConfig, as proxy's does. */
+	if (fs_secret_url_has_password(r->proxy)) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    "a proxy password is never taken from the command line (other "
+				    "users can read it); put smtp_proxy in the config file (mode "
+				    "0600)");
 		return FALSE;
 	}
 	if (r->password_command && r->password_file) {

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Second review's regression tests:
+# - a config file line GKeyFile cannot parse ("password: x", configparser's other
+#   delimiter) is reported by its number, never quoted (it may be the password);
+# - a password inside smtp_proxy= is refused on the command line, and a config file
+#   holding one must be private (as for proxy=);
+# - .outbox with connections=1 and no Sent folder yet: the CREATE after TRYCREATE used
+#   to LIST while holding the pool's only session, and cp hung for ever.
+#
+# usage: with-dovecot --fill=empty -- test_mount_review2.sh IMAPFS
+. "$(dirname "$0")/mount-lib.sh"
+
+SMTP_SERVER=$MT_LIBDIR/../harness/smtp-server
+KEY=$(dirname "$IMAPFS_TEST_CA")/key.pem
+MNT=$W/mnt
+SMTP_PID=
+
+stop_all() {
+	[ -n "$SMTP_PID" ] && kill "$SMTP_PID" 2>/dev/null && wait "$SMTP_PID" 2>/dev/null
+	mt_cleanup
+}
+trap stop_all EXIT
+
+# no_leak DESCRIPTION SECRET FILE: FILE does not hold SECRET.
+no_leak() {
+	if grep -qF "$2" "$3"; then
+		not_ok "$1: the secret is in the output"
+		diag "$3"
+	else
+		ok "$1"
+	fi
+}
+
+BASE="host=$IMAPFS_TEST_HOST,port=$IMAPFS_TEST_PORT,user=$USER_NAME,security=starttls"
+BASE+=",ca_file=$IMAPFS_TEST_CA,password_file=$PWFILE"
+
+# -- config file syntax errors ----------------------------------------------------------
+CONF=$W/config
+(umask 077 && printf '[acct]\nhost = %s\nuser = %s\npassword: %s\n' "$IMAPFS_TEST_HOST" \
+	"$USER_NAME" "$IMAPFS_TEST_PASSWORD" >"$CONF")
+"$IMAPFS" --check --config "$CONF" >"$W/conf.out" 2>&1
+check_eq "a config line without '=' is a usage error" 1 "$?"
+no_leak "the malformed line is not quoted" "$IMAPFS_TEST_PASSWORD" "$W/conf.out"
+check "the error gives the line number" grep -q "line 4 " "$W/conf.out"
+
+# -- smtp_proxy with a password ----------------------------------------------------------
+PROXY_PW=Pr0xyR3view2Secret
+"$IMAPFS" --check -o "$BASE,smtp_host=127.0.0.1,smtp_proxy=socks5://u:$PROXY_PW@127.0.0.1:9" \
+	>"$W/proxy.out" 2>&1
+check_eq "smtp_proxy with a password on the command line is refused" 1 "$?"
+check "the refusal says why" grep -q "never taken from the command line" "$W/proxy.out"
+no_leak "the refusal does not repeat it" "$PROXY_PW" "$W/proxy.out"
+
+printf '[acct]\nhost = %s\nport = %s\nuser = %s\nsecurity = starttls\nca_file = %s\npassword_file = %s\nsmtp_host = 127.0.0.1\nsmtp_proxy = socks5://u:%s@127.0.0.1:9\n' \
+	"$IMAPFS_TEST_HOST" "$IMAPFS_TEST_PORT" "$USER_NAME" "$IMAPFS_TEST_CA" "$PWFILE" \
+	"$PROXY_PW" >"$CONF"
+chmod 644 "$CONF"
+"$IMAPFS" --check --config "$CONF" >"$W/pconf.out" 2>&1
+check_eq "a readable config file with an smtp_proxy password is refused" 1 "$?"
+check "it says chmod 600" grep -q "chmod 600" "$W/pconf.out"
+chmod 600 "$CONF"
+"$IMAPFS" --check --config "$CONF" >"$W/pconf.out" 2>&1
+check_eq "a private config file with an smtp_proxy password is taken" 0 "$?"
+no_leak "the check does not show the smtp_proxy password" "$PROXY_PW" "$W/pconf.out"
+
+# -- outbox, one connection, no Sent folder yet ------------------------------------------
+printf '%s:%s\n' "$USER_NAME" "$IMAPFS_TEST_PASSWORD" >"$W/auth"
+"$SMTP_SERVER" --port-file "$W/smtp.port" --spool "$W/spool" --cert "$IMAPFS_TEST_CA" \
+	--key "$KEY" --tls=starttls --auth-file "$W/auth" &
+SMTP_PID=$!
+for _ in $(seq 200); do
+	[ -s "$W/smtp.port" ] && break
+	sleep 0.05
+done
+printf 'From: a@example.org\nTo: b@example.org\nSubject: one connection\n\nhi\n' >"$W/m.eml"
+check_eq "there is no Sent folder yet" 0 "$("$ORACLE" count Sent 2>/dev/null || echo 0)"
+if mt_mount "$MNT" "connections=1,smtp_host=127.0.0.1,smtp_security=starttls,smtp_port=$(cat "$W/smtp.port")"; then
+	check "cp into .outbox finishes with one connection" timeout 20 cp "$W/m.eml" "$MNT/.outbox/"
+	check_eq "the copy is in the Sent folder it created" 1 "$("$ORACLE" count Sent 2>/dev/null || echo 0)"
+	check "the new Sent folder is listed" test -d "$MNT/Sent"
+	mt_umount "$MNT"
+fi
+
+mt_finish
