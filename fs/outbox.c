@@ -179,7 +179,7 @@ static void store_sent(FsMount *m, int fd, guint64 size)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *folder = NULL;
 	guint32 v = 0, uid = 0;
-	gboolean ok;
+	gboolean ok, created = FALSE;
 	ImapSession *s = fs_write_session(m, NULL, NULL, NULL, &error);
 
 	if (!s) {
@@ -192,9 +192,12 @@ static void store_sent(FsMount *m, int fd, guint64 size)
 	    strstr(error->message, "TRYCREATE") && imap_session_create(s, folder, NULL)) {
 		g_clear_error(&error);
 		ok = imap_session_append(s, folder, seen, -1, fd, size, &v, &uid, &error);
-		fs_mount_refresh_tree(m, 0, NULL);
+		created = TRUE;
 	}
 	fs_pool_release(m->pool, s);
+	/* Only now: the LIST needs a pool session, and a pool of one has just this one. */
+	if (created)
+		fs_mount_refresh_tree(m, 0, NULL);
 	if (!ok) {
 		g_printerr("imapfs: outbox: sent, but no copy stored in %s: %s\n", folder,
 			   error->message);
