@@ -170,7 +170,7 @@ static void open_cache(FsMount *m, const FsOptions *o)
 
 static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl)
 {
-	struct fuse_loop_config *lc;
+	struct fuse_loop_config lc = {0};
 	FsWatch *watch;
 	int ret = 1;
 
@@ -184,11 +184,15 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 	fs_daemon_ready(); /* the parent exits 0 now */
 	fs_notify_start(m);
 	watch = fs_watch_start(m);
-	lc = fuse_loop_cfg_create();
-	fuse_loop_cfg_set_clone_fd(lc, (unsigned)cl->clone_fd);
-	fuse_loop_cfg_set_max_threads(lc, cl->max_threads ? cl->max_threads : 10);
-	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, lc);
-	fuse_loop_cfg_destroy(lc);
+	/* FUSE_USE_VERSION 34 binds fuse_session_loop_mt to the 3.2 ABI, which reads this
+	 * struct, not fuse_loop_cfg_create()'s: that one was read as clone_fd=1 and
+	 * max_idle_threads=0, so libfuse made and killed a thread for every request. */
+	lc.clone_fd = cl->clone_fd;
+	/* libfuse converts this to both the thread limit and the idle limit: the default
+	 * (UINT_MAX, "never destroy") is refused there as a thread limit. */
+	lc.max_idle_threads = cl->max_idle_threads != G_MAXUINT ? cl->max_idle_threads
+							    : (cl->max_threads ? cl->max_threads : 10);
+	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, &lc);
 	fs_watch_stop(watch); /* before the notifier it feeds */
 	fs_notify_stop(m);
 	fuse_session_unmount(m->se);
