@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fs/errno-map.h"
+#include "fs/names.h"
 #include "fs/outbox.h"
 #include "fs/write.h"
 
@@ -122,29 +123,23 @@ static guint32 find_uid(ImapSession *s, guint32 uidnext, const char *head, gsize
 	return n == 1 ? found : 0;
 }
 
-int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
-		    guint32 *uidv_out, guint32 *uid_out)
+/* Without UIDPLUS: SELECT for UIDNEXT first, search for the UID afterwards, re-read. */
+static int append_searching(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
+			    ImapSession *s, const char *head, gsize len, guint32 *uidv_out,
+			    guint32 *uid_out)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *head = g_malloc(HEADER_PEEK);
 	guint32 uidv = 0, uidnext = 0, v = 0, uid = 0;
-	ssize_t n = pread(fd, head, (size_t)MIN(size, HEADER_PEEK), 0);
-	ImapSession *s;
 	gboolean ok;
 
-	if (n < 0)
-		return errno;
-	if (fs_outbox_is(mailbox))
-		return fs_outbox_send(m, fd, size); /* SMTP, then a copy in Sent */
-	if (!fs_write_plausible_header(head, (gsize)n, size <= HEADER_PEEK))
-		return EINVAL; /* checked before anything is sent */
+	fs_pool_release(m->pool, s);
 	s = fs_write_session(m, mailbox, &uidv, &uidnext, &error);
 	if (!s)
 		return fs_errno_from_error(error);
 	ok = imap_session_append(s, mailbox, flags, -1, fd, size, &v, &uid, &error);
 	if (ok && !uid) {
 		v = uidv;
-		uid = find_uid(s, uidnext, head, (gsize)n);
+		uid = find_uid(s, uidnext, head, len);
 	}
 	fs_pool_release(m->pool, s);
 	if (!ok)
@@ -152,5 +147,119 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint
 	*uidv_out = v;
 	*uid_out = uid;
 	fs_write_refresh(m, mailbox);
+	return 0;
+}
+
+/* A pooled session for an APPEND (MAILBOX selected on it if one has it), not known to
+ * be dead. APPEND needs no SELECT, and this check costs no round trip; it is what makes
+ * the first try on a fresh connection safe: an APPEND is never retried once sent. */
+static ImapSession *append_session(FsMount *m, const char *mailbox, GError **error)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		ImapSession *s = fs_pool_acquire(m->pool, mailbox, error);
+
+		if (!s || imap_session_poll_alive(s))
+			return s;
+		fs_pool_release(m->pool, s); /* the next acquire replaces it */
+	}
+	g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "the IMAP connections keep closing");
+	return NULL;
+}
+
+typedef struct {
+	guint32 uid;
+	gboolean found;
+	FsMsgInfo mi;
+	char *flags;
+} NewMsg;
+
+static void on_new_msg(const ImapFetchData *fd, gpointer data)
+{
+	const guint need = IMAP_FETCH_UID | IMAP_FETCH_SIZE | IMAP_FETCH_INTERNALDATE;
+	NewMsg *n = data;
+	GString *flags;
+
+	if ((fd->fields & need) != need || fd->uid != n->uid)
+		return;
+	n->found = TRUE;
+	n->mi.uid = fd->uid;
+	n->mi.size = fd->size;
+	n->mi.internaldate = fd->internaldate;
+	/* \Recent is the session's, not the message's (as in the folder's own listing). */
+	flags = g_string_new(NULL);
+	for (gsize i = 0; fd->flags && fd->flags[i]; i++) {
+		if (g_ascii_strcasecmp(fd->flags[i], "\\Recent") == 0)
+			continue;
+		if (flags->len)
+			g_string_append_c(flags, ' ');
+		g_string_append(flags, fd->flags[i]);
+	}
+	g_free(n->flags);
+	n->flags = g_string_free(flags, FALSE);
+}
+
+/* Puts the message just appended into the folder's table from one UID FETCH on S,
+ * instead of revalidating the whole folder (a second SELECT/EXAMINE and listing per
+ * file made cp slow). FALSE when that cannot be done: the caller re-reads the folder. */
+static gboolean learn_new(FsMount *m, ImapSession *s, const char *mailbox, guint32 uidv,
+			  guint32 uid)
+{
+	g_autoptr(GError) error = NULL;
+	FsFolder *f = fs_folders_get(m->folders, mailbox);
+	ImapSelectInfo info = {0};
+	NewMsg n = {.uid = uid};
+	char set[16], name[FS_MSG_NAME_LEN + 1];
+	gboolean fresh = FALSE, ok;
+
+	if (!uidv || fs_folder_uidvalidity(f) != uidv)
+		return FALSE; /* not loaded yet, or another generation of the folder */
+	ok = fs_pool_examine(s, mailbox, &info, &fresh, &error) &&
+	     (!fresh || info.uidvalidity == uidv);
+	imap_select_info_clear(&info);
+	g_snprintf(set, sizeof(set), "%u", uid);
+	ok = ok && imap_session_fetch_meta(s, set, 0, on_new_msg, &n, &error) && n.found &&
+	     fs_folder_add(f, uidv, &n.mi, n.flags);
+	g_free(n.flags);
+	if (!ok)
+		return FALSE;
+	/* A lookup of the UID name before it existed may have left a negative entry. */
+	fs_msg_name(uid, name);
+	fs_notify_entry(m, fs_inode_find_dir(m->inodes, mailbox), name);
+	return TRUE;
+}
+
+int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
+		    guint32 *uidv_out, guint32 *uid_out)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *head = g_malloc(HEADER_PEEK);
+	guint32 v = 0, uid = 0;
+	ssize_t n = pread(fd, head, (size_t)MIN(size, HEADER_PEEK), 0);
+	ImapSession *s;
+	gboolean ok, learned = FALSE;
+
+	if (n < 0)
+		return errno;
+	if (fs_outbox_is(mailbox))
+		return fs_outbox_send(m, fd, size); /* SMTP, then a copy in Sent */
+	if (!fs_write_plausible_header(head, (gsize)n, size <= HEADER_PEEK))
+		return EINVAL; /* checked before anything is sent */
+	s = append_session(m, mailbox, &error);
+	if (!s)
+		return fs_errno_from_error(error);
+	if (!imap_session_has_cap(s, "UIDPLUS"))
+		return append_searching(m, mailbox, flags, fd, size, s, head, (gsize)n, uidv_out,
+					uid_out);
+	/* One round trip: the APPEND; APPENDUID names the new message. */
+	ok = imap_session_append(s, mailbox, flags, -1, fd, size, &v, &uid, &error);
+	if (ok && uid)
+		learned = learn_new(m, s, mailbox, v, uid);
+	fs_pool_release(m->pool, s);
+	if (!ok)
+		return fs_errno_from_error(error);
+	*uidv_out = v;
+	*uid_out = uid;
+	if (!learned)
+		fs_write_refresh(m, mailbox);
 	return 0;
 }

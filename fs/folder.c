@@ -513,6 +513,23 @@ GArray *fs_folder_following(FsFolder *f, guint32 uidvalidity, guint32 uid, guint
 	return a;
 }
 
+gboolean fs_folder_add(FsFolder *f, guint32 uidvalidity, const FsMsgInfo *mi, const char *flags)
+{
+	gboolean ok;
+
+	g_mutex_lock(&f->data_lock);
+	ok = f->meta && f->meta->uidvalidity == uidvalidity;
+	if (ok) {
+		/* Modseq 0 and HIGHESTMODSEQ unchanged: a CHANGEDSINCE revalidation re-reads
+		 * it rather than trusting a table it did not fetch. */
+		cache_folder_meta_add(f->meta, mi->uid, mi->size, mi->internaldate, flags, 0);
+		f->meta->uidnext = MAX(f->meta->uidnext, mi->uid + 1);
+		f->dirty = TRUE;
+	}
+	g_mutex_unlock(&f->data_lock);
+	return ok;
+}
+
 gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size)
 {
 	CacheMsgMeta *m = NULL;

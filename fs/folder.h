@@ -70,6 +70,10 @@ gboolean fs_folder_status(FsFolder *f, FsFolderStatus *out);
 GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity);
 /* Up to MAX messages following UID (by uid order). */
 GArray *fs_folder_following(FsFolder *f, guint32 uidvalidity, guint32 uid, guint max);
+/* A message this mount has just stored (APPEND with APPENDUID), added without a
+ * revalidation; FLAGS space-separated (may be NULL). FALSE (nothing changed) when the
+ * folder is not loaded under UIDVALIDITY. The next revalidation still sees it as new. */
+gboolean fs_folder_add(FsFolder *f, guint32 uidvalidity, const FsMsgInfo *mi, const char *flags);
 /* The fetched body had another size than RFC822.SIZE: TRUE if the table changed. */
 gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size);
 

@@ -35,12 +35,12 @@ typedef struct {
 struct ImapSession {
 	ImapTransport *transport;
 	ImapParser *parser;
-	GByteArray *rbuf;      /* input not yet fed to the parser */
+	GByteArray *rbuf; /* input not yet fed to the parser */
 	/* Output not yet sent: a command goes out in one write when it is complete (before
 	 * any read), not in pieces. Pieces would each wait for the peer's delayed ACK under
 	 * Nagle's algorithm (up to 200 ms a command through a relay). */
 	GByteArray *wbuf;
-	gboolean flushing; /* wbuf is being written (reads meanwhile must not flush) */
+	gboolean flushing;     /* wbuf is being written (reads meanwhile must not flush) */
 	gboolean mid_response; /* the parser holds part of a response */
 
 	/* Literal tracking of the raw input: for the trace and for EOF messages. */

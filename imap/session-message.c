@@ -424,6 +424,19 @@ gboolean imap_session_append(ImapSession *s, const char *mailbox, char *const *f
 	return TRUE;
 }
 
+gboolean imap_session_poll_alive(ImapSession *s)
+{
+	gboolean got = TRUE;
+
+	/* Only what has arrived already (a BYE, EOF or reset) is looked at: no round trip.
+	 * Untagged data found meanwhile goes to the unsolicited handler as usual. */
+	while (got && s->usable && (s->rbuf->len > 0 || imap_transport_has_pending(s->transport))) {
+		if (!session_pump(s, 0, FALSE, &got, NULL))
+			break;
+	}
+	return s->usable;
+}
+
 /* ---- NOOP / IDLE / QUOTA ---- */
 
 gboolean imap_session_noop(ImapSession *s, GError **error)

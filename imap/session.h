@@ -142,6 +142,11 @@ gboolean imap_session_append(ImapSession *s, const char *mailbox, char *const *f
 			     gint64 internaldate, int fd, guint64 size, guint32 *uidvalidity,
 			     guint32 *uid, GError **error);
 
+/* Reads what the server has sent already, without waiting, and says whether the
+ * connection is still usable: FALSE when a BYE, EOF or reset had arrived. A free check
+ * before a command that must not be retried after it was sent (APPEND). */
+gboolean imap_session_poll_alive(ImapSession *s);
+
 gboolean imap_session_noop(ImapSession *s, GError **error);
 
 /* IDLE: start, wait up to timeout_ms for any untagged data (passed to the unsolicited
