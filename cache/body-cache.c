@@ -259,6 +259,14 @@ int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guin
 	return fd;
 }
 
+gboolean cache_body_has(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid)
+{
+	g_return_val_if_fail(c && folder, FALSE);
+	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
+
+	return cache_index_has(c, path);
+}
+
 void cache_body_remove(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid)
 {
 	g_return_if_fail(c && folder);

@@ -90,6 +90,8 @@ void cache_remove_tree(const char *path);
  * describes), so a reader that raced with an eviction does not index a ghost. */
 void cache_index_touch(CacheStore *c, const char *path, guint64 disk_size, const struct stat *st);
 
+/* Is PATH in the index? */
+gboolean cache_index_has(CacheStore *c, const char *path);
 /* Unlinks PATH and forgets it, atomically with respect to the index. */
 void cache_index_remove_file(CacheStore *c, const char *path);
 

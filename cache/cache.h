@@ -77,6 +77,10 @@ gboolean cache_body_store_fd(CacheStore *c, const char *folder, guint32 uidvalid
 gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
 				const void *data, gsize len, GError **error);
 
+/* TRUE when the index knows a body for the key: no file access and no verification,
+ * so a later cache_body_open() may still miss (a damaged file). For planning fetches. */
+gboolean cache_body_has(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);
+
 /* Removes one cached body (e.g. the message was expunged). A miss is not an error. */
 void cache_body_remove(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);
 

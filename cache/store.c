@@ -120,6 +120,16 @@ static gboolean same_identity(const CacheEntry *e, const struct stat *st)
 	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+gboolean cache_index_has(CacheStore *c, const char *path)
+{
+	gboolean has;
+
+	g_mutex_lock(&c->lock);
+	has = g_hash_table_contains(c->entries, path);
+	g_mutex_unlock(&c->lock);
+	return has;
+}
+
 gboolean cache_index_is_verified(CacheStore *c, const char *path, const struct stat *st)
 {
 	g_mutex_lock(&c->lock);

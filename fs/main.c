@@ -190,8 +190,9 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 	lc.clone_fd = cl->clone_fd;
 	/* libfuse converts this to both the thread limit and the idle limit: the default
 	 * (UINT_MAX, "never destroy") is refused there as a thread limit. */
-	lc.max_idle_threads = cl->max_idle_threads != G_MAXUINT ? cl->max_idle_threads
-							    : (cl->max_threads ? cl->max_threads : 10);
+	lc.max_idle_threads = cl->max_idle_threads != G_MAXUINT
+				  ? cl->max_idle_threads
+				  : (cl->max_threads ? cl->max_threads : 10);
 	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, &lc);
 	fs_watch_stop(watch); /* before the notifier it feeds */
 	fs_notify_stop(m);

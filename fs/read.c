@@ -98,20 +98,19 @@ static void batch_body(const ImapFetchData *fd, gpointer data)
 	if (fd->body_origin >= 0 || (fd->body_section && *fd->body_section))
 		return;
 	b->n++;
-	store_body(b->m, b->mailbox, b->uidvalidity, fd->uid, fd->body);
+	/* Off the reader's path: the spool writes the cache in the background. */
+	if (!fs_readahead_keep(b->m->readahead, b->m, b->mailbox, b->uidvalidity, fd->uid,
+			       fd->body))
+		store_body(b->m, b->mailbox, b->uidvalidity, fd->uid, fd->body);
 	if (fd->uid == b->want_uid && !b->want)
 		b->want = imap_body_ref(fd->body);
 }
 
+/* The index only: opening and verifying 64 files per miss would cost more than a
+ * refetch of the rare damaged one. */
 static gboolean is_cached(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid)
 {
-	guint64 size;
-	int fd = m->cache ? cache_body_open(m->cache, mailbox, uidvalidity, uid, &size) : -1;
-
-	if (fd < 0)
-		return FALSE;
-	close(fd);
-	return TRUE;
+	return m->cache && cache_body_has(m->cache, mailbox, uidvalidity, uid);
 }
 
 /* The message itself plus the next uncached small messages, within the limits. */
@@ -231,13 +230,21 @@ static int open_miss(FsMount *m, FsFolder *f, const FsNode *node, guint64 size, 
 	real = imap_body_get_size(body);
 	if (real != size)
 		correct_size(m, f, node, real);
+	/* Served from memory: the cache file may not be written yet (spool.h). */
 	h->size = real;
-	if (m->cache)
+	h->body = g_steal_pointer(&body);
+	return 0;
+}
+
+/* A body fetched a moment ago (still in memory), else the cache file. */
+static void open_held(FsMount *m, const FsNode *node, FsFile *h)
+{
+	h->body = fs_readahead_body(m->readahead, node->mailbox, node->uidvalidity, node->uid);
+	if (h->body)
+		h->size = imap_body_get_size(h->body);
+	else if (m->cache)
 		h->fd = cache_body_open(m->cache, node->mailbox, node->uidvalidity, node->uid,
 					&h->size);
-	if (h->fd < 0)
-		h->body = g_steal_pointer(&body);
-	return 0;
 }
 
 void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi)
@@ -261,14 +268,12 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 	h->mailbox = g_strdup(node->mailbox);
 	h->uidvalidity = node->uidvalidity;
 	h->uid = node->uid;
-	if (m->cache)
-		h->fd = cache_body_open(m->cache, node->mailbox, node->uidvalidity, node->uid,
-					&h->size);
+	open_held(m, node, h);
 	/* Being fetched in the background: wait for it rather than fetch it twice. */
-	if (h->fd < 0 && fs_readahead_wait(m->readahead, node->mailbox, node->uidvalidity, node->uid))
-		h->fd = cache_body_open(m->cache, node->mailbox, node->uidvalidity, node->uid,
-					&h->size);
-	if (h->fd >= 0) {
+	if (h->fd < 0 && !h->body &&
+	    fs_readahead_wait(m->readahead, node->mailbox, node->uidvalidity, node->uid))
+		open_held(m, node, h);
+	if (h->fd >= 0 || h->body) {
 		fs_readahead_note(m->readahead, f, node->uidvalidity, node->uid, 0);
 		FS_STAT_INC(&m->stats, cache_hits);
 		if (h->size != info.size)

@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include "fs/mount.h"
+#include "fs/spool.h"
+
+/* Bodies not yet in the cache held in memory: about two bursts ahead of the reader. */
+#define SPOOL_BYTES (FS_READAHEAD_BYTES * FS_READAHEAD_BURSTS)
 
 typedef struct {
 	guint32 uidvalidity;
@@ -26,6 +30,8 @@ struct FsReadAhead {
 	FsPool *pool;
 	CacheStore *cache;
 	FsStats *stats;
+	FsSpool *spool;
+	FsMount *mount; /* for the cache warning; set by fs_readahead_keep() */
 	GThreadPool *workers;
 	GMutex lock;
 	GCond done;
@@ -49,31 +55,29 @@ static void burst_free(gpointer p)
 
 /* ---- the worker: one FETCH of a burst, into the cache ----------------------------- */
 
+/* Caller holds the lock. */
+static void land_locked(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity, guint32 uid)
+{
+	g_autofree char *k = flight_key(mailbox, uidvalidity, uid);
+
+	if (g_hash_table_remove(ra->flight, k))
+		g_cond_broadcast(&ra->done);
+}
+
 static void store_one(const ImapFetchData *fd, gpointer data)
 {
 	Burst *b = data;
-	GBytes *bytes;
-	gboolean ok;
 
 	if (!(fd->fields & IMAP_FETCH_BODY) || !fd->body || !(fd->fields & IMAP_FETCH_UID))
 		return;
 	if (fd->body_origin >= 0 || (fd->body_section && *fd->body_section))
 		return; /* not the whole message */
-	bytes = imap_body_get_bytes(fd->body);
-	if (bytes) {
-		gsize len;
-		const void *data_ = g_bytes_get_data(bytes, &len);
-
-		ok = cache_body_store_bytes(b->ra->cache, b->mailbox, b->uidvalidity, fd->uid,
-					    data_, len, NULL);
-	} else {
-		ok = cache_body_store_fd(b->ra->cache, b->mailbox, b->uidvalidity, fd->uid,
-					 imap_body_get_fd(fd->body), imap_body_get_size(fd->body),
-					 NULL);
-	}
-	/* A body the cache refuses is simply fetched again by the reader. */
-	if (ok)
-		b->n++;
+	/* The spool writes it to the cache; a reader waiting for it goes on at once. */
+	fs_spool_put(b->ra->spool, b->mailbox, b->uidvalidity, fd->uid, fd->body);
+	b->n++;
+	g_mutex_lock(&b->ra->lock);
+	land_locked(b->ra, b->mailbox, b->uidvalidity, fd->uid);
+	g_mutex_unlock(&b->ra->lock);
 }
 
 static gboolean fetch_burst(Burst *b)
@@ -108,12 +112,8 @@ static void worker(gpointer data, gpointer user_data)
 
 	fetch_burst(b); /* on failure the readers fetch for themselves */
 	g_mutex_lock(&ra->lock);
-	for (guint i = 0; i < b->uids->len; i++) {
-		g_autofree char *k =
-		    flight_key(b->mailbox, b->uidvalidity, g_array_index(b->uids, guint32, i));
-
-		g_hash_table_remove(ra->flight, k);
-	}
+	for (guint i = 0; i < b->uids->len; i++)
+		land_locked(ra, b->mailbox, b->uidvalidity, g_array_index(b->uids, guint32, i));
 	a = g_hash_table_lookup(ra->ahead, b->mailbox);
 	if (a && a->uidvalidity == b->uidvalidity && a->bursts > 0)
 		a->bursts--;
@@ -124,15 +124,11 @@ static void worker(gpointer data, gpointer user_data)
 
 /* ---- planning ---------------------------------------------------------------------- */
 
+/* Cheap: planning looks at up to 256 messages each time, so no open and no checksum. */
 static gboolean is_cached(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity, guint32 uid)
 {
-	guint64 size;
-	int fd = cache_body_open(ra->cache, mailbox, uidvalidity, uid, &size);
-
-	if (fd < 0)
-		return FALSE;
-	close(fd);
-	return TRUE;
+	return fs_spool_has(ra->spool, mailbox, uidvalidity, uid) ||
+	       cache_body_has(ra->cache, mailbox, uidvalidity, uid);
 }
 
 /* The next burst after a->upto (advancing it); NULL when there is nothing to fetch. */
@@ -229,7 +225,7 @@ gboolean fs_readahead_in_flight(FsReadAhead *ra, const char *mailbox, guint32 ui
 	g_mutex_lock(&ra->lock);
 	in = g_hash_table_contains(ra->flight, k);
 	g_mutex_unlock(&ra->lock);
-	return in;
+	return in || fs_spool_has(ra->spool, mailbox, uidvalidity, uid);
 }
 
 gboolean fs_readahead_wait(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity, guint32 uid)
@@ -249,7 +245,31 @@ gboolean fs_readahead_wait(FsReadAhead *ra, const char *mailbox, guint32 uidvali
 	return waited;
 }
 
+gboolean fs_readahead_keep(FsReadAhead *ra, gpointer mount, const char *mailbox,
+			   guint32 uidvalidity, guint32 uid, ImapBody *body)
+{
+	if (!ra)
+		return FALSE;
+	g_atomic_pointer_set(&ra->mount, mount);
+	fs_spool_put(ra->spool, mailbox, uidvalidity, uid, body);
+	return TRUE;
+}
+
+ImapBody *fs_readahead_body(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity, guint32 uid)
+{
+	return ra ? fs_spool_get(ra->spool, mailbox, uidvalidity, uid) : NULL;
+}
+
 /* ---- life cycle -------------------------------------------------------------------- */
+
+static void spool_warn(const GError *error, gpointer data)
+{
+	FsReadAhead *ra = data;
+	FsMount *m = g_atomic_pointer_get(&ra->mount);
+
+	if (m)
+		fs_mount_cache_warning(m, error);
+}
 
 FsReadAhead *fs_readahead_new(FsPool *pool, CacheStore *cache, FsStats *stats, guint connections)
 {
@@ -261,6 +281,7 @@ FsReadAhead *fs_readahead_new(FsPool *pool, CacheStore *cache, FsStats *stats, g
 	ra->pool = pool;
 	ra->cache = cache;
 	ra->stats = stats;
+	ra->spool = fs_spool_new(cache, SPOOL_BYTES, spool_warn, ra);
 	g_mutex_init(&ra->lock);
 	g_cond_init(&ra->done);
 	ra->flight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -276,6 +297,7 @@ void fs_readahead_free(FsReadAhead *ra)
 		return;
 	/* Queued bursts are dropped, running ones finish: they use the pool and cache. */
 	g_thread_pool_free(ra->workers, TRUE, TRUE);
+	fs_spool_free(ra->spool); /* after the workers that fill it */
 	g_hash_table_destroy(ra->flight);
 	g_hash_table_destroy(ra->ahead);
 	g_cond_clear(&ra->done);

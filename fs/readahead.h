@@ -8,8 +8,10 @@
  * caps a reader at burst/20 ms).
  *
  * A UID being fetched in the background is "in flight": an open of it waits for that
- * fetch instead of fetching it again. Read-ahead starts on a cache miss and stops when
- * it finds the rest of the folder cached, so reading a cached folder costs nothing.
+ * fetch instead of fetching it again. Fetched bodies go to a spool (spool.h): held in
+ * memory, where the reader gets them at once, while one thread writes the cache.
+ * Read-ahead starts on a cache miss and stops when it finds the rest of the folder
+ * cached, so reading a cached folder costs nothing.
  *
  * Threads: a GThreadPool of at most connections - 1 workers (one connection stays for
  * the foreground). Ownership: the FsReadAhead belongs to the mount; fs_readahead_free()
@@ -22,6 +24,7 @@
 #include "fs/folder.h"
 #include "fs/pool.h"
 #include "fs/stats.h"
+#include "imap/body.h"
 
 G_BEGIN_DECLS
 
@@ -51,5 +54,15 @@ gboolean fs_readahead_wait(FsReadAhead *ra, const char *mailbox, guint32 uidvali
 /* Is UID in flight (without waiting)? For the foreground burst, which leaves it out. */
 gboolean fs_readahead_in_flight(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity,
 				guint32 uid);
+
+/* Hands BODY of UID (fetched by the caller) to the background cache writer, which
+ * keeps it readable from memory meanwhile; FALSE (nothing done) when RA is NULL. MOUNT
+ * (the FsMount, which includes this header) is borrowed for its one cache warning and
+ * must outlive RA. BODY: a reference is taken. */
+gboolean fs_readahead_keep(FsReadAhead *ra, gpointer mount, const char *mailbox,
+			   guint32 uidvalidity, guint32 uid, ImapBody *body);
+
+/* A new reference to a fetched body still held in memory, or NULL (also for RA NULL). */
+ImapBody *fs_readahead_body(FsReadAhead *ra, const char *mailbox, guint32 uidvalidity, guint32 uid);
 
 G_END_DECLS

@@ -335,6 +335,29 @@ static void test_remembered_verification(void)
 	cache_store_close(c);
 }
 
+/* cache_body_has() answers from the index: stores, removals, drops and a reopen. */
+static void test_has(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+
+	CU_ASSERT_FALSE(cache_body_has(c, "INBOX", 3, 1));
+	store(c, "INBOX", 3, 1, "one");
+	store(c, "INBOX", 3, 2, "two");
+	CU_ASSERT_TRUE(cache_body_has(c, "INBOX", 3, 1));
+	CU_ASSERT_FALSE(cache_body_has(c, "INBOX", 4, 1));
+	CU_ASSERT_FALSE(cache_body_has(c, "Other", 3, 1));
+	cache_body_remove(c, "INBOX", 3, 1);
+	CU_ASSERT_FALSE(cache_body_has(c, "INBOX", 3, 1));
+	cache_store_close(c);
+	c = open_store(0); /* the scan at open knows what is on disk */
+	CU_ASSERT_TRUE(cache_body_has(c, "INBOX", 3, 2));
+	CU_ASSERT_FALSE(cache_body_has(c, "INBOX", 3, 1));
+	cache_folder_drop(c, "INBOX");
+	CU_ASSERT_FALSE(cache_body_has(c, "INBOX", 3, 2));
+	cache_store_close(c);
+}
+
 static void test_folder_drop(void)
 {
 	FRESH();
@@ -646,6 +669,7 @@ int main(void)
 	TEST_ADD(s, test_truncated_is_miss);
 	TEST_ADD(s, test_flipped_byte_is_miss);
 	TEST_ADD(s, test_remembered_verification);
+	TEST_ADD(s, test_has);
 	TEST_ADD(s, test_folder_drop);
 	TEST_ADD(s, test_drop_other_validity);
 	TEST_ADD(s, test_lru_eviction);
