@@ -13,6 +13,7 @@
 #include "fs/write.h"
 
 #define HEADER_PEEK (64 * 1024) /* a header block longer than this is not plausible */
+#define CRLF_MAX (1024 * 1024)	/* larger messages go as they are, never held in memory */
 
 /* ---- the data file ----------------------------------------------------------------- */
 
@@ -123,6 +124,58 @@ static guint32 find_uid(ImapSession *s, guint32 uidnext, const char *head, gsize
 	return n == 1 ? found : 0;
 }
 
+/* Bare LFs become CRLF in the data file (IMAP wants CRLF on the wire; Dovecot stores a
+ * bare-LF message measurably slower) and *SIZE follows. 1 when the data is CRLF-clean
+ * now (every CR before an LF, no NUL): then its RFC822.SIZE is its length on any server
+ * and its table entry needs no FETCH. 0 when left as it is (too large, or lone CRs or
+ * NULs the server may treat its own way), or -errno (the file may be half rewritten). */
+static int make_crlf(int fd, guint64 *size)
+{
+	g_autofree char *in = NULL, *out = NULL;
+	gsize n = (gsize)*size, bare = 0, j = 0;
+
+	if (*size > CRLF_MAX)
+		return 0;
+	in = g_malloc(n + 1);
+	if (pread(fd, in, n, 0) != (ssize_t)n)
+		return 0; /* the APPEND reports what is wrong with the file */
+	for (gsize i = 0; i < n; i++) {
+		if (in[i] == '\0' || (in[i] == '\r' && (i + 1 == n || in[i + 1] != '\n')))
+			return 0;
+		if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+			bare++;
+	}
+	if (bare == 0)
+		return 1;
+	out = g_malloc(n + bare);
+	for (gsize i = 0; i < n; i++) {
+		if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+			out[j++] = '\r';
+		out[j++] = in[i];
+	}
+	errno = 0;
+	if (pwrite(fd, out, j, 0) != (ssize_t)j)
+		return errno ? -errno : -EIO;
+	*size = j;
+	return 1;
+}
+
+/* The table entry of a CRLF-clean message just appended: everything it holds is what was
+ * sent, so no round trip. FALSE when the folder is not loaded under UIDVALIDITY. */
+static gboolean add_sent(FsMount *m, const char *mailbox, guint32 uidv, const FsMsgInfo *mi,
+			 char **flags)
+{
+	g_autofree char *joined = flags ? g_strjoinv(" ", flags) : NULL;
+	char name[FS_MSG_NAME_LEN + 1];
+
+	if (!uidv || !fs_folder_add(fs_folders_get(m->folders, mailbox), uidv, mi, joined))
+		return FALSE;
+	/* A lookup of the UID name before it existed may have left a negative entry. */
+	fs_msg_name(mi->uid, name);
+	fs_notify_entry(m, fs_inode_find_dir(m->inodes, mailbox), name);
+	return TRUE;
+}
+
 /* Without UIDPLUS: SELECT for UIDNEXT first, search for the UID afterwards, re-read. */
 static int append_searching(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
 			    ImapSession *s, const char *head, gsize len, guint32 *uidv_out,
@@ -150,8 +203,9 @@ static int append_searching(FsMount *m, const char *mailbox, char **flags, int f
 	return 0;
 }
 
-/* A pooled session for an APPEND (MAILBOX selected on it if one has it), not known to
- * be dead. APPEND needs no SELECT, and this check costs no round trip; it is what makes
+/* A pooled session for an APPEND (one with MAILBOX selected if given and one has it, so
+ * the new message can be fetched; else one that keeps other readers' selections), not
+ * known to be dead. APPEND needs no SELECT, and this check costs no round trip; it is what makes
  * the first try on a fresh connection safe: an APPEND is never retried once sent. */
 static ImapSession *append_session(FsMount *m, const char *mailbox, GError **error)
 {
@@ -208,7 +262,7 @@ static gboolean learn_new(FsMount *m, ImapSession *s, const char *mailbox, guint
 	FsFolder *f = fs_folders_get(m->folders, mailbox);
 	ImapSelectInfo info = {0};
 	NewMsg n = {.uid = uid};
-	char set[16], name[FS_MSG_NAME_LEN + 1];
+	char set[16];
 	gboolean fresh = FALSE, ok;
 
 	if (!uidv || fs_folder_uidvalidity(f) != uidv)
@@ -217,15 +271,14 @@ static gboolean learn_new(FsMount *m, ImapSession *s, const char *mailbox, guint
 	     (!fresh || info.uidvalidity == uidv);
 	imap_select_info_clear(&info);
 	g_snprintf(set, sizeof(set), "%u", uid);
-	ok = ok && imap_session_fetch_meta(s, set, 0, on_new_msg, &n, &error) && n.found &&
-	     fs_folder_add(f, uidv, &n.mi, n.flags);
+	ok = ok && imap_session_fetch_meta(s, set, 0, on_new_msg, &n, &error) && n.found;
+	if (ok) {
+		char *one[] = {n.flags, NULL};
+
+		ok = add_sent(m, mailbox, uidv, &n.mi, n.flags && *n.flags ? one : NULL);
+	}
 	g_free(n.flags);
-	if (!ok)
-		return FALSE;
-	/* A lookup of the UID name before it existed may have left a negative entry. */
-	fs_msg_name(uid, name);
-	fs_notify_entry(m, fs_inode_find_dir(m->inodes, mailbox), name);
-	return TRUE;
+	return ok;
 }
 
 int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
@@ -235,8 +288,10 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint
 	g_autofree char *head = g_malloc(HEADER_PEEK);
 	guint32 v = 0, uid = 0;
 	ssize_t n = pread(fd, head, (size_t)MIN(size, HEADER_PEEK), 0);
+	FsMsgInfo mi = {0};
 	ImapSession *s;
-	gboolean ok, learned = FALSE;
+	gboolean ok, known, learned = FALSE;
+	int clean;
 
 	if (n < 0)
 		return errno;
@@ -244,16 +299,26 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint
 		return fs_outbox_send(m, fd, size); /* SMTP, then a copy in Sent */
 	if (!fs_write_plausible_header(head, (gsize)n, size <= HEADER_PEEK))
 		return EINVAL; /* checked before anything is sent */
-	s = append_session(m, mailbox, &error);
+	clean = make_crlf(fd, &size);
+	if (clean < 0)
+		return -clean;
+	/* CRLF data without flags (which the server may drop) needs no FETCH afterwards. */
+	known = clean > 0 && !(flags && *flags);
+	s = append_session(m, known ? NULL : mailbox, &error);
 	if (!s)
 		return fs_errno_from_error(error);
 	if (!imap_session_has_cap(s, "UIDPLUS"))
 		return append_searching(m, mailbox, flags, fd, size, s, head, (gsize)n, uidv_out,
 					uid_out);
-	/* One round trip: the APPEND; APPENDUID names the new message. */
-	ok = imap_session_append(s, mailbox, flags, -1, fd, size, &v, &uid, &error);
+	/* One round trip: the APPEND; APPENDUID names the new message, and for CRLF data
+	 * with our own INTERNALDATE the table entry is known without asking. */
+	mi.internaldate = g_get_real_time() / G_USEC_PER_SEC;
+	ok = imap_session_append(s, mailbox, flags, mi.internaldate, fd, size, &v, &uid, &error);
+	mi.uid = uid;
+	mi.size = size;
 	if (ok && uid)
-		learned = learn_new(m, s, mailbox, v, uid);
+		learned =
+		    known ? add_sent(m, mailbox, v, &mi, flags) : learn_new(m, s, mailbox, v, uid);
 	fs_pool_release(m->pool, s);
 	if (!ok)
 		return fs_errno_from_error(error);
