@@ -177,20 +177,42 @@ static gboolean read_exact(int fd, void *buf, gsize len, off_t off)
 	return TRUE;
 }
 
+/* TRUE when TRAILER (the last bytes of a file of FILE_SIZE) is one; sets *LEN. */
+static gboolean trailer_plausible(const guint8 *trailer, guint64 file_size, guint64 *len)
+{
+	guint64 le;
+
+	memcpy(&le, trailer + MAGIC_LEN, sizeof(le));
+	*len = GUINT64_FROM_LE(le);
+	return memcmp(trailer, TRAILER_MAGIC, MAGIC_LEN) == 0 && *len == file_size - TRAILER_LEN;
+}
+
+/* TRUE when BUF, a whole file of FILE_SIZE bytes, holds a body matching its trailer. */
+static gboolean body_verify_buf(const guint8 *buf, guint64 file_size)
+{
+	guint8 expect[TRAILER_LEN];
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
+	guint64 len;
+
+	if (file_size < TRAILER_LEN ||
+	    !trailer_plausible(buf + file_size - TRAILER_LEN, file_size, &len))
+		return FALSE;
+	g_checksum_update(sum, buf, (gssize)len);
+	trailer_build(expect, len, sum);
+	return memcmp(buf + len, expect, TRAILER_LEN) == 0;
+}
+
 /* TRUE when the file FD of FILE_SIZE bytes holds a body matching its trailer. */
 static gboolean body_verify(int fd, guint64 file_size, guint64 *body_len)
 {
 	guint8 trailer[TRAILER_LEN], expect[TRAILER_LEN];
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
 	g_autofree guint8 *buf = g_malloc(CHUNK);
-	guint64 len, le;
+	guint64 len;
 
 	if (file_size < TRAILER_LEN ||
-	    !read_exact(fd, trailer, TRAILER_LEN, (off_t)(file_size - TRAILER_LEN)))
-		return FALSE;
-	memcpy(&le, trailer + MAGIC_LEN, sizeof(le));
-	len = GUINT64_FROM_LE(le);
-	if (memcmp(trailer, TRAILER_MAGIC, MAGIC_LEN) != 0 || len != file_size - TRAILER_LEN)
+	    !read_exact(fd, trailer, TRAILER_LEN, (off_t)(file_size - TRAILER_LEN)) ||
+	    !trailer_plausible(trailer, file_size, &len))
 		return FALSE;
 	for (guint64 off = 0; off < len;) {
 		gsize n = (gsize)MIN((guint64)CHUNK, len - off);
@@ -265,6 +287,58 @@ gboolean cache_body_has(CacheStore *c, const char *folder, guint32 uidvalidity, 
 	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
 
 	return cache_index_has(c, path);
+}
+
+GBytes *cache_body_load(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+			guint64 max_size)
+{
+	g_return_val_if_fail(c && folder, NULL);
+	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	g_autofree guint8 *buf = NULL;
+	struct stat st;
+	guint64 len;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && st.st_size >= TRAILER_LEN &&
+				    (guint64)st.st_size - TRAILER_LEN > max_size)) {
+		close(fd); /* too big to hold: cache_body_open() reads it in place */
+		return NULL;
+	}
+	/* One read for the body and its trailer: the check costs no extra I/O. */
+	if (S_ISREG(st.st_mode) && st.st_size >= TRAILER_LEN) {
+		buf = g_malloc((gsize)st.st_size);
+		if (!read_exact(fd, buf, (gsize)st.st_size, 0) ||
+		    (!cache_index_is_verified(c, path, &st) &&
+		     !body_verify_buf(buf, (guint64)st.st_size)))
+			g_clear_pointer(&buf, g_free);
+	}
+	if (!buf) {
+		remove_damaged(c, path, &st);
+		close(fd);
+		return NULL;
+	}
+	bump_mtime(fd, &st);
+	close(fd);
+	cache_index_touch(c, path, (guint64)st.st_size, &st);
+	if (st.st_ctime < time(NULL) - CTIME_SETTLED_SECONDS)
+		cache_index_set_verified(c, path, &st);
+	len = (guint64)st.st_size - TRAILER_LEN;
+	return g_bytes_new_take(g_steal_pointer(&buf), (gsize)len);
+}
+
+gboolean cache_body_peek(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+			 guint64 *size_out)
+{
+	g_return_val_if_fail(c && folder && size_out, FALSE);
+	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
+	guint64 disk = 0;
+
+	if (!cache_index_size(c, path, &disk) || disk < TRAILER_LEN)
+		return FALSE;
+	*size_out = disk - TRAILER_LEN;
+	return TRUE;
 }
 
 void cache_body_remove(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid)

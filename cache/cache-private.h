@@ -90,8 +90,9 @@ void cache_remove_tree(const char *path);
  * describes), so a reader that raced with an eviction does not index a ghost. */
 void cache_index_touch(CacheStore *c, const char *path, guint64 disk_size, const struct stat *st);
 
-/* Is PATH in the index? */
+/* Is PATH in the index? With its file size (*DISK_SIZE untouched on FALSE). */
 gboolean cache_index_has(CacheStore *c, const char *path);
+gboolean cache_index_size(CacheStore *c, const char *path, guint64 *disk_size);
 /* Unlinks PATH and forgets it, atomically with respect to the index. */
 void cache_index_remove_file(CacheStore *c, const char *path);
 

@@ -81,6 +81,18 @@ gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidva
  * so a later cache_body_open() may still miss (a damaged file). For planning fetches. */
 gboolean cache_body_has(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);
 
+/* Same, with the body length the index recorded (*SIZE_OUT untouched on FALSE). Lets an
+ * open be answered without touching the file; the read then uses cache_body_load(). */
+gboolean cache_body_peek(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+			 guint64 *size_out);
+
+/* The whole verified body in memory, read with its trailer in one go (the cheapest
+ * way to serve a small body: one open and one read). NULL on a miss, for a damaged
+ * file (removed, as cache_body_open() does) and for a body longer than MAX_SIZE (left
+ * alone: open it with cache_body_open()). Marks the body most recently used. */
+GBytes *cache_body_load(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+			guint64 max_size);
+
 /* Removes one cached body (e.g. the message was expunged). A miss is not an error. */
 void cache_body_remove(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);
 

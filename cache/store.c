@@ -120,6 +120,18 @@ static gboolean same_identity(const CacheEntry *e, const struct stat *st)
 	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+gboolean cache_index_size(CacheStore *c, const char *path, guint64 *disk_size)
+{
+	CacheEntry *e;
+
+	g_mutex_lock(&c->lock);
+	e = g_hash_table_lookup(c->entries, path);
+	if (e)
+		*disk_size = e->disk_size;
+	g_mutex_unlock(&c->lock);
+	return e != NULL;
+}
+
 gboolean cache_index_has(CacheStore *c, const char *path)
 {
 	gboolean has;

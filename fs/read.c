@@ -22,7 +22,10 @@
 typedef struct {
 	GMutex lock;
 	int fd;		/* cache file, or -1 */
-	ImapBody *body; /* whole body not in the cache, or NULL */
+	ImapBody *body; /* whole body in memory, or NULL */
+	/* In the cache index, not opened yet: an open served from the page cache (grep -r
+	 * of a warm mount) then costs no file access at all; the first read loads it. */
+	gboolean lazy;
 	guint64 size;
 	char *mailbox;
 	guint32 uidvalidity, uid;
@@ -236,15 +239,15 @@ static int open_miss(FsMount *m, FsFolder *f, const FsNode *node, guint64 size, 
 	return 0;
 }
 
-/* A body fetched a moment ago (still in memory), else the cache file. */
+/* A body fetched a moment ago (still in memory), else one the cache index knows. */
 static void open_held(FsMount *m, const FsNode *node, FsFile *h)
 {
 	h->body = fs_readahead_body(m->readahead, node->mailbox, node->uidvalidity, node->uid);
 	if (h->body)
 		h->size = imap_body_get_size(h->body);
 	else if (m->cache)
-		h->fd = cache_body_open(m->cache, node->mailbox, node->uidvalidity, node->uid,
-					&h->size);
+		h->lazy = cache_body_peek(m->cache, node->mailbox, node->uidvalidity, node->uid,
+					  &h->size);
 }
 
 void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi)
@@ -270,10 +273,10 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 	h->uid = node->uid;
 	open_held(m, node, h);
 	/* Being fetched in the background: wait for it rather than fetch it twice. */
-	if (h->fd < 0 && !h->body &&
+	if (!h->lazy && !h->body &&
 	    fs_readahead_wait(m->readahead, node->mailbox, node->uidvalidity, node->uid))
 		open_held(m, node, h);
-	if (h->fd >= 0 || h->body) {
+	if (h->lazy || h->body) {
 		fs_readahead_note(m->readahead, f, node->uidvalidity, node->uid, 0);
 		FS_STAT_INC(&m->stats, cache_hits);
 		if (h->size != info.size)
@@ -368,6 +371,41 @@ static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 
 	return (gssize)done;
 }
 
+/* First read of a file opened from the cache index. A small body is loaded whole (one
+ * read, verified); a file gone or damaged since the open is fetched again. */
+static int load_lazy(FsMount *m, FsFile *h)
+{
+	FsNode node = {.mailbox = h->mailbox, .uidvalidity = h->uidvalidity, .uid = h->uid};
+	FsFolder *f = fs_folders_get(m->folders, h->mailbox);
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GError) err = NULL;
+	guint64 real = h->size;
+
+	h->lazy = FALSE;
+	bytes = cache_body_load(m->cache, h->mailbox, h->uidvalidity, h->uid, FS_SMALL_BODY);
+	if (bytes) {
+		h->body = imap_body_new_bytes(bytes);
+		real = g_bytes_get_size(bytes);
+	} else {
+		h->fd = cache_body_open(m->cache, h->mailbox, h->uidvalidity, h->uid, &real);
+	}
+	if (h->fd < 0 && !h->body) {
+		if (h->size > FS_SMALL_BODY) {
+			h->next_len = CHUNK_MIN; /* partial fetches, as for any large message */
+			return 0;
+		}
+		h->body = fetch_whole(m, f, &node, h->size, &err);
+		if (!h->body)
+			return fs_errno_from_error(err);
+		real = imap_body_get_size(h->body);
+	}
+	if (real != h->size) {
+		correct_size(m, f, &node, real);
+		h->size = real;
+	}
+	return 0;
+}
+
 void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	FsFile *h = (FsFile *)(uintptr_t)fi->fh;
@@ -375,13 +413,20 @@ void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fus
 	gssize n = 0;
 	int err = EIO;
 
+	g_mutex_lock(&h->lock);
+	if (h->lazy && (err = load_lazy(m, h)) != 0) {
+		g_mutex_unlock(&h->lock);
+		fuse_reply_err(req, err);
+		return;
+	}
+	err = EIO;
 	if (off < 0 || (guint64)off >= h->size) {
+		g_mutex_unlock(&h->lock);
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
 	size = (size_t)MIN((guint64)size, h->size - (guint64)off);
 	buf = g_malloc(size);
-	g_mutex_lock(&h->lock);
 	if (h->fd >= 0)
 		n = pread(h->fd, buf, size, off);
 	else if (h->body)

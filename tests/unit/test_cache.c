@@ -358,6 +358,46 @@ static void test_has(void)
 	cache_store_close(c);
 }
 
+/* cache_body_peek() gives the body length from the index; cache_body_load() the
+ * verified body in memory, NULL (and the file removed) when damaged, NULL (and the
+ * file kept) when above the size given. */
+static void test_peek_and_load(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+	const char *text = "Subject: load\r\n\r\nloaded in one read\r\n";
+	guint64 size = 12345;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GBytes) none = NULL;
+
+	CU_ASSERT_FALSE(cache_body_peek(c, "INBOX", 3, 5, &size));
+	CU_ASSERT_EQUAL(size, 12345); /* untouched on a miss */
+	store(c, "INBOX", 3, 5, text);
+	CU_ASSERT_TRUE(cache_body_peek(c, "INBOX", 3, 5, &size));
+	CU_ASSERT_EQUAL(size, strlen(text));
+	bytes = cache_body_load(c, "INBOX", 3, 5, 1024);
+	CU_ASSERT_FATAL(bytes != NULL);
+	CU_ASSERT_EQUAL(g_bytes_get_size(bytes), strlen(text));
+	CU_ASSERT_EQUAL(memcmp(g_bytes_get_data(bytes, NULL), text, strlen(text)), 0);
+	/* Too big to hold: left for cache_body_open(). */
+	none = cache_body_load(c, "INBOX", 3, 5, strlen(text) - 1);
+	CU_ASSERT_PTR_NULL(none);
+	check_body(c, "INBOX", 3, 5, text);
+	CU_ASSERT_PTR_NULL(cache_body_load(c, "INBOX", 3, 6, 1024));
+	/* A flipped byte: a miss, and the file goes. */
+	g_autofree char *path = body_file(c, 5);
+	flip_byte(path);
+	CU_ASSERT_PTR_NULL(cache_body_load(c, "INBOX", 3, 5, 1024));
+	CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+	CU_ASSERT_FALSE(cache_body_peek(c, "INBOX", 3, 5, &size));
+	/* A truncated one too. */
+	store(c, "INBOX", 3, 5, text);
+	truncate_by_one(path);
+	CU_ASSERT_PTR_NULL(cache_body_load(c, "INBOX", 3, 5, 1024));
+	CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+	cache_store_close(c);
+}
+
 static void test_folder_drop(void)
 {
 	FRESH();
@@ -670,6 +710,7 @@ int main(void)
 	TEST_ADD(s, test_flipped_byte_is_miss);
 	TEST_ADD(s, test_remembered_verification);
 	TEST_ADD(s, test_has);
+	TEST_ADD(s, test_peek_and_load);
 	TEST_ADD(s, test_folder_drop);
 	TEST_ADD(s, test_drop_other_validity);
 	TEST_ADD(s, test_lru_eviction);
