@@ -75,7 +75,7 @@ done
 printf 'From: a@example.org\nTo: b@example.org\nSubject: one connection\n\nhi\n' >"$W/m.eml"
 check_eq "there is no Sent folder yet" 0 "$("$ORACLE" count Sent 2>/dev/null || echo 0)"
 if mt_mount "$MNT" "connections=1,smtp_host=127.0.0.1,smtp_security=starttls,smtp_port=$(cat "$W/smtp.port")"; then
-	check "cp into .outbox finishes with one connection" timeout 20 cp "$W/m.eml" "$MNT/.outbox/"
+	check "cp into .outbox finishes with one connection" timeout -s KILL 20 cp "$W/m.eml" "$MNT/.outbox/"
 	check_eq "the copy is in the Sent folder it created" 1 "$("$ORACLE" count Sent 2>/dev/null || echo 0)"
 	check "the new Sent folder is listed" test -d "$MNT/Sent"
 	mt_umount "$MNT"
