@@ -149,6 +149,7 @@ static int credentials(FsOptions *opts, FsOAuth2 **oauth)
 		g_printerr("imapfs: %s\n", err->message);
 		return FS_EXIT_USAGE;
 	}
+	fs_outbox_set_oauth2(*oauth); /* SMTP needs fresh tokens too */
 	if (*oauth && !fs_oauth2_update_config(*oauth, &opts->imap, &err)) {
 		g_printerr("imapfs: cannot get an OAuth2 access token: %s\nimapfs: try: %s\n",
 			   err->message, fs_check_hint(FS_EXIT_CREDENTIALS));

@@ -17,6 +17,7 @@ static char *outbox_name;
 static char *sent_configured; /* sent_folder=, or NULL */
 static char *sent_found;      /* the \Sent folder once looked up (guarded by sent_lock) */
 static GMutex sent_lock;
+static FsOAuth2 *oauth2; /* borrowed; NULL: no OAuth2 */
 
 gboolean fs_outbox_enabled(void)
 {
@@ -101,8 +102,14 @@ gboolean fs_outbox_setup(const FsOptions *opts, GError **error)
 	return TRUE;
 }
 
+void fs_outbox_set_oauth2(FsOAuth2 *o)
+{
+	oauth2 = o;
+}
+
 void fs_outbox_teardown(void)
 {
+	oauth2 = NULL;
 	if (!enabled)
 		return;
 	enabled = FALSE;
@@ -206,6 +213,26 @@ static void store_sent(FsMount *m, int fd, guint64 size)
 	fs_write_refresh(m, folder);
 }
 
+/* smtp_cfg is shared and read-only: a token fresh for this send goes into a copy. */
+static gboolean send_with_fresh_token(const SmtpEnvelope *env, GError **error)
+{
+	SmtpConfig cfg;
+	char *token;
+	gboolean ok;
+
+	if (!oauth2 || smtp_cfg.net.password)
+		return smtp_send(&smtp_cfg, env, error);
+	token = fs_oauth2_token(oauth2, error);
+	if (!token)
+		return FALSE;
+	smtp_config_copy(&cfg, &smtp_cfg);
+	fs_secret_free(cfg.net.oauth2_token);
+	cfg.net.oauth2_token = token;
+	ok = smtp_send(&cfg, env, error);
+	smtp_config_clear(&cfg);
+	return ok;
+}
+
 int fs_outbox_send(FsMount *m, int fd, guint64 size)
 {
 	g_autoptr(GError) error = NULL;
@@ -223,7 +250,7 @@ int fs_outbox_send(FsMount *m, int fd, guint64 size)
 		g_printerr("imapfs: outbox: not sent: %s\n", error->message);
 		return EINVAL;
 	}
-	if (!smtp_send(&smtp_cfg, env, &error)) {
+	if (!send_with_fresh_token(env, &error)) {
 		g_printerr("imapfs: outbox: not sent: %s\n", error->message);
 		return fs_errno_from_error(error);
 	}

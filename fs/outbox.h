@@ -15,6 +15,7 @@
 #pragma once
 
 #include "fs/mount.h"
+#include "fs/oauth2.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,9 @@ G_BEGIN_DECLS
  * so a broken one fails the mount). TRUE and no outbox when smtp_host is not set. */
 gboolean fs_outbox_setup(const FsOptions *opts, GError **error);
 void fs_outbox_teardown(void);
+/* With OAuth2 and no SMTP password, each send logs in with a fresh access token from O
+ * (borrowed until fs_outbox_teardown; NULL: none): one taken at setup would expire. */
+void fs_outbox_set_oauth2(FsOAuth2 *o);
 
 gboolean fs_outbox_enabled(void);
 const char *fs_outbox_name(void); /* NULL when disabled */

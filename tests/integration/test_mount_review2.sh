@@ -6,8 +6,11 @@
 #   holding one must be private (as for proxy=);
 # - .outbox with connections=1 and no Sent folder yet: the CREATE after TRYCREATE used
 #   to LIST while holding the pool's only session, and cp hung for ever.
+# With "oauth2" (with-dovecot --oauth2): .outbox on an OAuth2 mount logs in to SMTP with
+#   XOAUTH2 and the token of oauth2_token_command (the SMTP settings used to copy the
+#   token before there was one).
 #
-# usage: with-dovecot --fill=empty -- test_mount_review2.sh IMAPFS
+# usage: with-dovecot --fill=empty [--oauth2] -- test_mount_review2.sh IMAPFS [oauth2]
 . "$(dirname "$0")/mount-lib.sh"
 
 SMTP_SERVER=$MT_LIBDIR/../harness/smtp-server
@@ -30,6 +33,46 @@ no_leak() {
 		ok "$1"
 	fi
 }
+
+# smtp_up [SERVER OPTIONS]: an SMTP server taking alice's password (or token); SMTP_PORT.
+smtp_up() {
+	printf '%s:%s\n' "$USER_NAME" "$1" >"$W/auth"
+	shift
+	"$SMTP_SERVER" --port-file "$W/smtp.port" --spool "$W/spool" --cert "$IMAPFS_TEST_CA" \
+		--key "$KEY" --tls=starttls --auth-file "$W/auth" "$@" &
+	SMTP_PID=$!
+	for _ in $(seq 200); do
+		[ -s "$W/smtp.port" ] && break
+		sleep 0.05
+	done
+	SMTP_PORT=$(cat "$W/smtp.port")
+}
+printf 'From: a@example.org\nTo: b@example.org\nSubject: review\n\nhi\n' >"$W/m.eml"
+
+if [ "${2:-}" = oauth2 ]; then
+	: "${IMAPFS_TEST_OAUTH2_PORT:?run with with-dovecot --oauth2}"
+	python3 "$MT_LIBDIR/oauth2-service" "$IMAPFS_TEST_OAUTH2_PORT" "$W/token.port" \
+		"$IMAPFS_TEST_CA" "$KEY" 3600 "$W" >/dev/null 2>&1 &
+	SVC=$!
+	trap 'kill $SVC 2>/dev/null; wait $SVC 2>/dev/null; stop_all' EXIT
+	for _ in $(seq 100); do [ -s "$W/token.port" ] && break; sleep 0.05; done
+	smtp_up static-token --mechs XOAUTH2
+	mkdir -p "$MNT"
+	MT_ERR[$MNT]=$W/oauth2.stderr
+	"$IMAPFS" -f -o "host=$IMAPFS_TEST_HOST,port=$IMAPFS_TEST_PORT,user=$USER_NAME,security=starttls,ca_file=$IMAPFS_TEST_CA,cache_dir=$W/cache,oauth2=yes,oauth2_token_command=echo static-token,smtp_host=127.0.0.1,smtp_security=starttls,smtp_port=$SMTP_PORT" \
+		"$MNT" </dev/null >"${MT_ERR[$MNT]}" 2>&1 &
+	MT_PID[$MNT]=$!
+	for _ in $(seq 150); do mountpoint -q "$MNT" && break; sleep 0.1; done
+	check "an OAuth2 mount with an outbox comes up" mountpoint -q "$MNT"
+	mountpoint -q "$MNT" || diag "${MT_ERR[$MNT]}"
+	if mountpoint -q "$MNT"; then
+		check "cp into .outbox sends with the OAuth2 token" timeout -s KILL 20 cp "$W/m.eml" "$MNT/.outbox/"
+		check_eq "the SMTP server got it" 1 "$(ls "$W/spool" 2>/dev/null | grep -c '\.json$')"
+		mt_umount "$MNT"
+	fi
+	mt_finish
+	exit
+fi
 
 BASE="host=$IMAPFS_TEST_HOST,port=$IMAPFS_TEST_PORT,user=$USER_NAME,security=starttls"
 BASE+=",ca_file=$IMAPFS_TEST_CA,password_file=$PWFILE"
@@ -64,17 +107,9 @@ check_eq "a private config file with an smtp_proxy password is taken" 0 "$?"
 no_leak "the check does not show the smtp_proxy password" "$PROXY_PW" "$W/pconf.out"
 
 # -- outbox, one connection, no Sent folder yet ------------------------------------------
-printf '%s:%s\n' "$USER_NAME" "$IMAPFS_TEST_PASSWORD" >"$W/auth"
-"$SMTP_SERVER" --port-file "$W/smtp.port" --spool "$W/spool" --cert "$IMAPFS_TEST_CA" \
-	--key "$KEY" --tls=starttls --auth-file "$W/auth" &
-SMTP_PID=$!
-for _ in $(seq 200); do
-	[ -s "$W/smtp.port" ] && break
-	sleep 0.05
-done
-printf 'From: a@example.org\nTo: b@example.org\nSubject: one connection\n\nhi\n' >"$W/m.eml"
+smtp_up "$IMAPFS_TEST_PASSWORD"
 check_eq "there is no Sent folder yet" 0 "$("$ORACLE" count Sent 2>/dev/null || echo 0)"
-if mt_mount "$MNT" "connections=1,smtp_host=127.0.0.1,smtp_security=starttls,smtp_port=$(cat "$W/smtp.port")"; then
+if mt_mount "$MNT" "connections=1,smtp_host=127.0.0.1,smtp_security=starttls,smtp_port=$SMTP_PORT"; then
 	check "cp into .outbox finishes with one connection" timeout -s KILL 20 cp "$W/m.eml" "$MNT/.outbox/"
 	check_eq "the copy is in the Sent folder it created" 1 "$("$ORACLE" count Sent 2>/dev/null || echo 0)"
 	check "the new Sent folder is listed" test -d "$MNT/Sent"
