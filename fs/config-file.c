@@ -64,16 +64,24 @@ static int bool_word(const char *word)
 	return -1;
 }
 
+/* KEY's raw value in GROUP (may be NULL), its name compared without regard to case as
+ * configparser does: "Password = x" is a password too. */
+static char *group_value(GKeyFile *kf, const char *group, const char *key)
+{
+	g_auto(GStrv) keys = group ? g_key_file_get_keys(kf, group, NULL, NULL) : NULL;
+
+	for (char **k = keys; k && *k; k++)
+		if (!g_ascii_strcasecmp(*k, key))
+			return g_key_file_get_value(kf, group, *k, NULL);
+	return NULL;
+}
+
 /* The account's value, else [DEFAULT]'s, else NULL. Raw, as configparser reads it. */
 static char *lookup(GKeyFile *kf, const char *section, const char *key)
 {
-	char *v = NULL;
+	char *v = group_value(kf, section, key);
 
-	if (section && g_key_file_has_key(kf, section, key, NULL))
-		v = g_key_file_get_value(kf, section, key, NULL);
-	if (!v && g_key_file_has_key(kf, DEFAULT_GROUP, key, NULL))
-		v = g_key_file_get_value(kf, DEFAULT_GROUP, key, NULL);
-	return v;
+	return v ? v : group_value(kf, DEFAULT_GROUP, key);
 }
 
 /* proxy or smtp_proxy = scheme://user:password@host:port */
@@ -88,15 +96,18 @@ static gboolean holds_secret(GKeyFile *kf)
 	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
 
 	for (char **g = groups; *g; g++) {
-		g_autofree char *proxy = g_key_file_get_value(kf, *g, "proxy", NULL);
-		g_autofree char *smtp_proxy = g_key_file_get_value(kf, *g, "smtp_proxy", NULL);
+		g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
 
-		if ((proxy && is_proxy_secret("proxy", proxy)) ||
-		    (smtp_proxy && is_proxy_secret("smtp_proxy", smtp_proxy)))
-			return TRUE;
-		for (const char *const *k = secret_keys; *k; k++)
-			if (g_key_file_has_key(kf, *g, *k, NULL))
+		for (char **k = keys; k && *k; k++) {
+			g_autofree char *lower = g_ascii_strdown(*k, -1);
+			g_autofree char *v = NULL;
+
+			if (g_strv_contains(secret_keys, lower))
 				return TRUE;
+			v = g_key_file_get_value(kf, *g, *k, NULL);
+			if (v && is_proxy_secret(lower, v))
+				return TRUE;
+		}
 	}
 	return FALSE;
 }

@@ -86,6 +86,18 @@ check_eq "a config line without '=' is a usage error" 1 "$?"
 no_leak "the malformed line is not quoted" "$IMAPFS_TEST_PASSWORD" "$W/conf.out"
 check "the error gives the line number" grep -q "line 4 " "$W/conf.out"
 
+# configparser compares key names without case: "Password" is a password, and "Host" a host.
+printf '[acct]\nHost = %s\nPort = %s\nUser = %s\nSecurity = starttls\nCA_File = %s\nPassword = %s\n' \
+	"$IMAPFS_TEST_HOST" "$IMAPFS_TEST_PORT" "$USER_NAME" "$IMAPFS_TEST_CA" \
+	"$IMAPFS_TEST_PASSWORD" >"$CONF"
+chmod 644 "$CONF"
+"$IMAPFS" --check --config "$CONF" >"$W/case.out" 2>&1
+check_eq "a readable config file with \"Password =\" is refused" 1 "$?"
+check "it says chmod 600" grep -q "chmod 600" "$W/case.out"
+chmod 600 "$CONF"
+"$IMAPFS" --check --config "$CONF" >"$W/case.out" 2>&1
+check_eq "capitalised keys log in" 0 "$?"
+
 # -- smtp_proxy with a password ----------------------------------------------------------
 PROXY_PW=Pr0xyR3view2Secret
 "$IMAPFS" --check -o "$BASE,smtp_host=127.0.0.1,smtp_proxy=socks5://u:$PROXY_PW@127.0.0.1:9" \
