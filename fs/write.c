@@ -81,7 +81,8 @@ gboolean fs_write_owns_handle(const struct fuse_file_info *fi)
 /* An open handle: the file, and the process that opened it. */
 typedef struct {
 	Pending *p;
-	pid_t opener; /* thread group id */
+	pid_t opener;	  /* thread group id */
+	pid_t opener_tid; /* the thread that opened: its close needs no /proc lookup */
 } Handle;
 
 static Handle *handle_of(const struct fuse_file_info *fi)
@@ -240,7 +241,8 @@ static void reply_open(fuse_req_t req, FsMount *m, Pending *p, struct fuse_file_
 	Handle *h = g_new0(Handle, 1);
 
 	h->p = p;
-	h->opener = tgid_of(fuse_req_ctx(req)->pid);
+	h->opener_tid = fuse_req_ctx(req)->pid;
+	h->opener = tgid_of(h->opener_tid);
 	fi->fh = (uint64_t)(uintptr_t)h | FH_TAG;
 	fi->direct_io = 0;
 	fi->keep_cache = 0;
@@ -445,7 +447,9 @@ void fs_write_flush(fuse_req_t req, FsMount *m, struct fuse_file_info *fi)
 
 	/* close(2) in a child that inherited the descriptor (a shell's "{ a; b; } >F")
 	 * is not the end of the writing: the opener's close, or the last release, is. */
-	if (tgid_of(fuse_req_ctx(req)->pid) != h->opener) {
+	pid_t tid = fuse_req_ctx(req)->pid;
+
+	if (tid != h->opener_tid && tgid_of(tid) != h->opener) {
 		fuse_reply_err(req, 0);
 		return;
 	}
