@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#define META_SAVE_US (30 * G_USEC_PER_SEC)
+
 struct FsFolder {
 	char *mailbox;
 	GMutex refresh_lock;
@@ -10,6 +12,7 @@ struct FsFolder {
 	CacheFolderMeta *meta; /* NULL until loaded */
 	gint64 refreshed_at;   /* monotonic us */
 	gboolean dirty;	       /* meta differs from what is saved */
+	gint64 saved_at;       /* monotonic us of the last save_meta, 0: never */
 	gint64 used_at;	       /* monotonic us of the last fs_folders_get; under FsFolders.lock */
 };
 
@@ -62,6 +65,7 @@ static void save_meta(FsFolders *fl, FsFolder *f)
 	if (f->meta && fl->cache && !cache_meta_save(fl->cache, f->mailbox, f->meta, &err))
 		g_debug("imapfs: cannot save metadata of %s: %s", f->mailbox, err->message);
 	f->dirty = FALSE;
+	f->saved_at = g_get_monotonic_time();
 }
 
 void fs_folders_free(FsFolders *fl)
@@ -374,7 +378,11 @@ static void install(FsFolders *fl, FsFolder *f, CacheFolderMeta *cur, gboolean c
 	cache_folder_meta_free(f->meta);
 	f->meta = cur;
 	f->refreshed_at = g_get_monotonic_time();
-	if (changed)
+	f->dirty |= changed;
+	/* The saved table only spares the next mount a full listing, and writing all of a
+	 * 100,000-message table after every rm would cost O(n) per file: at most one save
+	 * per META_SAVE_US while changes come, the rest at unmount (fs_folders_free). */
+	if (f->dirty && (!f->saved_at || f->refreshed_at - f->saved_at >= META_SAVE_US))
 		save_meta(fl, f);
 	g_mutex_unlock(&f->data_lock);
 }
