@@ -538,6 +538,23 @@ gboolean fs_folder_add(FsFolder *f, guint32 uidvalidity, const FsMsgInfo *mi, co
 	return ok;
 }
 
+gboolean fs_folder_remove(FsFolder *f, guint32 uidvalidity, guint32 uid)
+{
+	CacheMsgMeta *m = NULL;
+
+	g_mutex_lock(&f->data_lock);
+	if (f->meta && f->meta->uidvalidity == uidvalidity)
+		m = cache_folder_meta_find(f->meta, uid);
+	if (m) {
+		/* HIGHESTMODSEQ stays: the next revalidation still asks what changed. */
+		g_array_remove_index(f->meta->msgs,
+				     (guint)(m - (CacheMsgMeta *)f->meta->msgs->data));
+		f->dirty = TRUE;
+	}
+	g_mutex_unlock(&f->data_lock);
+	return m != NULL;
+}
+
 gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size)
 {
 	CacheMsgMeta *m = NULL;

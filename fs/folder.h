@@ -74,6 +74,9 @@ GArray *fs_folder_following(FsFolder *f, guint32 uidvalidity, guint32 uid, guint
  * revalidation; FLAGS space-separated (may be NULL). FALSE (nothing changed) when the
  * folder is not loaded under UIDVALIDITY. The next revalidation still sees it as new. */
 gboolean fs_folder_add(FsFolder *f, guint32 uidvalidity, const FsMsgInfo *mi, const char *flags);
+/* A message this mount has just expunged (UID EXPUNGE done), dropped without a
+ * revalidation; TRUE if it was in the table under UIDVALIDITY. */
+gboolean fs_folder_remove(FsFolder *f, guint32 uidvalidity, guint32 uid);
 /* The fetched body had another size than RFC822.SIZE: TRUE if the table changed. */
 gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size);
 

@@ -222,6 +222,25 @@ static void unmark_fresh(FsMount *m, const char *mailbox, guint32 uidv, guint32 
 			   uid, mailbox);
 }
 
+/* Our own expunge of UID needs no re-read of the folder (O(messages) per rm, which an
+ * rm -r of a big folder would pay per file): drop it from the table and tell the kernel.
+ * The watcher's or the next listing's revalidation catches up on anything else. */
+static void forget_expunged(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid)
+{
+	g_autoptr(FsFolderChanges) ch = NULL;
+
+	if (!fs_folder_remove(fs_folders_get(m->folders, mailbox), uidv, uid)) {
+		fs_write_refresh(m, mailbox);
+		return;
+	}
+	ch = g_new0(FsFolderChanges, 1);
+	ch->old_uidvalidity = ch->uidvalidity = uidv;
+	ch->removed = g_array_new(FALSE, FALSE, sizeof(guint32));
+	ch->resized = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_array_append_val(ch->removed, uid);
+	fs_notify_folder_changes(m, mailbox, ch);
+}
+
 void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
 {
 	g_autoptr(GError) error = NULL;
@@ -251,7 +270,7 @@ void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const ch
 			unmark_fresh(m, parent->mailbox, uidv, uid);
 	}
 	if (!err)
-		fs_write_refresh(m, parent->mailbox);
+		forget_expunged(m, parent->mailbox, uidv, uid);
 	fuse_reply_err(req, err);
 }
 

@@ -118,6 +118,26 @@ chmod 600 "$CONF"
 check_eq "a private config file with an smtp_proxy password is taken" 0 "$?"
 no_leak "the check does not show the smtp_proxy password" "$PROXY_PW" "$W/pconf.out"
 
+# -- rm drops the message from the table at once (no re-read of the folder) -----------------
+for i in 1 2 3; do
+	printf 'From: a@example.org\nSubject: rm %s\n\nbody %s\n' "$i" "$i" |
+		"${DOVEADM[@]}" save -u "$USER_NAME" -m INBOX
+done
+if mt_mount "$MNT"; then
+	uids=$(srv_uids INBOX | tr '\n' ' ')
+	set -- $uids
+	first=$(printf '%010d.eml' "$1")
+	check_eq "three messages listed" 3 "$(ls "$MNT/INBOX" | wc -l)"
+	check "rm of one" rm "$MNT/INBOX/$first"
+	check_eq "the listing right after shows two" 2 "$(ls "$MNT/INBOX" | wc -l)"
+	check "the removed one is not listed" bash -c "! ls '$MNT/INBOX' | grep -qx '$first'"
+	check "stat of it is ENOENT" bash -c "! stat '$MNT/INBOX/$first' 2>/dev/null"
+	check_eq "the server holds the other two" "$2 $3" "$(srv_uids INBOX | tr '\n' ' ' | sed 's/ $//')"
+	check "the others still read" cat "$MNT/INBOX/$(printf '%010d.eml' "$2")" "$MNT/INBOX/$(printf '%010d.eml' "$3")"
+	mt_umount "$MNT"
+fi
+set -- "$IMAPFS"
+
 # -- outbox, one connection, no Sent folder yet ------------------------------------------
 smtp_up "$IMAPFS_TEST_PASSWORD"
 check_eq "there is no Sent folder yet" 0 "$("$ORACLE" count Sent 2>/dev/null || echo 0)"
