@@ -75,8 +75,8 @@ for f in "$SRC"/*.eml; do
 	fi
 done
 check_eq "every file arrived with its bytes, on the server and through the mount" 0 "$bad"
-check_eq "the listing holds exactly the UID names" "$total" \
-	"$(ls "$MNT/Push" | grep -c '^[0-9]\{10\}\.eml$')"
+check_eq "the listing holds exactly the UID names, no temporary ones" \
+	"$(for u in $(seq "$total"); do name "$u"; echo; done)" "$(ls "$MNT/Push")"
 
 # The trace is on stderr: mt_umount checks an empty stand-in, this the real one, where
 # nothing but the trace (no warning) may be.
