@@ -86,17 +86,23 @@ check_eq "a config line without '=' is a usage error" 1 "$?"
 no_leak "the malformed line is not quoted" "$IMAPFS_TEST_PASSWORD" "$W/conf.out"
 check "the error gives the line number" grep -q "line 4 " "$W/conf.out"
 
+# private_only WHAT: $CONF, which holds WHAT, is refused while others can read it and
+# taken (imapfs --check logs in) once it is 0600; the last output is in $W/conf.out.
+private_only() {
+	chmod 644 "$CONF"
+	"$IMAPFS" --check --config "$CONF" >"$W/conf.out" 2>&1
+	check_eq "a readable config file with $1 is refused" 1 "$?"
+	check "... and the refusal says chmod 600" grep -q "chmod 600" "$W/conf.out"
+	chmod 600 "$CONF"
+	"$IMAPFS" --check --config "$CONF" >"$W/conf.out" 2>&1
+	check_eq "a private config file with $1 is taken" 0 "$?"
+}
+
 # configparser compares key names without case: "Password" is a password, and "Host" a host.
 printf '[acct]\nHost = %s\nPort = %s\nUser = %s\nSecurity = starttls\nCA_File = %s\nPassword = %s\n' \
 	"$IMAPFS_TEST_HOST" "$IMAPFS_TEST_PORT" "$USER_NAME" "$IMAPFS_TEST_CA" \
 	"$IMAPFS_TEST_PASSWORD" >"$CONF"
-chmod 644 "$CONF"
-"$IMAPFS" --check --config "$CONF" >"$W/case.out" 2>&1
-check_eq "a readable config file with \"Password =\" is refused" 1 "$?"
-check "it says chmod 600" grep -q "chmod 600" "$W/case.out"
-chmod 600 "$CONF"
-"$IMAPFS" --check --config "$CONF" >"$W/case.out" 2>&1
-check_eq "capitalised keys log in" 0 "$?"
+private_only '"Password =" (capitalised keys)'
 
 # -- smtp_proxy with a password ----------------------------------------------------------
 PROXY_PW=Pr0xyR3view2Secret
@@ -109,14 +115,8 @@ no_leak "the refusal does not repeat it" "$PROXY_PW" "$W/proxy.out"
 printf '[acct]\nhost = %s\nport = %s\nuser = %s\nsecurity = starttls\nca_file = %s\npassword_file = %s\nsmtp_host = 127.0.0.1\nsmtp_proxy = socks5://u:%s@127.0.0.1:9\n' \
 	"$IMAPFS_TEST_HOST" "$IMAPFS_TEST_PORT" "$USER_NAME" "$IMAPFS_TEST_CA" "$PWFILE" \
 	"$PROXY_PW" >"$CONF"
-chmod 644 "$CONF"
-"$IMAPFS" --check --config "$CONF" >"$W/pconf.out" 2>&1
-check_eq "a readable config file with an smtp_proxy password is refused" 1 "$?"
-check "it says chmod 600" grep -q "chmod 600" "$W/pconf.out"
-chmod 600 "$CONF"
-"$IMAPFS" --check --config "$CONF" >"$W/pconf.out" 2>&1
-check_eq "a private config file with an smtp_proxy password is taken" 0 "$?"
-no_leak "the check does not show the smtp_proxy password" "$PROXY_PW" "$W/pconf.out"
+private_only "an smtp_proxy password"
+no_leak "the check does not show the smtp_proxy password" "$PROXY_PW" "$W/conf.out"
 
 # -- rm drops the message from the table at once (no re-read of the folder) -----------------
 for i in 1 2 3; do
