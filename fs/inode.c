@@ -8,6 +8,7 @@ struct FsInodeTable {
 	guint64 next_id;
 	GHashTable *by_id;  /* guint64* nodeid -> FsNode* (owns the node) */
 	GHashTable *by_key; /* identity key -> FsNode* */
+	GPtrArray *old_names; /* mailbox strings replaced by renames (see inode.h) */
 };
 
 static void node_free(FsNode *n)
@@ -83,6 +84,7 @@ FsInodeTable *fs_inode_table_new(void)
 	t->by_id =
 	    g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)node_free);
 	t->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	t->old_names = g_ptr_array_new_with_free_func(g_free);
 	insert_locked(t, FS_NODE_DIR, "", 0, 0, node_key(FS_NODE_DIR, "", 0, 0));
 	return t;
 }
@@ -93,6 +95,7 @@ void fs_inode_table_free(FsInodeTable *t)
 		return;
 	g_hash_table_destroy(t->by_key);
 	g_hash_table_destroy(t->by_id);
+	g_ptr_array_unref(t->old_names);
 	g_mutex_clear(&t->lock);
 	g_free(t);
 }
@@ -184,4 +187,53 @@ guint fs_inode_count(FsInodeTable *t)
 	c = g_hash_table_size(t->by_id);
 	g_mutex_unlock(&t->lock);
 	return c;
+}
+
+/* The name a node of mailbox gets when from becomes to, or NULL if it is not below from. */
+static char *renamed(const char *mailbox, const char *from, const char *to, char delim)
+{
+	gsize len = strlen(from);
+
+	if (strncmp(mailbox, from, len) != 0)
+		return NULL;
+	if (mailbox[len] != '\0' && (delim == '\0' || mailbox[len] != delim))
+		return NULL;
+	return g_strconcat(to, mailbox + len, NULL);
+}
+
+static void rename_node_locked(FsInodeTable *t, FsNode *n, char *name)
+{
+	char *old_key = node_key(n->kind, n->mailbox, n->uidvalidity, n->uid);
+	char *new_key = node_key(n->kind, name, n->uidvalidity, n->uid);
+
+	if (g_hash_table_lookup(t->by_key, old_key) == n)
+		g_hash_table_remove(t->by_key, old_key);
+	g_free(old_key);
+	/* A node the kernel still holds under the new name (a folder of that name deleted
+	 * earlier) keeps its key; this one is then only reached by its nodeid. */
+	if (g_hash_table_contains(t->by_key, new_key))
+		g_free(new_key);
+	else
+		g_hash_table_insert(t->by_key, new_key, n);
+	g_ptr_array_add(t->old_names, n->mailbox);
+	g_atomic_pointer_set(&n->mailbox, name);
+}
+
+void fs_inode_rename_folder(FsInodeTable *t, const char *from, const char *to, char delim)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	if (*from == '\0')
+		return; /* the root is never renamed */
+	g_mutex_lock(&t->lock);
+	g_hash_table_iter_init(&it, t->by_id);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		FsNode *n = value;
+		char *name = renamed(n->mailbox, from, to, delim);
+
+		if (name)
+			rename_node_locked(t, n, name);
+	}
+	g_mutex_unlock(&t->lock);
 }

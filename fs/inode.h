@@ -6,7 +6,11 @@
  * and stable across remounts: a hash of the mailbox name for folders and of (mailbox,
  * UIDVALIDITY, UID) for messages.
  *
- * A node's identity fields never change after creation, so a pointer returned by
+ * A node's identity fields never change after creation, except its mailbox name when a
+ * folder is renamed through the mount (fs_inode_rename_folder): the kernel moves its
+ * dentry to the new name on our reply and keeps using the same nodeid, so the node must
+ * then name the new mailbox. The replaced string stays allocated until the table is
+ * freed, so a name read before the rename stays valid. A pointer returned by
  * fs_inode_get() stays valid while the kernel holds a lookup on it (i.e. during any
  * operation on that nodeid). The table is thread safe.
  */
@@ -49,5 +53,10 @@ FsNode *fs_inode_get(FsInodeTable *t, guint64 nodeid);
 /* FORGET: drop n lookups; the node is freed at zero (never the root). */
 void fs_inode_forget(FsInodeTable *t, guint64 nodeid, guint64 n);
 guint fs_inode_count(FsInodeTable *t);
+
+/* After RENAME from -> to on the server: every node of that folder, of the folders
+ * below it (delim separates levels) and of their messages now names the new mailbox.
+ * st_ino stays as the kernel knows it until the nodes are forgotten. */
+void fs_inode_rename_folder(FsInodeTable *t, const char *from, const char *to, char delim);
 
 G_END_DECLS

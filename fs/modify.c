@@ -378,9 +378,13 @@ static void rename_dir(fuse_req_t req, FsMount *m, const char *child, const FsNo
 		return;
 	}
 	err = folder_command(m, "RENAME", child, to);
-	/* The kernel keeps the moved entry on the node of the old name: make it look up. */
-	if (!err)
+	/* The kernel moves its entry to the new name on our reply and keeps the nodeid, so
+	 * that node (and those below it) must name the new mailbox before we reply: the
+	 * queued invalidation alone comes too late for an `mv x NewName/` right after. */
+	if (!err) {
+		fs_inode_rename_folder(m->inodes, child, to, m->delimiter);
 		fs_notify_entry(m, newparent->nodeid, newname);
+	}
 	fuse_reply_err(req, err);
 }
 

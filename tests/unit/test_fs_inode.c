@@ -89,6 +89,33 @@ static gpointer ref_forget_loop(gpointer data)
 	return NULL;
 }
 
+/* The kernel keeps a renamed folder's nodeid: the node must then name the new mailbox,
+ * and so must the folders and messages below it, but not a sibling with a common prefix. */
+static void test_rename_folder(void)
+{
+	FsInodeTable *t = fs_inode_table_new();
+	FsNode *dir = fs_inode_ref_dir(t, "Work");
+	FsNode *sub = fs_inode_ref_dir(t, "Work.Old");
+	FsNode *msg = fs_inode_ref_msg(t, "Work.Old", 7, 42);
+	FsNode *sibling = fs_inode_ref_dir(t, "Workshop");
+	guint64 ino = dir->ino;
+
+	fs_inode_rename_folder(t, "Work", "Jobs", '.');
+	CU_ASSERT_STRING_EQUAL(dir->mailbox, "Jobs");
+	CU_ASSERT_STRING_EQUAL(sub->mailbox, "Jobs.Old");
+	CU_ASSERT_STRING_EQUAL(msg->mailbox, "Jobs.Old");
+	CU_ASSERT_STRING_EQUAL(sibling->mailbox, "Workshop");
+	CU_ASSERT_EQUAL(dir->ino, ino);
+	CU_ASSERT_EQUAL(fs_inode_find_dir(t, "Jobs"), dir->nodeid);
+	CU_ASSERT_EQUAL(fs_inode_find_dir(t, "Work"), 0);
+	CU_ASSERT_EQUAL(fs_inode_find_msg(t, "Jobs.Old", 7, 42), msg->nodeid);
+	/* A lookup of the new name finds the same node; forgetting it frees it cleanly. */
+	CU_ASSERT_PTR_EQUAL(fs_inode_ref_dir(t, "Jobs"), dir);
+	fs_inode_forget(t, dir->nodeid, 2);
+	CU_ASSERT_EQUAL(fs_inode_find_dir(t, "Jobs"), 0);
+	fs_inode_table_free(t);
+}
+
 static void test_threads(void)
 {
 	FsInodeTable *t = fs_inode_table_new();
@@ -113,5 +140,6 @@ int main(void)
 	TEST_ADD(s, test_messages_distinct);
 	TEST_ADD(s, test_ino_stable);
 	TEST_ADD(s, test_threads);
+	TEST_ADD(s, test_rename_folder);
 	return test_run_all();
 }
