@@ -10,6 +10,8 @@
 #include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -154,6 +156,10 @@ static gboolean open_tcp(ImapTransport *t, const ImapConfig *cfg, guint16 port, 
 	GSocket *sock = g_socket_connection_get_socket(t->conn);
 	t->rfd = t->wfd = g_socket_get_fd(sock);
 	t->is_socket = TRUE;
+	/* IMAP is request/response: without this, a command written in two pieces waits
+	 * for the peer's delayed ACK (tens of ms) under Nagle. Best effort (not TCP on
+	 * some proxies' sockets is fine). */
+	g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
 	return TRUE;
 }
 
