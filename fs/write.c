@@ -34,6 +34,7 @@ typedef struct {
 	char **flags; /* for the APPEND (user.imap.flags set before close) */
 	gboolean sent, discarded;
 	gboolean sending;	  /* an APPEND of it is under way (data frozen) */
+	int failed;		  /* errno of a failed write or truncate: never sent, close fails */
 	guint32 uidvalidity, uid; /* once sent; uid 0 when the server did not say */
 } Pending;
 
@@ -337,8 +338,12 @@ void fs_write_open(fuse_req_t req, FsMount *m, guint64 nodeid, struct fuse_file_
 			p->fd = fs_write_open_data_file(m);
 			err = p->fd < 0 ? -p->fd : 0;
 		}
-		if (!err && (fi->flags & O_TRUNC) && ftruncate(p->fd, 0) == 0)
-			p->size = 0;
+		if (!err && (fi->flags & O_TRUNC)) {
+			if (ftruncate(p->fd, 0) == 0)
+				p->size = 0;
+			else
+				p->failed = errno; /* the old bytes would go with the new */
+		}
 		if (!err) {
 			p->handles++;
 			reply_open(req, m, p, fi, FALSE);
@@ -380,15 +385,35 @@ void fs_write_write(fuse_req_t req, FsMount *m, const char *buf, size_t size, of
 	int err = 0;
 
 	g_mutex_lock(&table_lock);
-	if (p->sent || p->sending)
+	if (p->sent || p->sending) {
 		err = EPERM; /* the message exists now, and messages are immutable */
-	else if (p->discarded || p->fd < 0)
+	} else if (p->discarded || p->fd < 0) {
 		err = EIO;
-	else if (off < 0 || (guint64)off + size > FS_WRITE_MAX_SIZE)
+	} else if (p->failed) {
+		err = p->failed;
+	} else if (off < 0 || (guint64)off + size > FS_WRITE_MAX_SIZE) {
 		err = EFBIG;
-	else if ((n = pwrite(p->fd, buf, size, off)) < 0)
-		err = errno;
-	else
+	} else {
+		/* All of it or a failure: a short write (ENOSPC in the cache directory) would
+		 * leave a hole or a cut message. */
+		size_t done = 0;
+
+		while (done < size) {
+			ssize_t k = pwrite(p->fd, buf + done, size - done, off + (off_t)done);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				err = k < 0 ? errno : ENOSPC;
+				break;
+			}
+			done += (size_t)k;
+		}
+		n = (ssize_t)done;
+	}
+	if (err && err != EPERM && !p->sent && !p->sending && !p->discarded)
+		p->failed = err; /* the data is incomplete now: close(2) must not send it */
+	else if (!err)
 		p->size = MAX(p->size, (guint64)off + (guint64)n);
 	g_mutex_unlock(&table_lock);
 	if (err)
@@ -415,6 +440,16 @@ static int send_file(FsMount *m, Pending *p)
 	int err;
 
 	g_mutex_lock(&table_lock);
+	if (p->failed && !p->sent && !p->discarded && !p->sending) {
+		/* A write failed: what the file holds is not what the writer meant. Nothing is
+		 * sent, the name goes, and close(2) reports the write's error. */
+		err = p->failed;
+		p->discarded = TRUE;
+		hide_locked(m, p);
+		close_fd(&p->fd);
+		g_mutex_unlock(&table_lock);
+		return err;
+	}
 	if (p->sent || p->discarded || p->sending || p->fd < 0 || p->size == 0) {
 		/* Nothing (new) to send: e.g. the close of a dup before anything was written. */
 		g_mutex_unlock(&table_lock);
@@ -504,7 +539,7 @@ void fs_write_setattr(fuse_req_t req, FsMount *m, guint64 nodeid, struct stat *a
 		 (p->fd = fs_write_open_data_file(m)) < 0)
 		err = -p->fd;
 	else if ((to_set & FUSE_SET_ATTR_SIZE) && ftruncate(p->fd, attr->st_size) != 0)
-		err = errno;
+		err = p->failed = errno; /* the file is not the size its writer asked for */
 	if (!err && (to_set & FUSE_SET_ATTR_SIZE))
 		p->size = (guint64)attr->st_size;
 	/* Times, mode and owner: accepted, as for messages; IMAP cannot keep them. */
