@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/json-mini.h"
 #include "fs/secret.h"
 #include "imap/error.h"
 #include "imap/transport.h"
@@ -160,36 +161,6 @@ static GString *http_exchange(FsOAuth2 *o, GError **error)
 	return resp;
 }
 
-/* The string or number value of "key" in a flat JSON object; NULL if absent. */
-static char *json_field(const char *json, const char *key)
-{
-	g_autofree char *quoted = g_strdup_printf("\"%s\"", key);
-	const char *p = strstr(json, quoted);
-	GString *out;
-
-	if (!p)
-		return NULL;
-	p += strlen(quoted);
-	while (g_ascii_isspace(*p))
-		p++;
-	if (*p++ != ':')
-		return NULL;
-	while (g_ascii_isspace(*p))
-		p++;
-	out = g_string_new(NULL);
-	if (*p == '"') {
-		for (p++; *p && *p != '"'; p++) {
-			if (*p == '\\' && p[1])
-				p++;
-			g_string_append_c(out, *p);
-		}
-	} else {
-		while (g_ascii_isalnum(*p) || *p == '.' || *p == '-')
-			g_string_append_c(out, *p++);
-	}
-	return g_string_free(out, FALSE);
-}
-
 static gboolean parse_answer(FsOAuth2 *o, const GString *resp, GError **error)
 {
 	const char *body = strstr(resp->str, "\r\n\r\n");
@@ -201,17 +172,29 @@ static gboolean parse_answer(FsOAuth2 *o, const GString *resp, GError **error)
 		return FALSE;
 	}
 	body += 4;
-	g_autofree char *token = json_field(body, "access_token");
+	g_autoptr(GError) jerr = NULL;
+	g_autoptr(GHashTable) fields =
+		fs_json_object_scalars(body, resp->len - (gsize)(body - resp->str), &jerr);
+	if (!fields && status == 200) {
+		g_set_error(error, IMAP_ERROR, IMAP_ERROR_PROTOCOL,
+			    "the token endpoint %s sent an answer that is not a JSON object (%s)",
+			    o->url, jerr->message);
+		return FALSE;
+	}
+	char *token = NULL;
+	g_autofree char *key = NULL;
+	if (fields)
+		g_hash_table_steal_extended(fields, "access_token", (gpointer *)&key,
+					    (gpointer *)&token);
 	if (status != 200 || !token || !*token) {
-		g_autofree char *what = json_field(body, "error");
+		const char *what = fields ? g_hash_table_lookup(fields, "error") : NULL;
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH,
 			    "the token endpoint %s refused to refresh the token: HTTP %d%s%s%s",
 			    o->url, status, what ? " (" : "", what ? what : "", what ? ")" : "");
-		if (token)
-			explicit_bzero(token, strlen(token));
+		fs_secret_free(token);
 		return FALSE;
 	}
-	g_autofree char *expires = json_field(body, "expires_in");
+	const char *expires = g_hash_table_lookup(fields, "expires_in");
 	gint64 secs = expires ? g_ascii_strtoll(expires, NULL, 10) : 0;
 	if (secs <= 0 || secs > 365 * 24 * 3600)
 		secs = DEFAULT_LIFETIME_S;
