@@ -7,6 +7,7 @@
  * the FUSE session. On unmount or SIGINT/SIGTERM every session logs out and folder metadata
  * is saved for the next mount.
  */
+#include <poll.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,35 @@ static void open_cache(FsMount *m, const FsOptions *o)
 			   o->cache_dir, err->message);
 }
 
+/* At unmount: queued invalidations are dropped, but one may be under way, blocked in
+ * the kernel until a request on its directory (a lookup that arrived after the loop
+ * stopped reading) is answered. Keep answering requests until it is done, for at most
+ * 5 s. FALSE if it is still under way. */
+static gboolean drain_notifier(FsMount *m)
+{
+	gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	struct fuse_buf buf = {0};
+	gboolean done;
+
+	fs_notify_drop(m);
+	/* libfuse discards what it reads once the session has exited. */
+	fuse_session_reset(m->se);
+	while (!(done = !fs_notify_busy(m)) && g_get_monotonic_time() < until) {
+		struct pollfd pfd = {.fd = fuse_session_fd(m->se), .events = POLLIN};
+
+		if (poll(&pfd, 1, 50) <= 0 || !(pfd.revents & POLLIN))
+			continue;
+		int res = fuse_session_receive_buf(m->se, &buf);
+
+		if (res > 0)
+			fuse_session_process_buf(m->se, &buf);
+		else if (res < 0 && res != -EINTR && res != -EAGAIN)
+			g_usleep(10000); /* the connection is gone: the call returns by itself */
+	}
+	free(buf.mem);
+	return done;
+}
+
 static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl)
 {
 	struct fuse_loop_config lc = {0};
@@ -196,7 +226,17 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 				  : (cl->max_threads ? cl->max_threads : 10);
 	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, &lc);
 	fs_watch_stop(watch); /* before the notifier it feeds */
-	fs_notify_stop(m);
+	if (drain_notifier(m)) {
+		fs_notify_stop(m);
+	} else {
+		/* The notification thread is still inside libfuse with the session: leave
+		 * it (and the session) alone rather than free them under it. */
+		g_printerr("imapfs: warning: a kernel cache invalidation did not finish; "
+			   "exiting without it\n");
+		fuse_session_unmount(m->se);
+		fuse_remove_signal_handlers(m->se);
+		return ret < 0 ? 1 : 0;
+	}
 	fuse_session_unmount(m->se);
       signals:
 	fuse_remove_signal_handlers(m->se);

@@ -50,7 +50,9 @@ extern const struct fuse_lowlevel_ops fs_ops;
 
 /* ---- notify.c: tell the kernel what changed, from a separate thread ----------------- */
 void fs_notify_start(FsMount *m);
-void fs_notify_stop(FsMount *m); /* waits for queued notifications */
+void fs_notify_drop(FsMount *m);    /* unmounting: queued notifications are dropped */
+gboolean fs_notify_busy(FsMount *m); /* a notification may still be under way */
+void fs_notify_stop(FsMount *m);     /* waits for the notification thread */
 void fs_notify_folder_changes(FsMount *m, const char *mailbox, const FsFolderChanges *ch);
 void fs_notify_inode(FsMount *m, guint64 nodeid);
 /* The kernel forgets the entry NAME in directory PARENT (a nodeid; 0: nothing). */

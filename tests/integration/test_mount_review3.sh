@@ -64,4 +64,34 @@ check "a normal cp still works" cp "$W/whole.eml" "$MNT/INBOX/"
 check_eq "and appends one message" $((n + 1)) "$("$ORACLE" count INBOX)"
 
 mt_umount "$MNT" && ok "unmounts cleanly, nothing on stderr"
+
+# -- SIGTERM with invalidations queued and lookups arriving ----------------------------
+# The invalidations of rm (and of the folder that changed) are queued while processes
+# keep looking names up; SIGTERM must end imapfs within a few seconds all the same.
+for i in $(seq 20); do
+	printf 'From: a@example.org\nSubject: term %s\n\nbody\n' "$i" |
+		"${DOVEADM[@]}" save -u "$USER_NAME" -m INBOX
+done
+if mt_mount "$MNT"; then
+	ls "$MNT/INBOX" >/dev/null
+	( for _ in $(seq 200); do stat "$MNT/INBOX/nothere-$RANDOM" >/dev/null 2>&1; done ) &
+	LOOKUPS=$!
+	rm -f "$MNT"/INBOX/00*.eml &
+	RMS=$!
+	sleep 0.2
+	pid=${MT_PID[$MNT]}
+	kill -TERM "$pid"
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		not_ok "imapfs exits within 5 s of SIGTERM"
+	else
+		wait "$pid"
+		check_eq "imapfs exits 0 after SIGTERM" 0 "$?"
+		unset "MT_PID[$MNT]"
+	fi
+	check "the mount is gone" bash -c "! mountpoint -q '$MNT'"
+	kill "$LOOKUPS" "$RMS" 2>/dev/null
+	wait "$LOOKUPS" "$RMS" 2>/dev/null
+	mt_kill "$MNT"
+fi
 mt_finish
