@@ -32,7 +32,11 @@ ls "$MNT/Push" >/dev/null
 before=$(wc -l <"$ERR")
 check "cp of $total files into an empty folder" cp "$SRC"/*.eml "$MNT/Push/"
 tail -n +"$((before + 1))" "$ERR" >"$W/cp.trace"
-cmds=$(grep -c '^imapfs: C: A[0-9]* ' "$W/cp.trace")
+# The watcher's own traffic (IDLE, NOOP, STATUS polls, NOTIFY) and the log-in of pool
+# connections opened meanwhile depend on timing and load, not on the copy: they are left
+# out of the count.
+cmds=$(grep '^imapfs: C: A[0-9]* ' "$W/cp.trace" |
+	grep -cvE '^imapfs: C: A[0-9]* (IDLE|NOOP|STATUS|NOTIFY|LOGOUT|STARTTLS|CAPABILITY|AUTHENTICATE|LOGIN|ENABLE) ?')
 appends=$(grep -c '^imapfs: C: A[0-9]* APPEND Push' "$W/cp.trace")
 
 check_eq "the server holds $total messages" "$total" "$("$ORACLE" count Push)"
@@ -48,7 +52,7 @@ if [ "$cmds" -le $((total + 12)) ]; then
 	ok "about one command per file ($cmds for $total files)"
 else
 	not_ok "about one command per file ($cmds for $total files)"
-	grep '^imapfs: C: ' "$W/cp.trace" | grep -v APPEND | head -n 20 | sed 's/^/#   /'
+	grep '^imapfs: C: A[0-9]* ' "$W/cp.trace" | grep -v ' APPEND ' | head -n 20 | sed 's/^/#   /'
 fi
 
 # What the mount shows right away is what the server says, for every message.
