@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Third review's regression tests:
+# Failures that must leave nothing behind:
 # - a write into a new file that fails (EFBIG past the 2 GiB limit, as ENOSPC or EIO in
 #   the cache directory would) fails the file: close(2) fails and nothing is APPENDed
 #   (a failed cp leaves no partial message on the server);
 # - SIGTERM ends imapfs within a few seconds, with invalidations still queued.
 #
-# usage: with-dovecot --fill=empty -- test_mount_review3.sh IMAPFS
+# usage: with-dovecot --fill=empty -- test_mount_failures.sh IMAPFS
 . "$(dirname "$0")/mount-lib.sh"
 
 MNT=$W/mnt

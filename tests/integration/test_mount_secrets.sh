@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Second review's regression tests:
+# Secrets in config files and proxies, and the outbox with one connection or OAuth2:
 # - a config file line GKeyFile cannot parse ("password: x", configparser's other
 #   delimiter) is reported by its number, never quoted (it may be the password);
 # - a password inside smtp_proxy= is refused on the command line, and a config file
@@ -10,7 +10,7 @@
 #   XOAUTH2 and the token of oauth2_token_command (the SMTP settings used to copy the
 #   token before there was one).
 #
-# usage: with-dovecot --fill=empty [--oauth2] -- test_mount_review2.sh IMAPFS [oauth2]
+# usage: with-dovecot --fill=empty [--oauth2] -- test_mount_secrets.sh IMAPFS [oauth2]
 . "$(dirname "$0")/mount-lib.sh"
 
 SMTP_SERVER=$MT_LIBDIR/../harness/smtp-server

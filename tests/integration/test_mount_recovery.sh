@@ -1,7 +1,7 @@
 #!/bin/bash
-# Mount tests of reviewed fixes: ".." in listings, unlink/rmdir that fail half-way leave
+# Recovery: ".." in listings, unlink/rmdir that fail half-way leave
 # the server as it was, rmdir against a concurrent delivery.
-# Run as: tests/harness/with-dovecot -- test_mount_fixes.sh IMAPFS_EXE
+# Run as: tests/harness/with-dovecot -- test_mount_recovery.sh IMAPFS_EXE
 . "$(dirname "$0")/mount-lib.sh"
 
 M=$W/mnt
