@@ -8,6 +8,11 @@
 #define BACKOFF_MIN_US (100 * 1000)
 #define BACKOFF_MAX_US (5 * G_USEC_PER_SEC)
 #define CONNECT_TRIES 3
+/* Attempts of an idempotent request while each one loses its connection: a second drop
+ * can hit the retry of the request the first one broke (a kick of every connection, a
+ * reconnect slowed by load), but a server that drops every connection must still
+ * surface as an error rather than a loop. */
+#define REQUEST_ATTEMPTS 3
 
 typedef struct {
 	ImapSession *s;
@@ -223,8 +228,10 @@ gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
 {
 	const GError *e = error ? *error : NULL;
 
-	if (attempt > 0 || !s || imap_session_is_usable(s) || !transient(e))
+	if (attempt + 1 >= REQUEST_ATTEMPTS || !s || imap_session_is_usable(s) || !transient(e))
 		return FALSE;
+	g_debug("imapfs: the connection dropped (%s); retrying on a new one (attempt %d of %d)",
+		e->message, attempt + 2, REQUEST_ATTEMPTS);
 	g_clear_error(error);
 	return TRUE;
 }

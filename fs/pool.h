@@ -38,9 +38,10 @@ ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error);
 void fs_pool_release(FsPool *p, ImapSession *s);
 
 /* Call before fs_pool_release() after a command failed: TRUE (and *error cleared) when
- * the connection died under it (BYE, EOF, reset) on the first attempt, so the caller
- * should try once more on a fresh connection. Only for idempotent commands (fetches,
- * listings, EXAMINE): a write whose reply was lost may have been done already. */
+ * the connection died under it (BYE, EOF, reset), so the caller should try again on a
+ * fresh connection; ATTEMPT counts from 0, and after the third dropped attempt the
+ * error stands. Only for idempotent commands (fetches, listings, EXAMINE): a write
+ * whose reply was lost may have been done already. */
 gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error);
 
 /* A new session with the pool's configuration, outside the pool's slots (the watcher's
