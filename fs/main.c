@@ -20,6 +20,7 @@
 #include "fs/daemon.h"
 #include "fs/mount.h"
 #include "fs/oauth2.h"
+#include "fs/options-smtp.h"
 #include "fs/outbox.h"
 #include "fs/prompt.h"
 #include "fs/secret.h"
@@ -35,8 +36,8 @@ static void usage(const char *prog)
 {
 	printf("usage: %s [--config FILE] [--account NAME] [ACCOUNT] MOUNTPOINT "
 	       "[-o host=HOST,user=USER,options]\n"
-	       "       %s --check [--config FILE] [--account NAME] [-o options]\n\n%s\n%s\n",
-	       prog, prog, fs_options_help(), fs_check_help());
+	       "       %s --check [--config FILE] [--account NAME] [-o options]\n\n%s\n%s\n%s\n",
+	       prog, prog, fs_options_help(), fs_smtp_options_help(), fs_check_help());
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
 }

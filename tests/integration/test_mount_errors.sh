@@ -37,6 +37,15 @@ must_fail() {
 		bash -c "! grep -qF -f '$PWFILE' '$err' && ! grep -qF -f '$W/wrong-password' '$err'"
 }
 
+# --help documents every -o option the parsers accept (their tables are the list).
+src=$(cd "$(dirname "$0")/../.." && pwd)/fs
+"$IMAPFS" --help >"$W/help" 2>&1
+undocumented=$(grep -ohE 'OPT\("[a-z_0-9]+' "$src/options.c" "$src/options-smtp.c" |
+	sed 's/.*OPT("//' | sort -u | while read -r o; do
+		grep -qE -- "(-o |,)$o(=|\b)" "$W/help" || echo "$o"
+	done)
+check_eq "imapfs --help documents every option" "" "$undocumented"
+
 base="user=$USER_NAME,ca_file=$IMAPFS_TEST_CA,cache_dir=$W/cache"
 (umask 077 && printf 'not-the-%s' "$IMAPFS_TEST_PASSWORD" >"$W/wrong-password")
 
