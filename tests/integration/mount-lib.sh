@@ -183,8 +183,15 @@ mt_umount() {
 	return 0
 }
 
+# Background helpers a test starts (proxies, token services): add their pids here and
+# mt_cleanup stops them.
+BG_PIDS=()
 mt_cleanup() {
-	local mnt
+	local mnt p
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	for mnt in "${!MT_PID[@]}"; do
 		mt_kill "$mnt"
 	done

@@ -88,3 +88,20 @@ static inline gboolean sent_contains(const char *needle)
 	return FALSE;
 }
 
+
+/* The start and end of each session test program's main(). */
+static inline CU_pSuite session_suite(const char *which)
+{
+	trace_lines = g_ptr_array_new_with_free_func(g_free);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return NULL;
+	return CU_add_suite(which, NULL, NULL);
+}
+
+static inline int session_run(void)
+{
+	int rc = test_run_all();
+
+	g_ptr_array_unref(trace_lines);
+	return rc;
+}

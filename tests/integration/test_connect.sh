@@ -9,16 +9,6 @@
 
 H=$IMAPFS_TEST_HOST
 NET=$MT_LIBDIR/../harness/harness-net
-BG_PIDS=()
-stop_bg() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	mt_cleanup
-}
-trap stop_bg EXIT
 
 # private_config NAME: writes stdin to $W/NAME with mode 0600 and prints its path.
 private_config() {
@@ -166,7 +156,7 @@ remove_link() {
 	LINKED=
 	return 0
 }
-trap 'remove_link; stop_bg' EXIT
+trap 'remove_link; mt_cleanup' EXIT
 fstab_mount() { # DESC COMMAND...: mounts, lists INBOX, unmounts with umount(8)
 	local desc=$1 n
 	shift

@@ -7,16 +7,6 @@
 . "$(dirname "$0")/mount-lib.sh"
 
 NET=$MT_LIBDIR/../harness/harness-net
-BG_PIDS=()
-stop_bg() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	mt_cleanup
-}
-trap stop_bg EXIT
 
 # The proxy user's password is a test value, on loopback only.
 PX_USER=px

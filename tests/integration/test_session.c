@@ -749,10 +749,9 @@ int main(int argc, char **argv)
 	const char *which = argc > 1 ? argv[1] : "all";
 	CU_pSuite suite;
 
-	trace_lines = g_ptr_array_new_with_free_func(g_free);
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	suite = session_suite(which);
+	if (!suite)
 		return EXIT_FAILURE;
-	suite = CU_add_suite(which, NULL, NULL);
 	if (g_str_equal(which, "minimal")) {
 		TEST_ADD(suite, test_minimal_server);
 	} else if (g_str_equal(which, "folders")) {
@@ -772,7 +771,5 @@ int main(int argc, char **argv)
 		TEST_ADD(suite, test_quota);
 		TEST_ADD(suite, test_kick);
 	}
-	int rc = test_run_all();
-	g_ptr_array_unref(trace_lines);
-	return rc;
+	return session_run();
 }

@@ -208,15 +208,12 @@ int main(void)
 {
 	CU_pSuite suite;
 
-	trace_lines = g_ptr_array_new_with_free_func(g_free);
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	suite = session_suite("fake");
+	if (!suite)
 		return EXIT_FAILURE;
-	suite = CU_add_suite("fake", NULL, NULL);
 	TEST_ADD(suite, test_fake_preauth);
 	TEST_ADD(suite, test_fake_bye_greeting);
 	TEST_ADD(suite, test_fake_failures);
 	TEST_ADD(suite, test_fake_search_and_idle);
-	int rc = test_run_all();
-	g_ptr_array_unref(trace_lines);
-	return rc;
+	return session_run();
 }
