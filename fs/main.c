@@ -215,6 +215,7 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 		goto signals;
 	fs_daemon_ready(); /* the parent exits 0 now */
 	fs_notify_start(m);
+	m->push = fs_push_new(m);
 	watch = fs_watch_start(m);
 	/* FUSE_USE_VERSION 34 binds fuse_session_loop_mt to the 3.2 ABI, which reads this
 	 * struct, not fuse_loop_cfg_create()'s: that one was read as clone_fd=1 and
@@ -227,6 +228,7 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 				  : (cl->max_threads ? cl->max_threads : 10);
 	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, &lc);
 	fs_watch_stop(watch); /* before the notifier it feeds */
+	fs_push_stop(g_steal_pointer(&m->push));
 	if (drain_notifier(m)) {
 		fs_notify_stop(m);
 	} else {

@@ -15,6 +15,7 @@
 #include "fs/inode.h"
 #include "fs/options.h"
 #include "fs/pool.h"
+#include "fs/push.h"
 #include "fs/readahead.h"
 #include "fs/stats.h"
 #include "fs/tree.h"
@@ -35,6 +36,7 @@ typedef struct {
 	FsTree *tree;
 	FsFolders *folders;
 	FsReadAhead *readahead; /* NULL: none (no cache, one connection) */
+	FsPush *push;		/* set while the session is mounted */
 	FsStats stats;
 	char delimiter;
 	uid_t uid;

@@ -286,6 +286,7 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 		fuse_reply_err(req, err);
 		return;
 	}
+	fs_push_note(m->push, f, node->uidvalidity, node->uid);
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1; /* bodies are immutable */
 	fi->noflush = 1;    /* nothing to flush: close(2) need not wait for us */
@@ -413,6 +414,7 @@ void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fus
 	gssize n = 0;
 	int err = EIO;
 
+	FS_STAT_INC(&m->stats, reads);
 	g_mutex_lock(&h->lock);
 	if (h->lazy && (err = load_lazy(m, h)) != 0) {
 		g_mutex_unlock(&h->lock);

@@ -1,0 +1,228 @@
+/* imapfs fs — message bodies put into the kernel's page cache ahead of a reader.
+ * See push.h for why. */
+#include "fs/push.h"
+
+#include <errno.h>
+
+#include "fs/mount.h"
+
+/* Per folder: which messages (a run lo..hi in UID order) are pushed already, and when
+ * the reader has come far enough into them to push the next ones. */
+typedef struct {
+	guint32 uidvalidity;
+	guint32 lo, hi;
+	guint32 refill_at; /* a note at or past this UID queues the next job */
+	gboolean queued;
+} Track;
+
+typedef struct {
+	char *mailbox;
+	guint32 uidvalidity, uid;
+} Job;
+
+struct FsPush {
+	FsMount *m;
+	GThreadPool *worker;
+	GMutex lock;
+	GHashTable *tracks; /* mailbox -> Track */
+	gint stopping;
+	gint busy; /* the worker is inside a job */
+};
+
+typedef enum { PUSHED, SKIPPED, MISSING } Outcome;
+
+static void job_free(Job *j)
+{
+	g_free(j->mailbox);
+	g_free(j);
+}
+
+/* The body of a small message from memory (just fetched) or from the disk cache. */
+static GBytes *body_bytes(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid,
+			  guint64 size)
+{
+	g_autoptr(ImapBody) body = fs_readahead_body(m->readahead, mailbox, uidvalidity, uid);
+
+	if (body) {
+		GBytes *b = imap_body_get_bytes(body);
+		g_autofree guint8 *buf = NULL;
+
+		if (b)
+			return g_bytes_ref(b); /* the body keeps its own */
+		buf = g_malloc(size ? size : 1);
+		if (imap_body_get_size(body) != size || imap_body_pread(body, buf, size, 0) != (gssize)size)
+			return NULL;
+		return g_bytes_new_take(g_steal_pointer(&buf), size);
+	}
+	return m->cache ? cache_body_load(m->cache, mailbox, uidvalidity, uid, FS_SMALL_BODY) : NULL;
+}
+
+static Outcome push_one(FsMount *m, const char *mailbox, guint32 uidvalidity, const FsMsgInfo *mi)
+{
+	guint64 nodeid;
+	g_autoptr(GBytes) bytes = NULL;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	gsize len;
+
+	/* Large bodies are read in parts, on demand; an empty one has no page to give. */
+	if (mi->size == 0 || mi->size > FS_SMALL_BODY)
+		return SKIPPED;
+	nodeid = fs_inode_find_msg(m->inodes, mailbox, uidvalidity, mi->uid);
+	if (!nodeid)
+		return SKIPPED; /* the kernel has no inode to hold the pages */
+	bytes = body_bytes(m, mailbox, uidvalidity, mi->uid, mi->size);
+	if (!bytes)
+		return MISSING;
+	/* Another size than the kernel was told: the open corrects it, not us. */
+	if (g_bytes_get_size(bytes) != mi->size)
+		return SKIPPED;
+	bv.buf[0].mem = (void *)g_bytes_get_data(bytes, &len);
+	bv.buf[0].size = len;
+	/* Nodeids are never reused, so a node forgotten meanwhile only gives ENOENT. */
+	fuse_lowlevel_notify_store(m->se, nodeid, 0, &bv, 0);
+	FS_STAT_INC(&m->stats, pages_pushed);
+	return PUSHED;
+}
+
+/* Records that UID (the next in order after the run) is pushed; FALSE when the reader
+ * has moved elsewhere, so that going on would push behind it. */
+static gboolean extend(FsPush *p, const Job *j, guint32 uid)
+{
+	Track *t;
+	gboolean on;
+
+	g_mutex_lock(&p->lock);
+	t = g_hash_table_lookup(p->tracks, j->mailbox);
+	on = t && t->uidvalidity == j->uidvalidity && uid >= t->lo;
+	if (on && uid > t->hi)
+		t->hi = uid;
+	g_mutex_unlock(&p->lock);
+	return on;
+}
+
+static gboolean pushed(FsPush *p, const Job *j, guint32 uid)
+{
+	Track *t;
+	gboolean in;
+
+	g_mutex_lock(&p->lock);
+	t = g_hash_table_lookup(p->tracks, j->mailbox);
+	in = t && t->uidvalidity == j->uidvalidity && uid >= t->lo && uid <= t->hi;
+	g_mutex_unlock(&p->lock);
+	return in;
+}
+
+static void finish(FsPush *p, const Job *j, guint32 refill_at)
+{
+	Track *t;
+
+	g_mutex_lock(&p->lock);
+	t = g_hash_table_lookup(p->tracks, j->mailbox);
+	if (t) {
+		t->queued = FALSE;
+		if (t->uidvalidity == j->uidvalidity)
+			t->refill_at = refill_at;
+	}
+	g_mutex_unlock(&p->lock);
+}
+
+static void run_job(gpointer data, gpointer user_data)
+{
+	Job *j = data;
+	FsPush *p = user_data;
+	FsMount *m = p->m;
+	FsFolder *f;
+	g_autoptr(GArray) next = NULL;
+	guint64 bytes = 0;
+	guint32 refill_at = 0;
+	guint i;
+
+	g_atomic_int_set(&p->busy, 1);
+	f = fs_folders_get(m->folders, j->mailbox);
+	next = fs_folder_following(f, j->uidvalidity, j->uid, FS_PUSH_AHEAD);
+	for (i = 0; i < next->len && !g_atomic_int_get(&p->stopping); i++) {
+		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
+
+		bytes += mi->size;
+		if (i > 0 && bytes > FS_PUSH_AHEAD_BYTES)
+			break;
+		if (pushed(p, j, mi->uid))
+			continue;
+		if (push_one(m, j->mailbox, j->uidvalidity, mi) == MISSING)
+			break; /* not fetched yet: the next open tries again */
+		if (!extend(p, j, mi->uid))
+			break;
+	}
+	/* All pushed: come back when the reader is half-way through them. */
+	if (i == next->len && next->len > 0)
+		refill_at = g_array_index(next, FsMsgInfo, next->len / 2).uid;
+	else if (i > 0 && i < next->len && bytes > FS_PUSH_AHEAD_BYTES)
+		refill_at = g_array_index(next, FsMsgInfo, i / 2).uid;
+	finish(p, j, refill_at);
+	g_atomic_int_set(&p->busy, 0);
+	job_free(j);
+}
+
+FsPush *fs_push_new(gpointer mount)
+{
+	FsPush *p = g_new0(FsPush, 1);
+
+	p->m = mount;
+	g_mutex_init(&p->lock);
+	p->tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	p->worker = g_thread_pool_new(run_job, p, 1, TRUE, NULL); /* its own thread */
+	return p;
+}
+
+void fs_push_note(FsPush *p, FsFolder *f, guint32 uidvalidity, guint32 uid)
+{
+	const char *mailbox;
+	Track *t;
+
+	if (!p || g_atomic_int_get(&p->stopping))
+		return;
+	mailbox = fs_folder_mailbox(f);
+	g_mutex_lock(&p->lock);
+	t = g_hash_table_lookup(p->tracks, mailbox);
+	if (!t) {
+		t = g_new0(Track, 1);
+		g_hash_table_insert(p->tracks, g_strdup(mailbox), t);
+	}
+	if (t->uidvalidity != uidvalidity || uid < t->lo) {
+		/* A new pass over the folder from further back. */
+		t->uidvalidity = uidvalidity;
+		t->lo = t->hi = uid;
+		t->refill_at = 0;
+	} else if (uid > t->hi) {
+		/* The reader got ahead of the pushes: what it passed, its READs brought in. */
+		t->hi = uid;
+		t->refill_at = 0;
+	}
+	if (!t->queued && uid >= t->refill_at) {
+		Job *j = g_new0(Job, 1);
+
+		j->mailbox = g_strdup(mailbox);
+		j->uidvalidity = uidvalidity;
+		j->uid = uid;
+		t->queued = TRUE;
+		g_thread_pool_push(p->worker, j, NULL);
+	}
+	g_mutex_unlock(&p->lock);
+}
+
+void fs_push_stop(FsPush *p)
+{
+	if (!p)
+		return;
+	g_atomic_int_set(&p->stopping, 1);
+	/* A push blocked on a page lock whose READ is never answered (the loop is over)
+	 * would hold the worker forever: wait a while, then leave it be. */
+	for (int i = 0; i < 300 && g_atomic_int_get(&p->busy); i++)
+		g_usleep(10000);
+	if (g_atomic_int_get(&p->busy))
+		return;
+	g_thread_pool_free(p->worker, TRUE, TRUE);
+	g_hash_table_unref(p->tracks);
+	g_mutex_clear(&p->lock);
+	g_free(p);
+}
