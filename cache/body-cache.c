@@ -5,6 +5,7 @@
  * disk, a flipped bit) is removed and reported as a miss: nothing wrong is ever served.
  * The trailer sits at the end so callers pread() the body at its own offsets.
  */
+#include "cache/sha1.h"
 #include "cache/cache-private.h"
 
 #include <errno.h>
@@ -27,20 +28,20 @@
  * a later change then has a different ctime even with coarse kernel timestamps. */
 #define CTIME_SETTLED_SECONDS 2
 
-static void trailer_build(guint8 out[TRAILER_LEN], guint64 len, GChecksum *sum)
+/* Finishes SUM into the trailer of a body of LEN bytes. */
+static void trailer_build(guint8 out[TRAILER_LEN], guint64 len, CacheSha1 *sum)
 {
 	guint64 le = GUINT64_TO_LE(len);
-	gsize digest_len = SHA1_LEN;
 
 	memset(out, 0, TRAILER_LEN);
 	memcpy(out, TRAILER_MAGIC, MAGIC_LEN);
 	memcpy(out + MAGIC_LEN, &le, sizeof(le));
-	g_checksum_get_digest(sum, out + MAGIC_LEN + 8, &digest_len);
+	cache_sha1_finish(sum, out + MAGIC_LEN + 8);
 }
 
 /* ---- store ---- */
 
-static gboolean copy_from_fd(int dst, const char *tmp, int src, guint64 size, GChecksum *sum,
+static gboolean copy_from_fd(int dst, const char *tmp, int src, guint64 size, CacheSha1 *sum,
 			     GError **error)
 {
 	g_autofree guint8 *buf = g_malloc(CHUNK);
@@ -63,7 +64,7 @@ static gboolean copy_from_fd(int dst, const char *tmp, int src, guint64 size, GC
 				    off, size);
 			return FALSE;
 		}
-		g_checksum_update(sum, buf, (gsize)n);
+		cache_sha1_update(sum, buf, (gsize)n);
 		if (!cache_write_all(dst, buf, (gsize)n, tmp, error))
 			return FALSE;
 		off += (guint64)n;
@@ -79,19 +80,23 @@ typedef struct {
 
 static gboolean write_body(int fd, const char *tmp, const BodySource *src, GError **error)
 {
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
+	CacheSha1 sum;
 	guint8 trailer[TRAILER_LEN];
 
+	cache_sha1_init(&sum);
 	if (src->src_fd >= 0) {
-		if (!copy_from_fd(fd, tmp, src->src_fd, src->size, sum, error))
-			return FALSE;
+		if (!copy_from_fd(fd, tmp, src->src_fd, src->size, &sum, error))
+			goto fail;
 	} else {
-		g_checksum_update(sum, src->data, (gssize)src->size);
+		cache_sha1_update(&sum, src->data, src->size);
 		if (!cache_write_all(fd, src->data, (gsize)src->size, tmp, error))
-			return FALSE;
+			goto fail;
 	}
-	trailer_build(trailer, src->size, sum);
+	trailer_build(trailer, src->size, &sum);
 	return cache_write_all(fd, trailer, TRAILER_LEN, tmp, error);
+fail:
+	trailer_build(trailer, 0, &sum); /* frees it */
+	return FALSE;
 }
 
 static gboolean check_limit(CacheStore *c, guint64 size, GError **error)
@@ -191,14 +196,15 @@ static gboolean trailer_plausible(const guint8 *trailer, guint64 file_size, guin
 static gboolean body_verify_buf(const guint8 *buf, guint64 file_size)
 {
 	guint8 expect[TRAILER_LEN];
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
+	CacheSha1 sum;
 	guint64 len;
 
 	if (file_size < TRAILER_LEN ||
 	    !trailer_plausible(buf + file_size - TRAILER_LEN, file_size, &len))
 		return FALSE;
-	g_checksum_update(sum, buf, (gssize)len);
-	trailer_build(expect, len, sum);
+	cache_sha1_init(&sum);
+	cache_sha1_update(&sum, buf, len);
+	trailer_build(expect, len, &sum);
 	return memcmp(buf + len, expect, TRAILER_LEN) == 0;
 }
 
@@ -206,7 +212,7 @@ static gboolean body_verify_buf(const guint8 *buf, guint64 file_size)
 static gboolean body_verify(int fd, guint64 file_size, guint64 *body_len)
 {
 	guint8 trailer[TRAILER_LEN], expect[TRAILER_LEN];
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
+	CacheSha1 sum;
 	g_autofree guint8 *buf = g_malloc(CHUNK);
 	guint64 len;
 
@@ -214,15 +220,18 @@ static gboolean body_verify(int fd, guint64 file_size, guint64 *body_len)
 	    !read_exact(fd, trailer, TRAILER_LEN, (off_t)(file_size - TRAILER_LEN)) ||
 	    !trailer_plausible(trailer, file_size, &len))
 		return FALSE;
+	cache_sha1_init(&sum);
 	for (guint64 off = 0; off < len;) {
 		gsize n = (gsize)MIN((guint64)CHUNK, len - off);
 
-		if (!read_exact(fd, buf, n, (off_t)off))
+		if (!read_exact(fd, buf, n, (off_t)off)) {
+			trailer_build(expect, 0, &sum); /* frees it */
 			return FALSE;
-		g_checksum_update(sum, buf, n);
+		}
+		cache_sha1_update(&sum, buf, n);
 		off += n;
 	}
-	trailer_build(expect, len, sum);
+	trailer_build(expect, len, &sum);
 	if (memcmp(trailer, expect, TRAILER_LEN) != 0)
 		return FALSE;
 	*body_len = len;

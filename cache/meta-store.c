@@ -12,6 +12,7 @@
  * Distinct flag strings are few, so 100,000 messages take about 3.2 MB and load without
  * one allocation per message. Anything that does not check out is treated as absent.
  */
+#include "cache/sha1.h"
 #include "cache/cache-private.h"
 
 #include <errno.h>
@@ -189,7 +190,6 @@ static GByteArray *meta_encode(const char *folder, const CacheFolderMeta *meta)
 	guint8 header[HEADER_LEN] = {0};
 	gsize rec_off = HEADER_LEN + name_len, strtab_len = 0;
 	guint8 digest[SHA1_LEN];
-	gsize digest_len = SHA1_LEN;
 
 	g_byte_array_set_size(out, (guint)(rec_off + nmsgs * RECORD_LEN));
 	encode_records(meta->msgs, out->data + rec_off, strs);
@@ -211,10 +211,11 @@ static GByteArray *meta_encode(const char *folder, const CacheFolderMeta *meta)
 	memcpy(out->data, header, HEADER_LEN);
 	memcpy(out->data + HEADER_LEN, folder, name_len);
 
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
+	CacheSha1 sum;
 
-	g_checksum_update(sum, out->data, out->len);
-	g_checksum_get_digest(sum, digest, &digest_len);
+	cache_sha1_init(&sum);
+	cache_sha1_update(&sum, out->data, out->len);
+	cache_sha1_finish(&sum, digest);
 	g_byte_array_append(out, digest, SHA1_LEN);
 	return out;
 }
@@ -255,7 +256,6 @@ typedef struct {
 static gboolean meta_check(const guint8 *data, gsize len, MetaCounts *n)
 {
 	guint8 digest[SHA1_LEN];
-	gsize digest_len = SHA1_LEN;
 
 	if (len < HEADER_LEN + SHA1_LEN || memcmp(data, META_MAGIC, 8) != 0 ||
 	    get32(data + 8) != META_VERSION)
@@ -269,10 +269,11 @@ static gboolean meta_check(const guint8 *data, gsize len, MetaCounts *n)
 		SHA1_LEN !=
 	    len)
 		return FALSE;
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
+	CacheSha1 sum;
 
-	g_checksum_update(sum, data, len - SHA1_LEN);
-	g_checksum_get_digest(sum, digest, &digest_len);
+	cache_sha1_init(&sum);
+	cache_sha1_update(&sum, data, len - SHA1_LEN);
+	cache_sha1_finish(&sum, digest);
 	return memcmp(digest, data + len - SHA1_LEN, SHA1_LEN) == 0;
 }
 
