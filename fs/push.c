@@ -27,7 +27,19 @@ struct FsPush {
 	GHashTable *tracks; /* mailbox -> Track */
 	gint stopping;
 	gint busy; /* the worker is inside a job */
+	/* Loading a body (cache file, checksum) and handing it to the kernel take about
+	 * as long each, so a second thread does the handing, in order, while the worker
+	 * loads the next: STORING counts the bodies given to it and not done yet. */
+	GThreadPool *storer;
+	GCond stored;
+	gint storing;
 };
+
+typedef struct {
+	FsPush *p;
+	guint64 nodeid;
+	GBytes *bytes;
+} Store;
 
 typedef enum { PUSHED, SKIPPED, MISSING } Outcome;
 
@@ -57,12 +69,44 @@ static GBytes *body_bytes(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 	return m->cache ? cache_body_load(m->cache, mailbox, uidvalidity, uid, FS_SMALL_BODY) : NULL;
 }
 
-static Outcome push_one(FsMount *m, const char *mailbox, guint32 uidvalidity, const FsMsgInfo *mi)
+static void run_store(gpointer data, gpointer user_data)
 {
-	guint64 nodeid;
-	g_autoptr(GBytes) bytes = NULL;
+	Store *st = data;
+	FsPush *p = st->p;
+	FsMount *m = p->m;
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
 	gsize len;
+
+	if (!g_atomic_int_get(&p->stopping)) {
+		bv.buf[0].mem = (void *)g_bytes_get_data(st->bytes, &len);
+		bv.buf[0].size = len;
+		/* Nodeids are never reused, so a node forgotten meanwhile only gives ENOENT. */
+		fuse_lowlevel_notify_store(m->se, st->nodeid, 0, &bv, 0);
+		FS_STAT_INC(&m->stats, pages_pushed);
+	}
+	g_bytes_unref(st->bytes);
+	g_free(st);
+	g_mutex_lock(&p->lock);
+	p->storing--;
+	g_cond_broadcast(&p->stored);
+	g_mutex_unlock(&p->lock);
+}
+
+/* Waits until at most MAX bodies are waiting for the storer. */
+static void wait_stored(FsPush *p, gint max)
+{
+	g_mutex_lock(&p->lock);
+	while (p->storing > max)
+		g_cond_wait(&p->stored, &p->lock);
+	g_mutex_unlock(&p->lock);
+}
+
+static Outcome push_one(FsPush *p, const char *mailbox, guint32 uidvalidity, const FsMsgInfo *mi)
+{
+	FsMount *m = p->m;
+	guint64 nodeid;
+	GBytes *bytes;
+	Store *st;
 
 	/* Large bodies are read in parts, on demand; an empty one has no page to give. */
 	if (mi->size == 0 || mi->size > FS_SMALL_BODY)
@@ -74,13 +118,19 @@ static Outcome push_one(FsMount *m, const char *mailbox, guint32 uidvalidity, co
 	if (!bytes)
 		return MISSING;
 	/* Another size than the kernel was told: the open corrects it, not us. */
-	if (g_bytes_get_size(bytes) != mi->size)
+	if (g_bytes_get_size(bytes) != mi->size) {
+		g_bytes_unref(bytes);
 		return SKIPPED;
-	bv.buf[0].mem = (void *)g_bytes_get_data(bytes, &len);
-	bv.buf[0].size = len;
-	/* Nodeids are never reused, so a node forgotten meanwhile only gives ENOENT. */
-	fuse_lowlevel_notify_store(m->se, nodeid, 0, &bv, 0);
-	FS_STAT_INC(&m->stats, pages_pushed);
+	}
+	st = g_new0(Store, 1);
+	st->p = p;
+	st->nodeid = nodeid;
+	st->bytes = bytes;
+	wait_stored(p, 32);
+	g_mutex_lock(&p->lock);
+	p->storing++;
+	g_mutex_unlock(&p->lock);
+	g_thread_pool_push(p->storer, st, NULL);
 	return PUSHED;
 }
 
@@ -148,7 +198,7 @@ static void run_job(gpointer data, gpointer user_data)
 			break;
 		if (pushed(p, j, mi->uid))
 			continue;
-		if (push_one(m, j->mailbox, j->uidvalidity, mi) == MISSING)
+		if (push_one(p, j->mailbox, j->uidvalidity, mi) == MISSING)
 			break; /* not fetched yet: the next open tries again */
 		if (!extend(p, j, mi->uid))
 			break;
@@ -158,6 +208,7 @@ static void run_job(gpointer data, gpointer user_data)
 		refill_at = g_array_index(next, FsMsgInfo, next->len / 2).uid;
 	else if (i > 0 && i < next->len && bytes > FS_PUSH_AHEAD_BYTES)
 		refill_at = g_array_index(next, FsMsgInfo, i / 2).uid;
+	wait_stored(p, 0);
 	finish(p, j, refill_at);
 	g_atomic_int_set(&p->busy, 0);
 	job_free(j);
@@ -170,7 +221,9 @@ FsPush *fs_push_new(gpointer mount)
 	p->m = mount;
 	g_mutex_init(&p->lock);
 	p->tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	p->worker = g_thread_pool_new(run_job, p, 1, TRUE, NULL); /* its own thread */
+	g_cond_init(&p->stored);
+	p->worker = g_thread_pool_new(run_job, p, 1, TRUE, NULL); /* its own threads */
+	p->storer = g_thread_pool_new(run_store, p, 1, TRUE, NULL);
 	return p;
 }
 
@@ -222,7 +275,9 @@ void fs_push_stop(FsPush *p)
 	if (g_atomic_int_get(&p->busy))
 		return;
 	g_thread_pool_free(p->worker, TRUE, TRUE);
+	g_thread_pool_free(p->storer, FALSE, TRUE); /* empty: the last job waited for it */
 	g_hash_table_unref(p->tracks);
+	g_cond_clear(&p->stored);
 	g_mutex_clear(&p->lock);
 	g_free(p);
 }
