@@ -252,6 +252,7 @@ destroy:
 
 static void teardown(FsMount *m)
 {
+	fs_read_forget_handles();
 	fs_readahead_free(m->readahead); /* its fetches use the pool and the cache */
 	fs_folders_free(m->folders); /* saves metadata for the next mount */
 	fs_pool_free(m->pool);	     /* LOGOUT */

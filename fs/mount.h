@@ -62,7 +62,10 @@ void fs_notify_entry(FsMount *m, guint64 parent, const char *name);
 
 /* ---- read.c: open/read/release of message files --------------------------------- */
 void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi);
-void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fuse_file_info *fi);
+/* FI->fh 0: a read-only mount, where the kernel sends no OPEN (see read.c). */
+void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t off,
+		  struct fuse_file_info *fi);
+void fs_read_forget_handles(void); /* at unmount: the handles kept for reads without open */
 void fs_read_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi);
 
 /* ---- xattr.c: user.imap.flags, user.imapfs.stats, statfs --------------------------- */

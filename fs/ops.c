@@ -454,7 +454,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (fs_write_owns_handle(fi))
 		fs_write_read(req, mount_of(req), size, off, fi);
 	else
-		fs_read_read(req, mount_of(req), size, off, fi);
+		fs_read_read(req, mount_of(req), ino, size, off, fi);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -470,8 +470,8 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	if (fs_write_owns_handle(fi))
 		fs_write_flush(req, mount_of(req), fi);
-	else
-		fuse_reply_err(req, 0);
+	else /* read-only: no FLUSH ever again (read.c, reads without an open) */
+		fuse_reply_err(req, mount_of(req)->opts->ro ? ENOSYS : 0);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

@@ -250,21 +250,16 @@ static void open_held(FsMount *m, const FsNode *node, FsFile *h)
 					  &h->size);
 }
 
-void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi)
+/* The open of NODE's message: *OUT a handle (cache hit, or fetched), or an errno. */
+static int open_file(FsMount *m, const FsNode *node, FsFile **out)
 {
 	FsFolder *f = fs_folders_get(m->folders, node->mailbox);
 	FsMsgInfo info;
 	FsFile *h;
 	int err;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, m->opts->ro ? EROFS : EPERM);
-		return;
-	}
-	if (!fs_folder_msg(f, node->uidvalidity, node->uid, &info, NULL)) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
+	if (!fs_folder_msg(f, node->uidvalidity, node->uid, &info, NULL))
+		return ENOENT;
 	h = g_new0(FsFile, 1);
 	g_mutex_init(&h->lock);
 	h->fd = -1;
@@ -283,15 +278,126 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 			correct_size(m, f, node, h->size);
 	} else if ((err = open_miss(m, f, node, info.size, h)) != 0) {
 		file_free(h);
+		return err;
+	}
+	fs_push_note(m->push, f, node->uidvalidity, node->uid);
+	*out = h;
+	return 0;
+}
+
+void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_file_info *fi)
+{
+	FsFile *h = NULL;
+	int err;
+
+	FS_STAT_INC(&m->stats, opens);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, m->opts->ro ? EROFS : EPERM);
+		return;
+	}
+	/* Read-only: no open at all (see fs_read_no_open), so a warm read costs no round
+	 * trip. The kernel asks once; ENOSYS tells it never to ask again. */
+	if (m->opts->ro) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	if ((err = open_file(m, node, &h)) != 0) {
 		fuse_reply_err(req, err);
 		return;
 	}
-	fs_push_note(m->push, f, node->uidvalidity, node->uid);
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1; /* bodies are immutable */
 	fi->noflush = 1;    /* nothing to flush: close(2) need not wait for us */
 	if (fuse_reply_open(req, fi) != 0)
 		file_free(h);
+}
+
+/* ---- reads without an open (read-only mounts) --------------------------------------
+ *
+ * One round trip per open is the floor of grep -r over a warm folder (30-60 us each on
+ * a small VM, several times what grep itself needs per file). A read-write mount needs
+ * it: close() must report a failed APPEND, which takes FLUSH, and once a mount skips
+ * OPEN the kernel sends a FLUSH for every close instead. A read-only mount has nothing
+ * to report at close, so it answers OPEN and FLUSH with ENOSYS and the kernel stops
+ * sending both (and RELEASE). A READ then arrives with no handle: the handle is made
+ * as an open would, and the last few are kept by nodeid, so that the READs of one
+ * large file share its partial-fetch state. */
+
+#define NO_OPEN_HANDLES 32
+
+typedef struct {
+	guint64 nodeid;
+	FsFile *h;
+	gint refs;
+} Kept;
+
+static GMutex kept_lock;
+static GQueue kept = G_QUEUE_INIT; /* of Kept, most recent first */
+
+static void kept_unref(Kept *k)
+{
+	gboolean last;
+
+	g_mutex_lock(&kept_lock);
+	last = --k->refs == 0;
+	g_mutex_unlock(&kept_lock);
+	if (last) {
+		file_free(k->h);
+		g_free(k);
+	}
+}
+
+/* The kept handle of NODEID (a reference), made if need be; NULL with *err set. */
+static Kept *kept_get(FsMount *m, guint64 nodeid, int *err)
+{
+	const FsNode *node = fs_inode_get(m->inodes, nodeid);
+	Kept *k = NULL, *old = NULL;
+	FsFile *h = NULL;
+
+	g_mutex_lock(&kept_lock);
+	for (GList *l = kept.head; l; l = l->next) {
+		if (((Kept *)l->data)->nodeid == nodeid) {
+			k = l->data;
+			g_queue_unlink(&kept, l);
+			g_queue_push_head_link(&kept, l);
+			k->refs++;
+			break;
+		}
+	}
+	g_mutex_unlock(&kept_lock);
+	if (k)
+		return k;
+	if (!node || node->kind != FS_NODE_MSG) {
+		*err = node ? EISDIR : ENOENT;
+		return NULL;
+	}
+	if ((*err = open_file(m, node, &h)) != 0)
+		return NULL;
+	k = g_new0(Kept, 1);
+	k->nodeid = nodeid;
+	k->h = h;
+	k->refs = 2; /* the list's and the caller's */
+	g_mutex_lock(&kept_lock);
+	g_queue_push_head(&kept, k);
+	if (kept.length > NO_OPEN_HANDLES)
+		old = g_queue_pop_tail(&kept);
+	g_mutex_unlock(&kept_lock);
+	if (old)
+		kept_unref(old);
+	return k;
+}
+
+void fs_read_forget_handles(void)
+{
+	Kept *k;
+
+	g_mutex_lock(&kept_lock);
+	while ((k = g_queue_pop_head(&kept))) {
+		g_mutex_unlock(&kept_lock);
+		kept_unref(k);
+		g_mutex_lock(&kept_lock);
+	}
+	g_mutex_unlock(&kept_lock);
 }
 
 /* ---- read ----------------------------------------------------------------------- */
@@ -407,14 +513,33 @@ static int load_lazy(FsMount *m, FsFile *h)
 	return 0;
 }
 
-void fs_read_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fuse_file_info *fi)
+static void read_handle(fuse_req_t req, FsMount *m, FsFile *h, size_t size, off_t off);
+
+void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t off,
+		  struct fuse_file_info *fi)
 {
-	FsFile *h = (FsFile *)(uintptr_t)fi->fh;
+	Kept *k;
+	int err = EIO;
+
+	FS_STAT_INC(&m->stats, reads);
+	if (fi->fh) {
+		read_handle(req, m, (FsFile *)(uintptr_t)fi->fh, size, off);
+		return;
+	}
+	if (!(k = kept_get(m, ino, &err))) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	read_handle(req, m, k->h, size, off);
+	kept_unref(k);
+}
+
+static void read_handle(fuse_req_t req, FsMount *m, FsFile *h, size_t size, off_t off)
+{
 	g_autofree char *buf = NULL;
 	gssize n = 0;
 	int err = EIO;
 
-	FS_STAT_INC(&m->stats, reads);
 	g_mutex_lock(&h->lock);
 	if (h->lazy && (err = load_lazy(m, h)) != 0) {
 		g_mutex_unlock(&h->lock);

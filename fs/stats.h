@@ -13,6 +13,7 @@ typedef struct {
 	gint meta_fetches;   /* full UID FETCH 1:* listings */
 	gint revalidations;  /* incremental (CHANGEDSINCE/QRESYNC) refreshes */
 	gint lists;	     /* LIST commands */
+	gint opens;	     /* OPEN requests of messages (one, refused, on -o ro) */
 	gint reads;	     /* READ requests answered from a message */
 	gint pages_pushed;   /* bodies put into the page cache ahead of a reader (push.h) */
 } FsStats;
@@ -24,11 +25,11 @@ static inline char *fs_stats_format(FsStats *st)
 {
 	return g_strdup_printf(
 	    "body_fetches=%d bodies_fetched=%d cache_hits=%d meta_fetches=%d "
-	    "revalidations=%d lists=%d reads=%d pages_pushed=%d",
+	    "revalidations=%d lists=%d opens=%d reads=%d pages_pushed=%d",
 	    g_atomic_int_get(&st->body_fetches), g_atomic_int_get(&st->bodies_fetched),
 	    g_atomic_int_get(&st->cache_hits), g_atomic_int_get(&st->meta_fetches),
 	    g_atomic_int_get(&st->revalidations), g_atomic_int_get(&st->lists),
-	    g_atomic_int_get(&st->reads), g_atomic_int_get(&st->pages_pushed));
+	    g_atomic_int_get(&st->opens), g_atomic_int_get(&st->reads), g_atomic_int_get(&st->pages_pushed));
 }
 
 G_END_DECLS

@@ -94,6 +94,17 @@ count() {
 	"${DOVEADM[@]}" -f flow mailbox status -u "$USER_NAME" messages "$1" | sed 's/.*messages=//'
 }
 
+# A message over 1 MiB, read by partial fetches: on a read-only mount reads come
+# without an open (fs/read.c), so its READs share a kept handle instead.
+python3 - "$W/big.eml" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("From: a@example.org\nTo: b@example.org\nSubject: big\n\n")
+    for i in range(40000):
+        f.write("line %06d of a big message, padding padding padding\n" % i)
+EOF
+"${DOVEADM[@]}" save -u "$USER_NAME" -m INBOX <"$W/big.eml"
+srv_tree "$W/ro.expected" || not_ok "the oracle dumps the server's folders"
 before=$(count INBOX)
 srv_meta INBOX | grep -F '\Seen' >"$W/ro.seen.before"
 lst=$("${DOVEADM[@]}" mailbox list -u "$USER_NAME" | sort)
@@ -101,6 +112,11 @@ mt_mount "$MNT" ro || mt_finish
 inbox=$MNT/INBOX
 first=$(ls "$inbox" | head -n 1)
 check "a read-only mount lists and reads ($first)" test -s "$inbox/$first"
+check "a read-only mount serves the server's bytes, the 2 MB message too" \
+	diff -r -q "$W/ro.expected" "$MNT"
+check "... and again, from the page cache" diff -r -q "$W/ro.expected" "$MNT"
+n=$(stats "$MNT" opens)
+check_eq "reading everything read-only took one OPEN (refused: no more are sent)" 1 "$n"
 erofs "creating a file (touch)" touch "$inbox/new.eml"
 erofs "copying a message in (cp)" cp "$IMAPFS_CORPUS/html/0001.eml" "$inbox/"
 erofs "removing a message (rm)" rm -f "$inbox/$first"
