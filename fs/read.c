@@ -321,9 +321,10 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
  * to report at close, so it answers OPEN and FLUSH with ENOSYS and the kernel stops
  * sending both (and RELEASE). A READ then arrives with no handle: the handle is made
  * as an open would, and the last few are kept by nodeid, so that the READs of one
- * large file share its partial-fetch state. */
+ * large file share its partial-fetch state (a few: each may hold a chunk of up to
+ * CHUNK_MAX). */
 
-#define NO_OPEN_HANDLES 32
+#define NO_OPEN_HANDLES 8
 
 typedef struct {
 	guint64 nodeid;
