@@ -162,8 +162,8 @@ static int make_crlf(int fd, guint64 *size)
 
 /* The table entry of a CRLF-clean message just appended: everything it holds is what was
  * sent, so no round trip. FALSE when the folder is not loaded under UIDVALIDITY. */
-static gboolean add_sent(FsMount *m, const char *mailbox, guint32 uidv, const FsMsgInfo *mi,
-			 char **flags)
+gboolean fs_write_add_known(FsMount *m, const char *mailbox, guint32 uidv, const FsMsgInfo *mi,
+			    char **flags)
 {
 	g_autofree char *joined = flags ? g_strjoinv(" ", flags) : NULL;
 	char name[FS_MSG_NAME_LEN + 1];
@@ -275,7 +275,7 @@ static gboolean learn_new(FsMount *m, ImapSession *s, const char *mailbox, guint
 	if (ok) {
 		char *one[] = {n.flags, NULL};
 
-		ok = add_sent(m, mailbox, uidv, &n.mi, n.flags && *n.flags ? one : NULL);
+		ok = fs_write_add_known(m, mailbox, uidv, &n.mi, n.flags && *n.flags ? one : NULL);
 	}
 	g_free(n.flags);
 	return ok;
@@ -318,7 +318,7 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint
 	mi.size = size;
 	if (ok && uid)
 		learned =
-		    known ? add_sent(m, mailbox, v, &mi, flags) : learn_new(m, s, mailbox, v, uid);
+		    known ? fs_write_add_known(m, mailbox, v, &mi, flags) : learn_new(m, s, mailbox, v, uid);
 	fs_pool_release(m->pool, s);
 	if (!ok)
 		return fs_errno_from_error(error);

@@ -390,7 +390,9 @@ static void rename_dir(fuse_req_t req, FsMount *m, const char *child, const FsNo
 
 /* ---- moving a message ------------------------------------------------------------- */
 
-static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, const char *to)
+/* *NEW_UIDV and *NEW_UID: the message's identity in TO, from COPYUID (0 if unknown). */
+static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, const char *to,
+		    guint32 *new_uidv, guint32 *new_uid)
 {
 	g_autoptr(GError) error = NULL;
 	gboolean marked = FALSE;
@@ -401,12 +403,12 @@ static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, con
 	if (!s)
 		return err;
 	if (imap_session_has_cap(s, "MOVE")) {
-		if (!imap_session_move(s, uid, to, NULL, &error))
+		if (!imap_session_move(s, uid, to, new_uidv, new_uid, &error))
 			err = fs_errno_from_error(error);
 	} else if (!imap_session_has_cap(s, "UIDPLUS") && others_deleted(s, uid, &error) != 0) {
 		/* Checked before the copy too, so a refusal leaves no duplicate behind. */
 		err = error ? fs_errno_from_error(error) : refuse_busy(&error);
-	} else if (!imap_session_copy(s, uid, to, NULL, &error)) {
+	} else if (!imap_session_copy(s, uid, to, new_uidv, new_uid, &error)) {
 		err = fs_errno_from_error(error);
 	} else {
 		err = expunge_uid(s, uid, &marked, &error);
@@ -417,11 +419,36 @@ static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, con
 	return err;
 }
 
+/* After UID MOVE (or COPY + expunge) of UID from FROM to TO: both tables change by one
+ * message, with no re-read of either (O(messages) per mv of a file otherwise, and a whole
+ * listing without CONDSTORE). A server that kept neither flags nor date (COPY SHOULD
+ * keep them) is put right by the next revalidation, which sees the message as new. */
+static void moved_in(FsMount *m, const char *from, guint32 uidv, guint32 uid, const char *to,
+		     guint32 new_uidv, guint32 new_uid)
+{
+	FsFolder *dst = fs_folders_get(m->folders, to);
+	g_autofree char *flags = NULL;
+	FsMsgInfo mi;
+	gboolean known = fs_folder_msg(fs_folders_get(m->folders, from), uidv, uid, &mi, &flags);
+
+	forget_expunged(m, from, uidv, uid);
+	if (!fs_folder_uidvalidity(dst))
+		return; /* not loaded: its first listing will have it */
+	mi.uid = new_uid;
+	if (known && new_uid && new_uidv) {
+		char *one[] = {flags, NULL};
+
+		if (fs_write_add_known(m, to, new_uidv, &mi, flags && *flags ? one : NULL))
+			return;
+	}
+	fs_write_refresh(m, to);
+}
+
 static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, guint32 uid,
 		       const FsNode *newparent, const char *newname, unsigned int flags)
 {
 	gboolean selectable = FALSE;
-	guint32 uidv = msg_validity(m, parent->mailbox, uid), other;
+	guint32 uidv = msg_validity(m, parent->mailbox, uid), other, new_uidv = 0, new_uid = 0;
 	int err;
 
 	if (!uidv) {
@@ -439,11 +466,10 @@ static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, guint32
 		fuse_reply_err(req, EEXIST);
 		return;
 	}
-	err = move_uid(m, parent->mailbox, uidv, uid, newparent->mailbox);
+	err = move_uid(m, parent->mailbox, uidv, uid, newparent->mailbox, &new_uidv, &new_uid);
 	if (!err) {
+		moved_in(m, parent->mailbox, uidv, uid, newparent->mailbox, new_uidv, new_uid);
 		/* The message has a new UID there; nothing at NEWNAME was replaced. */
-		fs_write_refresh(m, parent->mailbox);
-		fs_write_refresh(m, newparent->mailbox);
 		fs_notify_entry(m, newparent->nodeid, newname);
 	}
 	fuse_reply_err(req, err);

@@ -260,51 +260,61 @@ static guint32 single_uid(const ImapRespCode *code)
 	return r->first == r->last ? r->first : 0;
 }
 
+typedef struct {
+	guint32 uidvalidity, uid;
+} CopyUid;
+
+static void copyuid_take(CopyUid *c, const ImapRespCode *code)
+{
+	c->uid = single_uid(code);
+	c->uidvalidity = c->uid ? code->uidvalidity : 0;
+}
+
 /* MOVE reports COPYUID in an untagged OK before the EXPUNGEs (RFC 6851). */
 static gboolean on_copyuid(ImapSession *s, const ImapResponse *r, gpointer data)
 {
-	guint32 *uid = data;
-
 	if (r->type != IMAP_UNTAGGED_STATUS || r->code.type != IMAP_CODE_COPYUID)
 		return FALSE;
-	*uid = single_uid(&r->code);
+	copyuid_take(data, &r->code);
 	return TRUE;
 }
 
 static gboolean move_or_copy(ImapSession *s, const char *verb, guint32 uid, const char *dest,
-			     guint32 *new_uid, GError **error)
+			     guint32 *new_uidvalidity, guint32 *new_uid, GError **error)
 {
 	g_autofree char *text = g_strdup_printf("UID %s %u", verb, uid);
 	g_autofree char *what = g_strdup_printf("%s to \"%s\"", verb, dest);
 	g_autoptr(ImapCmd) cmd = session_cmd_new(s, text);
 	g_autoptr(ImapResponse) tagged = NULL;
-	guint32 found = 0;
+	CopyUid found = {0};
 
 	if (!session_cmd_add_mailbox(s, cmd, dest, error))
 		return FALSE;
 	if (!session_run(s, cmd, NULL, what, on_copyuid, &found, &tagged, error))
 		return FALSE;
 	if (tagged->code.type == IMAP_CODE_COPYUID)
-		found = single_uid(&tagged->code);
+		copyuid_take(&found, &tagged->code);
+	if (new_uidvalidity)
+		*new_uidvalidity = found.uidvalidity;
 	if (new_uid)
-		*new_uid = found;
+		*new_uid = found.uid;
 	return TRUE;
 }
 
-gboolean imap_session_move(ImapSession *s, guint32 uid, const char *dest, guint32 *new_uid,
-			   GError **error)
+gboolean imap_session_move(ImapSession *s, guint32 uid, const char *dest,
+			   guint32 *new_uidvalidity, guint32 *new_uid, GError **error)
 {
 	if (!imap_session_has_cap(s, "MOVE")) {
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_UNSUPPORTED, "the server lacks MOVE");
 		return FALSE;
 	}
-	return move_or_copy(s, "MOVE", uid, dest, new_uid, error);
+	return move_or_copy(s, "MOVE", uid, dest, new_uidvalidity, new_uid, error);
 }
 
-gboolean imap_session_copy(ImapSession *s, guint32 uid, const char *dest, guint32 *new_uid,
-			   GError **error)
+gboolean imap_session_copy(ImapSession *s, guint32 uid, const char *dest,
+			   guint32 *new_uidvalidity, guint32 *new_uid, GError **error)
 {
-	return move_or_copy(s, "COPY", uid, dest, new_uid, error);
+	return move_or_copy(s, "COPY", uid, dest, new_uidvalidity, new_uid, error);
 }
 
 /* ---- APPEND ---- */

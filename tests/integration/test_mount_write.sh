@@ -133,6 +133,8 @@ fi
 # -- mv between folders ---------------------------------------------------------
 body_lf threading 4 >"$W/moved.eml"
 n=$(count lkml)
+ls "$MNT/lkml" >/dev/null # loaded: mv then adds the message to its table (COPYUID)
+before=$(stat -c '%s %Y' "$MNT/threading/$(name 4)")
 check "mv of a message to another folder" mv "$MNT/threading/$(name 4)" "$MNT/lkml/"
 check_eq "the source no longer has it" "" "$(srv_uids threading | grep -x 4)"
 check_eq "the destination has one more message" $((n + 1)) "$(count lkml)"
@@ -140,6 +142,8 @@ moved=$(last_uid lkml)
 body_lf lkml "$moved" >"$W/moved-dst.eml"
 check_same "the moved message has the same bytes" "$W/moved.eml" "$W/moved-dst.eml"
 check "it shows in the destination as $(name "$moved")" test -f "$MNT/lkml/$(name "$moved")"
+check_eq "with the same size and date (INTERNALDATE)" "$before" \
+	"$(stat -c '%s %Y' "$MNT/lkml/$(name "$moved")")"
 check "the source file is gone" test ! -e "$MNT/threading/$(name 4)"
 
 # -- folders ---------------------------------------------------------------------

@@ -411,12 +411,12 @@ static void test_move_copy(void)
 	ImapSession *s = open_inbox(&info);
 	g_autoptr(GBytes) a = NULL;
 	GError *err = NULL;
-	guint32 moved = 0, copied = 0;
+	guint32 moved = 0, copied = 0, moved_v = 0, copied_v = 0;
 
 	CU_ASSERT_TRUE(imap_session_create(s, "MoveTarget", &err));
 	guint32 uid = append_corpus(s, "INBOX", "default/0003.eml", NULL, -1, &a);
-	CU_ASSERT_TRUE(imap_session_copy(s, uid, "MoveTarget", &copied, &err));
-	CU_ASSERT_TRUE(imap_session_move(s, uid, "MoveTarget", &moved, &err));
+	CU_ASSERT_TRUE(imap_session_copy(s, uid, "MoveTarget", &copied_v, &copied, &err));
+	CU_ASSERT_TRUE(imap_session_move(s, uid, "MoveTarget", &moved_v, &moved, &err));
 	CU_ASSERT_TRUE(copied > 0);
 	CU_ASSERT_TRUE(moved > copied);
 
@@ -427,11 +427,14 @@ static void test_move_copy(void)
 	imap_select_info_clear(&info);
 	CU_ASSERT_TRUE(imap_session_select(s, "MoveTarget", FALSE, &info, &err));
 	CU_ASSERT_EQUAL(info.exists, 2);
+	/* COPYUID names the target's UIDVALIDITY with the new UIDs. */
+	CU_ASSERT_EQUAL(copied_v, info.uidvalidity);
+	CU_ASSERT_EQUAL(moved_v, info.uidvalidity);
 	assert_body_equals(s, moved, a);
 	assert_body_equals(s, copied, a);
 
 	/* A missing destination is an IMAP NO with the server's text. */
-	CU_ASSERT_FALSE(imap_session_move(s, moved, "NoSuchFolder", NULL, &err));
+	CU_ASSERT_FALSE(imap_session_move(s, moved, "NoSuchFolder", NULL, NULL, &err));
 	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NO));
 	g_clear_error(&err);
 	CU_ASSERT_TRUE(imap_session_close(s, &err));
@@ -722,7 +725,7 @@ static void test_minimal_server(void)
 	CU_ASSERT_FALSE(imap_session_uid_expunge(s, "1", &err));
 	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_UNSUPPORTED));
 	g_clear_error(&err);
-	CU_ASSERT_FALSE(imap_session_move(s, 1, "INBOX", NULL, &err));
+	CU_ASSERT_FALSE(imap_session_move(s, 1, "INBOX", NULL, NULL, &err));
 	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_UNSUPPORTED));
 	g_clear_error(&err);
 
