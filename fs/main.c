@@ -184,7 +184,9 @@ static gboolean drain_notifier(FsMount *m)
 	fs_notify_drop(m);
 	/* libfuse discards what it reads once the session has exited. */
 	fuse_session_reset(m->se);
-	while (!(done = !fs_notify_busy(m)) && g_get_monotonic_time() < until) {
+	/* A page-cache push (push.h) may also wait for a READ to be answered. */
+	while (!(done = !fs_notify_busy(m) && !fs_push_busy(m->push)) &&
+	       g_get_monotonic_time() < until) {
 		struct pollfd pfd = {.fd = fuse_session_fd(m->se), .events = POLLIN};
 
 		if (poll(&pfd, 1, 50) <= 0 || !(pfd.revents & POLLIN))
@@ -228,9 +230,10 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 				  : (cl->max_threads ? cl->max_threads : 10);
 	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, &lc);
 	fs_watch_stop(watch); /* before the notifier it feeds */
-	fs_push_stop(g_steal_pointer(&m->push));
+	fs_push_quit(m->push);
 	if (drain_notifier(m)) {
 		fs_notify_stop(m);
+		fs_push_free(g_steal_pointer(&m->push));
 	} else {
 		/* The notification thread is still inside libfuse with the session: leave
 		 * it (and the session) alone rather than free them under it. */

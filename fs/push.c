@@ -7,17 +7,21 @@
 #include "fs/mount.h"
 
 /* Per folder: which messages (a run lo..hi in UID order) are pushed already, and when
- * the reader has come far enough into them to push the next ones. */
+ * the reader has come far enough into them to push the next ones. GEN changes whenever
+ * the run starts again, so that a job of an older run changes nothing. */
 typedef struct {
 	guint32 uidvalidity;
 	guint32 lo, hi;
 	guint32 refill_at; /* a note at or past this UID queues the next job */
+	guint32 last;	   /* the UID of the last note: pushing waits for a second, later one */
+	guint gen;
 	gboolean queued;
 } Track;
 
 typedef struct {
 	char *mailbox;
 	guint32 uidvalidity, uid;
+	guint gen;
 } Job;
 
 struct FsPush {
@@ -43,26 +47,30 @@ typedef struct {
 
 typedef enum { PUSHED, SKIPPED, MISSING } Outcome;
 
-static void job_free(Job *j)
+static void job_free(gpointer data)
 {
+	Job *j = data;
+
 	g_free(j->mailbox);
 	g_free(j);
 }
 
 /* The body of a small message from memory (just fetched) or from the disk cache. */
-static GBytes *body_bytes(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid,
-			  guint64 size)
+static GBytes *body_bytes(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid)
 {
 	g_autoptr(ImapBody) body = fs_readahead_body(m->readahead, mailbox, uidvalidity, uid);
 
 	if (body) {
 		GBytes *b = imap_body_get_bytes(body);
+		guint64 size = imap_body_get_size(body);
 		g_autofree guint8 *buf = NULL;
 
 		if (b)
 			return g_bytes_ref(b); /* the body keeps its own */
+		if (size > FS_SMALL_BODY)
+			return NULL;
 		buf = g_malloc(size ? size : 1);
-		if (imap_body_get_size(body) != size || imap_body_pread(body, buf, size, 0) != (gssize)size)
+		if (imap_body_pread(body, buf, size, 0) != (gssize)size)
 			return NULL;
 		return g_bytes_new_take(g_steal_pointer(&buf), size);
 	}
@@ -81,8 +89,8 @@ static void run_store(gpointer data, gpointer user_data)
 		bv.buf[0].mem = (void *)g_bytes_get_data(st->bytes, &len);
 		bv.buf[0].size = len;
 		/* Nodeids are never reused, so a node forgotten meanwhile only gives ENOENT. */
-		fuse_lowlevel_notify_store(m->se, st->nodeid, 0, &bv, 0);
-		FS_STAT_INC(&m->stats, pages_pushed);
+		if (fuse_lowlevel_notify_store(m->se, st->nodeid, 0, &bv, 0) == 0)
+			FS_STAT_INC(&m->stats, pages_pushed);
 	}
 	g_bytes_unref(st->bytes);
 	g_free(st);
@@ -114,7 +122,7 @@ static Outcome push_one(FsPush *p, const char *mailbox, guint32 uidvalidity, con
 	nodeid = fs_inode_find_msg(m->inodes, mailbox, uidvalidity, mi->uid);
 	if (!nodeid)
 		return SKIPPED; /* the kernel has no inode to hold the pages */
-	bytes = body_bytes(m, mailbox, uidvalidity, mi->uid, mi->size);
+	bytes = body_bytes(m, mailbox, uidvalidity, mi->uid);
 	if (!bytes)
 		return MISSING;
 	/* Another size than the kernel was told: the open corrects it, not us. */
@@ -134,16 +142,24 @@ static Outcome push_one(FsPush *p, const char *mailbox, guint32 uidvalidity, con
 	return PUSHED;
 }
 
-/* Records that UID (the next in order after the run) is pushed; FALSE when the reader
- * has moved elsewhere, so that going on would push behind it. */
+/* The job's run, if it is still the current one (caller holds the lock). */
+static Track *track_of(FsPush *p, const Job *j)
+{
+	Track *t = g_hash_table_lookup(p->tracks, j->mailbox);
+
+	return t && t->gen == j->gen && t->uidvalidity == j->uidvalidity ? t : NULL;
+}
+
+/* Records that UID (the next in order after the run) is pushed; FALSE when the run
+ * started again or the reader has moved on, so that going on would push behind it. */
 static gboolean extend(FsPush *p, const Job *j, guint32 uid)
 {
 	Track *t;
 	gboolean on;
 
 	g_mutex_lock(&p->lock);
-	t = g_hash_table_lookup(p->tracks, j->mailbox);
-	on = t && t->uidvalidity == j->uidvalidity && uid >= t->lo;
+	t = track_of(p, j);
+	on = t && uid >= t->lo;
 	if (on && uid > t->hi)
 		t->hi = uid;
 	g_mutex_unlock(&p->lock);
@@ -156,8 +172,8 @@ static gboolean pushed(FsPush *p, const Job *j, guint32 uid)
 	gboolean in;
 
 	g_mutex_lock(&p->lock);
-	t = g_hash_table_lookup(p->tracks, j->mailbox);
-	in = t && t->uidvalidity == j->uidvalidity && uid >= t->lo && uid <= t->hi;
+	t = track_of(p, j);
+	in = t && uid >= t->lo && uid <= t->hi;
 	g_mutex_unlock(&p->lock);
 	return in;
 }
@@ -168,11 +184,10 @@ static void finish(FsPush *p, const Job *j, guint32 refill_at)
 
 	g_mutex_lock(&p->lock);
 	t = g_hash_table_lookup(p->tracks, j->mailbox);
-	if (t) {
+	if (t)
 		t->queued = FALSE;
-		if (t->uidvalidity == j->uidvalidity)
-			t->refill_at = refill_at;
-	}
+	if (t && track_of(p, j))
+		t->refill_at = refill_at;
 	g_mutex_unlock(&p->lock);
 }
 
@@ -181,15 +196,18 @@ static void run_job(gpointer data, gpointer user_data)
 	Job *j = data;
 	FsPush *p = user_data;
 	FsMount *m = p->m;
-	FsFolder *f;
 	g_autoptr(GArray) next = NULL;
 	guint64 bytes = 0;
-	guint32 refill_at = 0;
+	guint32 refill_at = 0, tripwire = 0;
 	guint i;
 
 	g_atomic_int_set(&p->busy, 1);
-	f = fs_folders_get(m->folders, j->mailbox);
-	next = fs_folder_following(f, j->uidvalidity, j->uid, FS_PUSH_AHEAD);
+	next = fs_folder_following(fs_folders_get(m->folders, j->mailbox), j->uidvalidity, j->uid,
+				   FS_PUSH_AHEAD);
+	/* A read-only mount sends no OPEN: a pushed file costs no request at all, so one
+	 * message half-way is left for a READ, which tells us where the reader is. */
+	if (m->opts->ro && next->len > 1)
+		tripwire = g_array_index(next, FsMsgInfo, next->len / 2).uid;
 	for (i = 0; i < next->len && !g_atomic_int_get(&p->stopping); i++) {
 		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
 
@@ -198,16 +216,14 @@ static void run_job(gpointer data, gpointer user_data)
 			break;
 		if (pushed(p, j, mi->uid))
 			continue;
-		if (push_one(p, j->mailbox, j->uidvalidity, mi) == MISSING)
+		if (mi->uid != tripwire && push_one(p, j->mailbox, j->uidvalidity, mi) == MISSING)
 			break; /* not fetched yet: the next open tries again */
 		if (!extend(p, j, mi->uid))
 			break;
 	}
 	/* All pushed: come back when the reader is half-way through them. */
-	if (i == next->len && next->len > 0)
-		refill_at = g_array_index(next, FsMsgInfo, next->len / 2).uid;
-	else if (i > 0 && i < next->len && bytes > FS_PUSH_AHEAD_BYTES)
-		refill_at = g_array_index(next, FsMsgInfo, i / 2).uid;
+	if (i > 0 && (i == next->len || bytes > FS_PUSH_AHEAD_BYTES))
+		refill_at = g_array_index(next, FsMsgInfo, MIN(i, next->len) / 2).uid;
 	wait_stored(p, 0);
 	finish(p, j, refill_at);
 	g_atomic_int_set(&p->busy, 0);
@@ -216,20 +232,38 @@ static void run_job(gpointer data, gpointer user_data)
 
 FsPush *fs_push_new(gpointer mount)
 {
-	FsPush *p = g_new0(FsPush, 1);
+	FsMount *m = mount;
+	FsPush *p;
 
-	p->m = mount;
+	if (!m->readahead && !m->cache)
+		return NULL; /* no body is ever at hand before the reader asks */
+	p = g_new0(FsPush, 1);
+	p->m = m;
 	g_mutex_init(&p->lock);
-	p->tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_cond_init(&p->stored);
-	p->worker = g_thread_pool_new(run_job, p, 1, TRUE, NULL); /* its own threads */
+	p->tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	/* Threads of their own (exclusive): one loads, one hands over. */
+	p->worker = g_thread_pool_new_full(run_job, p, job_free, 1, TRUE, NULL);
 	p->storer = g_thread_pool_new(run_store, p, 1, TRUE, NULL);
 	return p;
+}
+
+static void queue_job(FsPush *p, Track *t, const char *mailbox, guint32 uid)
+{
+	Job *j = g_new0(Job, 1);
+
+	j->mailbox = g_strdup(mailbox);
+	j->uidvalidity = t->uidvalidity;
+	j->uid = uid;
+	j->gen = t->gen;
+	t->queued = TRUE;
+	g_thread_pool_push(p->worker, j, NULL);
 }
 
 void fs_push_note(FsPush *p, FsFolder *f, guint32 uidvalidity, guint32 uid)
 {
 	const char *mailbox;
+	gboolean onward;
 	Track *t;
 
 	if (!p || g_atomic_int_get(&p->stopping))
@@ -241,39 +275,42 @@ void fs_push_note(FsPush *p, FsFolder *f, guint32 uidvalidity, guint32 uid)
 		t = g_new0(Track, 1);
 		g_hash_table_insert(p->tracks, g_strdup(mailbox), t);
 	}
+	/* One open is not a reader going through the folder; a second, further on is. */
+	onward = t->uidvalidity == uidvalidity && t->last && uid > t->last;
+	t->last = uid;
 	if (t->uidvalidity != uidvalidity || uid < t->lo) {
 		/* A new pass over the folder from further back. */
 		t->uidvalidity = uidvalidity;
 		t->lo = t->hi = uid;
 		t->refill_at = 0;
+		t->gen++;
 	} else if (uid > t->hi) {
 		/* The reader got ahead of the pushes: what it passed, its READs brought in. */
 		t->hi = uid;
 		t->refill_at = 0;
 	}
-	if (!t->queued && uid >= t->refill_at) {
-		Job *j = g_new0(Job, 1);
-
-		j->mailbox = g_strdup(mailbox);
-		j->uidvalidity = uidvalidity;
-		j->uid = uid;
-		t->queued = TRUE;
-		g_thread_pool_push(p->worker, j, NULL);
-	}
+	if (onward && !t->queued && uid >= t->refill_at)
+		queue_job(p, t, mailbox, uid);
 	g_mutex_unlock(&p->lock);
 }
 
-void fs_push_stop(FsPush *p)
+void fs_push_quit(FsPush *p)
+{
+	if (p)
+		g_atomic_int_set(&p->stopping, 1);
+}
+
+gboolean fs_push_busy(FsPush *p)
+{
+	return p && g_atomic_int_get(&p->busy);
+}
+
+void fs_push_free(FsPush *p)
 {
 	if (!p)
 		return;
-	g_atomic_int_set(&p->stopping, 1);
-	/* A push blocked on a page lock whose READ is never answered (the loop is over)
-	 * would hold the worker forever: wait a while, then leave it be. */
-	for (int i = 0; i < 300 && g_atomic_int_get(&p->busy); i++)
-		g_usleep(10000);
-	if (g_atomic_int_get(&p->busy))
-		return;
+	fs_push_quit(p);
+	/* Queued jobs are dropped; a running one sees STOPPING and ends. */
 	g_thread_pool_free(p->worker, TRUE, TRUE);
 	g_thread_pool_free(p->storer, FALSE, TRUE); /* empty: the last job waited for it */
 	g_hash_table_unref(p->tracks);

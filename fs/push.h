@@ -14,10 +14,17 @@
  * message is invalidated like any other. A page the kernel has dropped since is simply
  * read again with a READ.
  *
- * Threads: one worker of its own. A push may wait for a page lock held by a READ in
- * progress, and a READ never waits for the worker, so nothing deadlocks.
+ * A single open (cat of one file) pushes nothing: a second open further on in the same
+ * folder shows a reader going through it. On a read-only mount, where pushed files cost
+ * no request at all, one file half-way through each batch is left for a READ, which
+ * tells where the reader is.
+ *
+ * Threads: two of its own, one loading bodies, one handing them to the kernel in order.
+ * A hand-over may wait for a page lock held by a READ in progress, and a READ never
+ * waits for them, so nothing deadlocks while requests are answered; at unmount the
+ * caller keeps answering them until fs_push_busy() is FALSE (see main.c).
  * Ownership: the FsPush belongs to the mount; MOUNT is borrowed (its session, inode
- * table, read-ahead and cache) and fs_push_stop() must run while they all still exist.
+ * table, read-ahead and cache) and fs_push_free() must run while they all still exist.
  */
 #pragma once
 
@@ -32,12 +39,16 @@ typedef struct FsPush FsPush;
 #define FS_PUSH_AHEAD 256
 #define FS_PUSH_AHEAD_BYTES (32 * 1024 * 1024)
 
-/* MOUNT: the FsMount (which includes this header), borrowed. */
+/* MOUNT: the FsMount (which includes this header), borrowed. NULL (nothing to push
+ * from) without a cache and read-ahead; every function accepts NULL. */
 FsPush *fs_push_new(gpointer mount);
-/* Stops the worker (drops what is queued) and frees P; accepts NULL. Gives up waiting
- * after a few seconds if a push is stuck in the kernel (then P is leaked, not freed
- * under the worker). */
-void fs_push_stop(FsPush *p);
+/* Unmounting: no new pushes; the running one ends soon (its hand-over may still wait
+ * for a READ to be answered). */
+void fs_push_quit(FsPush *p);
+/* Is a push still running? */
+gboolean fs_push_busy(FsPush *p);
+/* Drops what is queued, waits for the threads and frees P: call when not busy. */
+void fs_push_free(FsPush *p);
 
 /* The reader opened UID of F under UIDVALIDITY: keep the messages after it pushed.
  * Cheap (no I/O, usually not even a wake-up) when they already are. */

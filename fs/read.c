@@ -295,8 +295,8 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 		fuse_reply_err(req, m->opts->ro ? EROFS : EPERM);
 		return;
 	}
-	/* Read-only: no open at all (see fs_read_no_open), so a warm read costs no round
-	 * trip. The kernel asks once; ENOSYS tells it never to ask again. */
+	/* Read-only: no open at all (reads without an open, below), so a warm read costs
+	 * no round trip. The kernel asks once; ENOSYS tells it never to ask again. */
 	if (m->opts->ro) {
 		fuse_reply_err(req, ENOSYS);
 		return;
@@ -348,23 +348,32 @@ static void kept_unref(Kept *k)
 	}
 }
 
+/* Caller holds kept_lock. The kept handle of NODEID, made most recent, with a reference
+ * for the caller; NULL if none. */
+static Kept *kept_find_locked(guint64 nodeid)
+{
+	for (GList *l = kept.head; l; l = l->next) {
+		Kept *k = l->data;
+
+		if (k->nodeid == nodeid) {
+			g_queue_unlink(&kept, l);
+			g_queue_push_head_link(&kept, l);
+			k->refs++;
+			return k;
+		}
+	}
+	return NULL;
+}
+
 /* The kept handle of NODEID (a reference), made if need be; NULL with *err set. */
 static Kept *kept_get(FsMount *m, guint64 nodeid, int *err)
 {
 	const FsNode *node = fs_inode_get(m->inodes, nodeid);
-	Kept *k = NULL, *old = NULL;
+	Kept *k, *old = NULL;
 	FsFile *h = NULL;
 
 	g_mutex_lock(&kept_lock);
-	for (GList *l = kept.head; l; l = l->next) {
-		if (((Kept *)l->data)->nodeid == nodeid) {
-			k = l->data;
-			g_queue_unlink(&kept, l);
-			g_queue_push_head_link(&kept, l);
-			k->refs++;
-			break;
-		}
-	}
+	k = kept_find_locked(nodeid);
 	g_mutex_unlock(&kept_lock);
 	if (k)
 		return k;
@@ -374,11 +383,17 @@ static Kept *kept_get(FsMount *m, guint64 nodeid, int *err)
 	}
 	if ((*err = open_file(m, node, &h)) != 0)
 		return NULL;
+	g_mutex_lock(&kept_lock);
+	/* The kernel sends a READ and a read-ahead READ at once: one handle for both. */
+	if ((k = kept_find_locked(nodeid))) {
+		g_mutex_unlock(&kept_lock);
+		file_free(h);
+		return k;
+	}
 	k = g_new0(Kept, 1);
 	k->nodeid = nodeid;
 	k->h = h;
 	k->refs = 2; /* the list's and the caller's */
-	g_mutex_lock(&kept_lock);
 	g_queue_push_head(&kept, k);
 	if (kept.length > NO_OPEN_HANDLES)
 		old = g_queue_pop_tail(&kept);

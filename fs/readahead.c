@@ -12,8 +12,11 @@
  * (a create and a rename per body; ext4 slows down allocating inodes for minutes after
  * many files were deleted), and with two bursts' worth (16 MiB) a cold grep -r of 10k
  * messages took 1.8 s or 5.3 s depending on it. With 64 MiB it took 1.2 s either way,
- * and imapfs's peak RSS went from 44 to 71 MiB. */
+ * and imapfs's peak RSS went from 44 to 71 MiB. Written bodies stay in memory for a
+ * reader a little behind (16 MiB of them), not for as long as the 64 MiB would allow:
+ * that would be resident until unmount. */
 #define SPOOL_BYTES (64 * 1024 * 1024)
+#define SPOOL_HELD (16 * 1024 * 1024)
 
 typedef struct {
 	guint32 uidvalidity;
@@ -285,7 +288,7 @@ FsReadAhead *fs_readahead_new(FsPool *pool, CacheStore *cache, FsStats *stats, g
 	ra->pool = pool;
 	ra->cache = cache;
 	ra->stats = stats;
-	ra->spool = fs_spool_new(cache, SPOOL_BYTES, spool_warn, ra);
+	ra->spool = fs_spool_new(cache, SPOOL_BYTES, SPOOL_HELD, spool_warn, ra);
 	g_mutex_init(&ra->lock);
 	g_cond_init(&ra->done);
 	ra->flight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

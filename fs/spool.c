@@ -15,7 +15,8 @@ typedef struct {
 
 struct FsSpool {
 	CacheStore *cache;
-	guint64 max_bytes;
+	guint64 max_bytes; /* not yet written */
+	guint64 max_held;  /* written, still held */
 	FsSpoolWarn warn;
 	gpointer warn_data;
 	GMutex lock;
@@ -58,10 +59,10 @@ static gboolean write_entry(FsSpool *s, const Entry *e, GError **error)
 				   imap_body_get_fd(e->body), e->size, error);
 }
 
-/* Caller holds the lock. Written bodies go, oldest first, once over the bound. */
+/* Caller holds the lock. Written bodies go, oldest first, once over their bound. */
 static void evict_locked(FsSpool *s)
 {
-	while (s->held_bytes > s->max_bytes && s->held.head) {
+	while (s->held_bytes - s->pending_bytes > s->max_held && s->held.head) {
 		Entry *e = s->held.head->data;
 
 		if (!e->written)
@@ -102,12 +103,14 @@ static gpointer writer_main(gpointer data)
 	return NULL;
 }
 
-FsSpool *fs_spool_new(CacheStore *cache, guint64 max_bytes, FsSpoolWarn warn, gpointer data)
+FsSpool *fs_spool_new(CacheStore *cache, guint64 max_bytes, guint64 max_held, FsSpoolWarn warn,
+		      gpointer data)
 {
 	FsSpool *s = g_new0(FsSpool, 1);
 
 	s->cache = cache;
 	s->max_bytes = max_bytes;
+	s->max_held = max_held;
 	s->warn = warn;
 	s->warn_data = data;
 	g_mutex_init(&s->lock);

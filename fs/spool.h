@@ -8,7 +8,7 @@
  *
  * Bounds: bodies not yet written are at most MAX_BYTES (fs_spool_put() waits for the
  * writer beyond that, which slows the fetchers down to the disk's pace); written bodies
- * stay readable from memory until MAX_BYTES of newer ones push them out.
+ * stay readable from memory until MAX_HELD bytes of newer written ones push them out.
  *
  * Ownership: the spool holds a reference to each body; fs_spool_get() returns a new
  * one. CACHE is borrowed and must outlive the spool. Thread safe.
@@ -26,7 +26,8 @@ typedef struct FsSpool FsSpool;
 /* Called (on the writer thread) when the cache refuses a body. */
 typedef void (*FsSpoolWarn)(const GError *error, gpointer data);
 
-FsSpool *fs_spool_new(CacheStore *cache, guint64 max_bytes, FsSpoolWarn warn, gpointer data);
+FsSpool *fs_spool_new(CacheStore *cache, guint64 max_bytes, guint64 max_held, FsSpoolWarn warn,
+		      gpointer data);
 /* Writes what is still queued, then stops the writer; accepts NULL. */
 void fs_spool_free(FsSpool *s);
 
