@@ -11,6 +11,7 @@
 #                                    background, stderr to a file; waits for the mount
 #   mt_umount DIR                    unmount, wait for imapfs to exit, and fail the
 #                                    check if it exited non-zero or printed anything
+#   big_eml FILE LINES               a message over 1 MiB (read by partial fetches)
 #   srv_*                            the server's view, through the harness's oracle
 #                                    (an independent IMAP client) or doveadm
 #   mt_finish                        the summary line and the exit status
@@ -201,6 +202,18 @@ trap 'exit 130' INT TERM
 
 # stats MOUNTPOINT KEY: one counter of the root xattr user.imapfs.stats
 # ("body_fetches=N cache_hits=M ..."), empty if missing.
+# big_eml FILE LINES: a plain message of LINES lines of 53 bytes; 40,000 make 2 MB,
+# over imapfs's 1 MiB small-body limit, so it is read by partial fetches.
+big_eml() {
+	python3 - "$1" "$2" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("From: a@example.org\nTo: b@example.org\nSubject: big\n\n")
+    for i in range(int(sys.argv[2])):
+        f.write("line %06d of a big message, padding padding padding\n" % i)
+EOF
+}
+
 stats() {
 	getfattr --only-values -n user.imapfs.stats "$1" 2>/dev/null |
 		tr ' ,;' '\n\n\n' | sed -n "s/^$2=//p" | head -n 1

@@ -96,13 +96,7 @@ count() {
 
 # A message over 1 MiB, read by partial fetches: on a read-only mount reads come
 # without an open (fs/read.c), so its READs share a kept handle instead.
-python3 - "$W/big.eml" <<'EOF'
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("From: a@example.org\nTo: b@example.org\nSubject: big\n\n")
-    for i in range(40000):
-        f.write("line %06d of a big message, padding padding padding\n" % i)
-EOF
+big_eml "$W/big.eml" 40000
 "${DOVEADM[@]}" save -u "$USER_NAME" -m INBOX <"$W/big.eml"
 srv_tree "$W/ro.expected" || not_ok "the oracle dumps the server's folders"
 before=$(count INBOX)

@@ -96,13 +96,7 @@ check_eq "user.imap.flags equals the oracle's" "$("$ORACLE" flags INBOX 5 | sort
 # -- an open file across a kick ----------------------------------------------------
 # A message over 1 MiB is read by partial fetches, so reading on after the kick
 # needs a new connection.
-python3 - "$W/big.eml" <<'EOF'
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("From: a@example.org\nTo: b@example.org\nSubject: big\n\n")
-    for i in range(60000):
-        f.write("line %06d of a big message, padding padding padding\n" % i)
-EOF
+big_eml "$W/big.eml" 60000
 uid=$(next_uid INBOX)
 name=$(printf '%010d.eml' "$uid")
 "${DOVEADM[@]}" save -u "$USER_NAME" -m INBOX <"$W/big.eml"
