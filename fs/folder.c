@@ -527,7 +527,8 @@ gboolean fs_folder_add(FsFolder *f, guint32 uidvalidity, const FsMsgInfo *mi, co
 
 	g_mutex_lock(&f->data_lock);
 	ok = f->meta && f->meta->uidvalidity == uidvalidity;
-	if (ok) {
+	/* A refresh may have listed it already: the server's entry is the better one. */
+	if (ok && !cache_folder_meta_find(f->meta, mi->uid)) {
 		/* Modseq 0 and HIGHESTMODSEQ unchanged: a CHANGEDSINCE revalidation re-reads
 		 * it rather than trusting a table it did not fetch. */
 		cache_folder_meta_add(f->meta, mi->uid, mi->size, mi->internaldate, flags, 0);

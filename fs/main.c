@@ -237,8 +237,8 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 	} else {
 		/* The notification thread is still inside libfuse with the session: leave
 		 * it (and the session) alone rather than free them under it. */
-		g_printerr("imapfs: warning: a kernel cache invalidation did not finish; "
-			   "exiting without it\n");
+		g_printerr("imapfs: warning: a kernel cache invalidation or page-cache push "
+			   "did not finish; exiting without it\n");
 		fuse_session_unmount(m->se);
 		fuse_remove_signal_handlers(m->se);
 		return ret < 0 ? 1 : 0;

@@ -419,20 +419,15 @@ static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, con
 	return err;
 }
 
-/* After UID MOVE (or COPY + expunge) of UID from FROM to TO: both tables change by one
- * message, with no re-read of either (O(messages) per mv of a file otherwise, and a whole
- * listing without CONDSTORE). A server that kept neither flags nor date (COPY SHOULD
- * keep them) is put right by the next revalidation, which sees the message as new. */
-static void moved_in(FsMount *m, const char *from, guint32 uidv, guint32 uid, const char *to,
-		     guint32 new_uidv, guint32 new_uid)
+/* The message TO got from a MOVE or COPY of one whose table entry was *MI and FLAGS
+ * (read before the move; KNOWN: it was there): added from COPYUID, with no re-read
+ * (O(messages) per mv of a file, and a whole listing without CONDSTORE). A server that
+ * kept neither flags nor date (COPY SHOULD keep them) is put right by the next
+ * revalidation, which sees the message as new. */
+static void copied_in(FsMount *m, const char *to, gboolean known, FsMsgInfo mi, char *flags,
+		      guint32 new_uidv, guint32 new_uid)
 {
-	FsFolder *dst = fs_folders_get(m->folders, to);
-	g_autofree char *flags = NULL;
-	FsMsgInfo mi;
-	gboolean known = fs_folder_msg(fs_folders_get(m->folders, from), uidv, uid, &mi, &flags);
-
-	forget_expunged(m, from, uidv, uid);
-	if (!fs_folder_uidvalidity(dst))
+	if (!fs_folder_uidvalidity(fs_folders_get(m->folders, to)))
 		return; /* not loaded: its first listing will have it */
 	mi.uid = new_uid;
 	if (known && new_uid && new_uidv) {
@@ -449,6 +444,9 @@ static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, guint32
 {
 	gboolean selectable = FALSE;
 	guint32 uidv = msg_validity(m, parent->mailbox, uid), other, new_uidv = 0, new_uid = 0;
+	g_autofree char *msg_flags = NULL;
+	FsMsgInfo mi = {0};
+	gboolean known;
 	int err;
 
 	if (!uidv) {
@@ -466,9 +464,16 @@ static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, guint32
 		fuse_reply_err(req, EEXIST);
 		return;
 	}
+	/* Before the move: a refresh meanwhile could drop it, or catch it marked \Deleted
+	 * half-way through a COPY + expunge. */
+	known = fs_folder_msg(fs_folders_get(m->folders, parent->mailbox), uidv, uid, &mi,
+			      &msg_flags);
 	err = move_uid(m, parent->mailbox, uidv, uid, newparent->mailbox, &new_uidv, &new_uid);
+	/* Even when the expunge after a COPY failed, the copy is there: show it. */
+	if (!err || new_uid)
+		copied_in(m, newparent->mailbox, known, mi, msg_flags, new_uidv, new_uid);
 	if (!err) {
-		moved_in(m, parent->mailbox, uidv, uid, newparent->mailbox, new_uidv, new_uid);
+		forget_expunged(m, parent->mailbox, uidv, uid);
 		/* The message has a new UID there; nothing at NEWNAME was replaced. */
 		fs_notify_entry(m, newparent->nodeid, newname);
 	}

@@ -68,7 +68,7 @@ static GBytes *body_bytes(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 		if (b)
 			return g_bytes_ref(b); /* the body keeps its own */
 		if (size > FS_SMALL_BODY)
-			return NULL;
+			return g_bytes_new(NULL, 0); /* not loaded: its size already differs */
 		buf = g_malloc(size ? size : 1);
 		if (imap_body_pread(body, buf, size, 0) != (gssize)size)
 			return NULL;
@@ -199,21 +199,29 @@ static void run_job(gpointer data, gpointer user_data)
 	g_autoptr(GArray) next = NULL;
 	guint64 bytes = 0;
 	guint32 refill_at = 0, tripwire = 0;
-	guint i;
+	guint i, n;
 
 	g_atomic_int_set(&p->busy, 1);
+	if (g_atomic_int_get(&p->stopping))
+		goto out; /* unmounting: the folders may be going */
 	next = fs_folder_following(fs_folders_get(m->folders, j->mailbox), j->uidvalidity, j->uid,
 				   FS_PUSH_AHEAD);
-	/* A read-only mount sends no OPEN: a pushed file costs no request at all, so one
-	 * message half-way is left for a READ, which tells us where the reader is. */
-	if (m->opts->ro && next->len > 1)
-		tripwire = g_array_index(next, FsMsgInfo, next->len / 2).uid;
-	for (i = 0; i < next->len && !g_atomic_int_get(&p->stopping); i++) {
+	/* This batch: as many as the byte budget allows, at least one. */
+	for (n = 0; n < next->len; n++) {
+		bytes += g_array_index(next, FsMsgInfo, n).size;
+		if (n > 0 && bytes > FS_PUSH_AHEAD_BYTES)
+			break;
+	}
+	/* Come back when the reader is half-way through it. A read-only mount sends no
+	 * OPEN, and a pushed file costs no request at all, so that message is left for a
+	 * READ, which tells us the reader got there. */
+	if (n > 0)
+		refill_at = g_array_index(next, FsMsgInfo, n / 2).uid;
+	if (m->opts->ro && n > 1)
+		tripwire = refill_at;
+	for (i = 0; i < n && !g_atomic_int_get(&p->stopping); i++) {
 		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
 
-		bytes += mi->size;
-		if (i > 0 && bytes > FS_PUSH_AHEAD_BYTES)
-			break;
 		if (pushed(p, j, mi->uid))
 			continue;
 		if (mi->uid != tripwire && push_one(p, j->mailbox, j->uidvalidity, mi) == MISSING)
@@ -221,10 +229,10 @@ static void run_job(gpointer data, gpointer user_data)
 		if (!extend(p, j, mi->uid))
 			break;
 	}
-	/* All pushed: come back when the reader is half-way through them. */
-	if (i > 0 && (i == next->len || bytes > FS_PUSH_AHEAD_BYTES))
-		refill_at = g_array_index(next, FsMsgInfo, MIN(i, next->len) / 2).uid;
+	if (i < n)
+		refill_at = 0; /* stopped early: the next note tries again */
 	wait_stored(p, 0);
+out:
 	finish(p, j, refill_at);
 	g_atomic_int_set(&p->busy, 0);
 	job_free(j);
