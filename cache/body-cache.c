@@ -247,6 +247,19 @@ static void remove_damaged(CacheStore *c, const char *path, const struct stat *s
 		cache_index_remove_file(c, path);
 }
 
+/* Reading a body must not write: without O_NOATIME the first read after the file was
+ * written updates its atime (relatime), which dirties every inode of a folder just
+ * cached and makes the file system write them all back. O_NOATIME is refused (EPERM)
+ * for a file of another user; then read it as usual. */
+static int open_body(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd;
+}
+
 static void bump_mtime(int fd, struct stat *st)
 {
 	const struct timespec times[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_NOW}};
@@ -261,7 +274,7 @@ int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guin
 {
 	g_return_val_if_fail(c && folder && size_out, -1);
 	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_body(path);
 	struct stat st;
 	guint64 len;
 
@@ -290,6 +303,18 @@ int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guin
 	return fd;
 }
 
+void cache_body_prefetch(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid)
+{
+	g_return_if_fail(c && folder);
+	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
+	int fd;
+
+	if (!cache_index_has(c, path) || (fd = open_body(path)) < 0)
+		return;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	close(fd);
+}
+
 gboolean cache_body_has(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid)
 {
 	g_return_val_if_fail(c && folder, FALSE);
@@ -303,7 +328,7 @@ GBytes *cache_body_load(CacheStore *c, const char *folder, guint32 uidvalidity, 
 {
 	g_return_val_if_fail(c && folder, NULL);
 	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_body(path);
 	g_autofree guint8 *buf = NULL;
 	struct stat st;
 	guint64 len;

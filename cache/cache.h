@@ -77,6 +77,12 @@ gboolean cache_body_store_fd(CacheStore *c, const char *folder, guint32 uidvalid
 gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
 				const void *data, gsize len, GError **error);
 
+/* Asks the kernel to start reading the body of UID from disk (posix_fadvise WILLNEED),
+ * without waiting for it: a reader about to go through many cached bodies issues this
+ * for the next ones, so the disk works on them all at once. Does nothing if the body is
+ * not cached. */
+void cache_body_prefetch(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);
+
 /* TRUE when the index knows a body for the key: no file access and no verification,
  * so a later cache_body_open() may still miss (a damaged file). For planning fetches. */
 gboolean cache_body_has(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);

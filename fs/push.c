@@ -191,6 +191,22 @@ static void finish(FsPush *p, const Job *j, guint32 refill_at)
 	g_mutex_unlock(&p->lock);
 }
 
+/* After a remount the cache files may be on disk only: have the disk read the whole
+ * batch at once rather than one file after the other as the loading reaches them. */
+static void prefetch(FsPush *p, const Job *j, GArray *next, guint n)
+{
+	FsMount *m = p->m;
+
+	if (!m->cache)
+		return;
+	for (guint i = 0; i < n && !g_atomic_int_get(&p->stopping); i++) {
+		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
+
+		if (mi->size > 0 && mi->size <= FS_SMALL_BODY && !pushed(p, j, mi->uid))
+			cache_body_prefetch(m->cache, j->mailbox, j->uidvalidity, mi->uid);
+	}
+}
+
 static void run_job(gpointer data, gpointer user_data)
 {
 	Job *j = data;
@@ -219,6 +235,7 @@ static void run_job(gpointer data, gpointer user_data)
 		refill_at = g_array_index(next, FsMsgInfo, n / 2).uid;
 	if (m->opts->ro && n > 1)
 		tripwire = refill_at;
+	prefetch(p, j, next, n);
 	for (i = 0; i < n && !g_atomic_int_get(&p->stopping); i++) {
 		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
 

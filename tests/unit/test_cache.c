@@ -358,6 +358,27 @@ static void test_has(void)
 	cache_store_close(c);
 }
 
+/* cache_body_prefetch() only starts a read: the body stays as it was, and a missing one
+ * stays missing (nothing is created). */
+static void test_prefetch(void)
+{
+	FRESH();
+	CacheStore *c = open_store(0);
+	g_autoptr(GBytes) got = NULL;
+
+	store(c, "INBOX", 3, 1, "one");
+	cache_body_prefetch(c, "INBOX", 3, 1);
+	cache_body_prefetch(c, "INBOX", 3, 9);
+	cache_body_prefetch(c, "Other", 3, 1);
+	got = cache_body_load(c, "INBOX", 3, 1, 1024);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_EQUAL(g_bytes_get_size(got), 3);
+	CU_ASSERT_EQUAL(memcmp(g_bytes_get_data(got, NULL), "one", 3), 0);
+	CU_ASSERT_FALSE(cache_body_has(c, "INBOX", 3, 9));
+	CU_ASSERT_FALSE(cache_body_has(c, "Other", 3, 1));
+	cache_store_close(c);
+}
+
 /* cache_body_peek() gives the body length from the index; cache_body_load() the
  * verified body in memory, NULL (and the file removed) when damaged, NULL (and the
  * file kept) when above the size given. */
@@ -710,6 +731,7 @@ int main(void)
 	TEST_ADD(s, test_flipped_byte_is_miss);
 	TEST_ADD(s, test_remembered_verification);
 	TEST_ADD(s, test_has);
+	TEST_ADD(s, test_prefetch);
 	TEST_ADD(s, test_peek_and_load);
 	TEST_ADD(s, test_folder_drop);
 	TEST_ADD(s, test_drop_other_validity);
