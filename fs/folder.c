@@ -556,6 +556,23 @@ gboolean fs_folder_remove(FsFolder *f, guint32 uidvalidity, guint32 uid)
 	return m != NULL;
 }
 
+gboolean fs_folder_set_flags(FsFolder *f, guint32 uidvalidity, guint32 uid, char *const *flags)
+{
+	char *none[] = {NULL};
+	g_autofree char *joined = join_flags(flags ? flags : none);
+	CacheMsgMeta *m = NULL;
+
+	g_mutex_lock(&f->data_lock);
+	if (f->meta && f->meta->uidvalidity == uidvalidity)
+		m = cache_folder_meta_find(f->meta, uid);
+	if (m) {
+		m->flags = g_string_chunk_insert_const(f->meta->strings, joined);
+		f->dirty = TRUE;
+	}
+	g_mutex_unlock(&f->data_lock);
+	return m != NULL;
+}
+
 gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size)
 {
 	CacheMsgMeta *m = NULL;

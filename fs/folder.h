@@ -79,5 +79,10 @@ gboolean fs_folder_add(FsFolder *f, guint32 uidvalidity, const FsMsgInfo *mi, co
 gboolean fs_folder_remove(FsFolder *f, guint32 uidvalidity, guint32 uid);
 /* The fetched body had another size than RFC822.SIZE: TRUE if the table changed. */
 gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size);
+/* This mount has just set UID's flags (UID STORE FLAGS): the table says so without a
+ * re-read. FALSE (nothing changed) when UID is not in the table under UIDVALIDITY. A
+ * flag the server did not keep shows until the next revalidation, which re-reads the
+ * message (its modseq on the server is newer than the table's HIGHESTMODSEQ). */
+gboolean fs_folder_set_flags(FsFolder *f, guint32 uidvalidity, guint32 uid, char *const *flags);
 
 G_END_DECLS

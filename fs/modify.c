@@ -550,7 +550,8 @@ int fs_modify_store_flags(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 	if (!imap_session_store(s, set, IMAP_STORE_SET, flags, &error))
 		err = fs_errno_from_error(error);
 	release(m, s);
-	if (!err)
+	/* setfattr over many messages: no re-read of the folder (O(messages)) per file. */
+	if (!err && !fs_folder_set_flags(fs_folders_get(m->folders, mailbox), uidvalidity, uid, flags))
 		fs_write_refresh(m, mailbox);
 	return err;
 }

@@ -97,6 +97,8 @@ check_eq "getfattr shows them" '\Seen \Flagged $Work' \
 	"$(getfattr --only-values -n user.imap.flags "$f" 2>/dev/null | tr ' ' '\n' | sort -r | tr '\n' ' ' | sed 's/ $//')"
 check "setfattr to an empty list" setfattr -n user.imap.flags -v '' "$f"
 check_eq "the server's flags are cleared" "" "$("$ORACLE" flags html "$new")"
+check_eq "getfattr shows none at once" "" \
+	"$(getfattr --only-values -n user.imap.flags "$f" 2>/dev/null)"
 fails_with "setfattr of an invalid flag" "Invalid argument" \
 	setfattr -n user.imap.flags -v '\Bogus' "$f"
 
