@@ -160,8 +160,8 @@ static int make_crlf(int fd, guint64 *size)
 	return 1;
 }
 
-/* The table entry of a CRLF-clean message just appended: everything it holds is what was
- * sent, so no round trip. FALSE when the folder is not loaded under UIDVALIDITY. */
+/* See write.h. For a CRLF-clean message just appended, everything the entry holds is what
+ * was sent, so it costs no round trip; mv passes the moved message's entry. */
 gboolean fs_write_add_known(FsMount *m, const char *mailbox, guint32 uidv, const FsMsgInfo *mi,
 			    char **flags)
 {
@@ -317,8 +317,8 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint
 	mi.uid = uid;
 	mi.size = size;
 	if (ok && uid)
-		learned =
-		    known ? fs_write_add_known(m, mailbox, v, &mi, flags) : learn_new(m, s, mailbox, v, uid);
+		learned = known ? fs_write_add_known(m, mailbox, v, &mi, flags)
+				: learn_new(m, s, mailbox, v, uid);
 	fs_pool_release(m->pool, s);
 	if (!ok)
 		return fs_errno_from_error(error);

@@ -466,8 +466,8 @@ static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, guint32
 	}
 	/* Before the move: a refresh meanwhile could drop it, or catch it marked \Deleted
 	 * half-way through a COPY + expunge. */
-	known = fs_folder_msg(fs_folders_get(m->folders, parent->mailbox), uidv, uid, &mi,
-			      &msg_flags);
+	known =
+	    fs_folder_msg(fs_folders_get(m->folders, parent->mailbox), uidv, uid, &mi, &msg_flags);
 	err = move_uid(m, parent->mailbox, uidv, uid, newparent->mailbox, &new_uidv, &new_uid);
 	/* Even when the expunge after a COPY failed, the copy is there: show it. */
 	if (!err || new_uid)
@@ -551,7 +551,8 @@ int fs_modify_store_flags(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 		err = fs_errno_from_error(error);
 	release(m, s);
 	/* setfattr over many messages: no re-read of the folder (O(messages)) per file. */
-	if (!err && !fs_folder_set_flags(fs_folders_get(m->folders, mailbox), uidvalidity, uid, flags))
+	if (!err &&
+	    !fs_folder_set_flags(fs_folders_get(m->folders, mailbox), uidvalidity, uid, flags))
 		fs_write_refresh(m, mailbox);
 	return err;
 }

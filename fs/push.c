@@ -74,7 +74,8 @@ static GBytes *body_bytes(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 			return NULL;
 		return g_bytes_new_take(g_steal_pointer(&buf), size);
 	}
-	return m->cache ? cache_body_load(m->cache, mailbox, uidvalidity, uid, FS_SMALL_BODY) : NULL;
+	return m->cache ? cache_body_load(m->cache, mailbox, uidvalidity, uid, FS_SMALL_BODY)
+			: NULL;
 }
 
 static void run_store(gpointer data, gpointer user_data)

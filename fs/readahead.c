@@ -11,10 +11,10 @@
 /* Bodies not yet in the cache held in memory. The cache writer's pace varies a lot
  * (a create and a rename per body; ext4 slows down allocating inodes for minutes after
  * many files were deleted), and with two bursts' worth (16 MiB) a cold grep -r of 10k
- * messages took 1.8 s or 5.3 s depending on it. With 64 MiB it took 1.2 s either way,
- * and imapfs's peak RSS went from 44 to 71 MiB. Written bodies stay in memory for a
- * reader a little behind (16 MiB of them), not for as long as the 64 MiB would allow:
- * that would be resident until unmount. */
+ * messages took 1.8 s or 5.3 s depending on it. With 64 MiB it took 1.2-1.6 s either
+ * way. Written bodies stay in memory for a reader a little behind (16 MiB of them), not
+ * for as long as the 64 MiB would allow: that would be resident until unmount. Peak RSS
+ * of that grep: 44 MiB before, 57-71 MiB now. */
 #define SPOOL_BYTES (64 * 1024 * 1024)
 #define SPOOL_HELD (16 * 1024 * 1024)
 

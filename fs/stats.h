@@ -29,7 +29,8 @@ static inline char *fs_stats_format(FsStats *st)
 	    g_atomic_int_get(&st->body_fetches), g_atomic_int_get(&st->bodies_fetched),
 	    g_atomic_int_get(&st->cache_hits), g_atomic_int_get(&st->meta_fetches),
 	    g_atomic_int_get(&st->revalidations), g_atomic_int_get(&st->lists),
-	    g_atomic_int_get(&st->opens), g_atomic_int_get(&st->reads), g_atomic_int_get(&st->pages_pushed));
+	    g_atomic_int_get(&st->opens), g_atomic_int_get(&st->reads),
+	    g_atomic_int_get(&st->pages_pushed));
 }
 
 G_END_DECLS

@@ -301,8 +301,8 @@ static gboolean move_or_copy(ImapSession *s, const char *verb, guint32 uid, cons
 	return TRUE;
 }
 
-gboolean imap_session_move(ImapSession *s, guint32 uid, const char *dest,
-			   guint32 *new_uidvalidity, guint32 *new_uid, GError **error)
+gboolean imap_session_move(ImapSession *s, guint32 uid, const char *dest, guint32 *new_uidvalidity,
+			   guint32 *new_uid, GError **error)
 {
 	if (!imap_session_has_cap(s, "MOVE")) {
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_UNSUPPORTED, "the server lacks MOVE");
@@ -311,8 +311,8 @@ gboolean imap_session_move(ImapSession *s, guint32 uid, const char *dest,
 	return move_or_copy(s, "MOVE", uid, dest, new_uidvalidity, new_uid, error);
 }
 
-gboolean imap_session_copy(ImapSession *s, guint32 uid, const char *dest,
-			   guint32 *new_uidvalidity, guint32 *new_uid, GError **error)
+gboolean imap_session_copy(ImapSession *s, guint32 uid, const char *dest, guint32 *new_uidvalidity,
+			   guint32 *new_uid, GError **error)
 {
 	return move_or_copy(s, "COPY", uid, dest, new_uidvalidity, new_uid, error);
 }

@@ -131,10 +131,10 @@ gboolean imap_session_uid_search(ImapSession *s, const char *query, GArray **out
 
 /* UID MOVE / UID COPY; *new_uidvalidity and *new_uid (either may be NULL) from COPYUID
  * when the set is one UID, else 0. */
-gboolean imap_session_move(ImapSession *s, guint32 uid, const char *dest,
-			   guint32 *new_uidvalidity, guint32 *new_uid, GError **error);
-gboolean imap_session_copy(ImapSession *s, guint32 uid, const char *dest,
-			   guint32 *new_uidvalidity, guint32 *new_uid, GError **error);
+gboolean imap_session_move(ImapSession *s, guint32 uid, const char *dest, guint32 *new_uidvalidity,
+			   guint32 *new_uid, GError **error);
+gboolean imap_session_copy(ImapSession *s, guint32 uid, const char *dest, guint32 *new_uidvalidity,
+			   guint32 *new_uid, GError **error);
 
 /* APPEND mailbox (flags) "date" {size}: the message is read from fd (from its start,
  * size bytes); internaldate < 0 means now. uidvalidity and uid from APPENDUID, or 0. */
