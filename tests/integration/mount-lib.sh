@@ -11,6 +11,7 @@
 #                                    background, stderr to a file; waits for the mount
 #   mt_umount DIR                    unmount, wait for imapfs to exit, and fail the
 #                                    check if it exited non-zero or printed anything
+#   fails_with DESC MSG COMMAND...   COMMAND fails and its output says MSG
 #   big_eml FILE LINES               a message over 1 MiB (read by partial fetches)
 #   srv_*                            the server's view, through the harness's oracle
 #                                    (an independent IMAP client) or doveadm
@@ -202,6 +203,20 @@ trap 'exit 130' INT TERM
 
 # stats MOUNTPOINT KEY: one counter of the root xattr user.imapfs.stats
 # ("body_fetches=N cache_hits=M ..."), empty if missing.
+# fails_with DESCRIPTION MESSAGE COMMAND...: COMMAND fails and its output says MESSAGE.
+fails_with() {
+	local desc=$1 msg=$2
+	shift 2
+	if "$@" >"$W/fail.out" 2>&1; then
+		not_ok "$desc fails"
+	elif grep -q "$msg" "$W/fail.out"; then
+		ok "$desc fails: $msg"
+	else
+		not_ok "$desc fails with '$msg'"
+		diag "$W/fail.out"
+	fi
+}
+
 # big_eml FILE LINES: a plain message of LINES lines of 53 bytes; 40,000 make 2 MB,
 # over imapfs's 1 MiB small-body limit, so it is read by partial fetches.
 big_eml() {

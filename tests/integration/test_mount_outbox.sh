@@ -40,20 +40,6 @@ trap stop_servers EXIT
 delivered() { ls "$W/$1" 2>/dev/null | grep -c '\.json$'; }
 sent_count() { "$ORACLE" count Sent 2>/dev/null || echo 0; }
 
-# fails_with DESCRIPTION MESSAGE COMMAND...: COMMAND fails and its output says MESSAGE.
-fails_with() {
-	local desc=$1 msg=$2
-	shift 2
-	if "$@" >"$W/fail.out" 2>&1; then
-		not_ok "$desc fails"
-	elif grep -q "$msg" "$W/fail.out"; then
-		ok "$desc fails: $msg"
-	else
-		not_ok "$desc fails with '$msg'"
-		diag "$W/fail.out"
-	fi
-}
-
 # expect_logged MOUNT PATTERN: imapfs logged PATTERN, and only "outbox: not sent" lines;
 # then forget them so the unmount's empty-stderr rule holds for everything else.
 expect_logged() {

@@ -14,20 +14,6 @@ MINIMAL=${2:-}
 D=$DELIM
 MNT=$W/mnt
 
-# fails_with DESCRIPTION MESSAGE COMMAND...: COMMAND fails and its stderr says MESSAGE.
-fails_with() {
-	local desc=$1 msg=$2
-	shift 2
-	if "$@" >"$W/fail.out" 2>&1; then
-		not_ok "$desc fails"
-	elif grep -q "$msg" "$W/fail.out"; then
-		ok "$desc fails: $msg"
-	else
-		not_ok "$desc fails with '$msg'"
-		diag "$W/fail.out"
-	fi
-}
-
 count() {
 	"$ORACLE" count "$1"
 }
