@@ -80,14 +80,7 @@ must_fail "a password file readable by others" 'password' \
 erofs() {
 	local desc=$1
 	shift
-	if "$@" >"$W/ro.out" 2>&1; then
-		not_ok "-o ro refuses $desc"
-	elif grep -q 'Read-only file system' "$W/ro.out"; then
-		ok "-o ro refuses $desc with EROFS"
-	else
-		not_ok "-o ro refuses $desc with EROFS"
-		diag "$W/ro.out"
-	fi
+	fails_with "-o ro: $desc" 'Read-only file system' "$@"
 }
 
 count() {
