@@ -300,3 +300,186 @@ mt_finish() {
 	[ "$MT_FAIL" -eq 0 ] && [ "$MT_PASS" -gt 0 ]
 	exit
 }
+
+# -- helpers of the tool tests (test_tools_*.sh) ------------------------------------
+
+# mt_umount_allowing MOUNTPOINT ERE: mt_umount, except that stderr lines matching the
+# extended regular expression ERE are allowed (a test that provokes refusals, which
+# imapfs logs); any other line fails the check.
+mt_umount_allowing() {
+	local mnt=$1 re=$2 err=${MT_ERR[$1]:-/dev/null} rc
+	MT_SEQ=$((MT_SEQ + 1))
+	: >"$W/stand-in-$MT_SEQ.stderr"
+	MT_ERR[$mnt]=$W/stand-in-$MT_SEQ.stderr
+	mt_umount "$mnt"
+	rc=$?
+	MT_ERR[$mnt]=$err
+	if grep -vE "$re" "$err" >"$W/unexpected.stderr"; then
+		not_ok "imapfs printed nothing on stderr on $mnt but lines matching /$re/"
+		diag "$W/unexpected.stderr"
+		return 1
+	fi
+	return "$rc"
+}
+
+# tt_err_mark MOUNTPOINT: how many lines imapfs printed on stderr so far.
+tt_err_mark() {
+	wc -l <"${MT_ERR[$1]}"
+}
+
+# tt_err_since MOUNTPOINT MARK: the lines it printed after tt_err_mark said MARK.
+tt_err_since() {
+	tail -n +"$(($2 + 1))" "${MT_ERR[$1]}"
+}
+
+# tt_count FOLDER: the number of messages in FOLDER on the server.
+tt_count() {
+	"$ORACLE" count "$1"
+}
+
+# tt_uidname UID: the name of a message that was not written through the mount.
+tt_uidname() {
+	printf '%010d.eml' "$1"
+}
+
+# tt_snap FOLDER DIR: the server's FOLDER as it is now: every message as DIR/%010d.eml
+# (BODY.PEEK[]) and DIR.meta ("uid size internaldate-epoch flags..." per message).
+tt_snap() {
+	rm -rf "$2"
+	mkdir -p "$2"
+	srv_dump "$1" "$2" && srv_meta "$1" >"$2.meta"
+}
+
+# tt_gen DIR N PREFIX: N small distinct messages DIR/PREFIX-01.eml... (LF line ends),
+# each with "foo" in its body and its own mtime (2021-03-01 plus K days and K minutes).
+tt_gen() {
+	local i f
+	mkdir -p "$1"
+	for i in $(seq "$2"); do
+		f=$1/$3-$(printf %02d "$i").eml
+		printf 'From: sender%d@example.org\nTo: alice@example.org\nSubject: %s %d\nDate: Mon, 1 Mar 2021 10:00:00 +0000\nMessage-ID: <%s-%d@example.org>\n\nfoo line %d of %s\nsecond line\n' \
+			"$i" "$3" "$i" "$3" "$i" "$i" "$3" >"$f"
+		touch -d "@$((1614592800 + i * 86460))" "$f"
+	done
+}
+
+# tt_cmp KIND ARGS...: compare what the server, the mount and a local source hold; prints
+# what differs and fails if anything does. CR is ignored in bytes (the server serves
+# CRLF, local sources may have LF). KIND:
+#   bytes SNAP SRC       the messages of SNAP (tt_snap) are SRC's files, as a multiset
+#   dates SNAP SRC       the message holding each SRC file's bytes has its mtime as
+#                        INTERNALDATE
+#   flags SNAP SRC       ... has the flags of its user.imap.flags xattr (none if unset)
+#   names MNTDIR SRC     MNTDIR lists exactly SRC's names, each with that file's bytes
+#   mtimes MNTDIR SRC    each name in MNTDIR has its SRC file's mtime (seconds)
+tt_cmp() {
+	python3 - "$@" <<'PYEOF'
+import collections, hashlib, os, sys
+
+kind, a, src = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def key(path):
+    with open(path, "rb") as f:
+        return hashlib.sha1(f.read().replace(b"\r", b"")).hexdigest()
+
+def files(d):
+    return sorted(n for n in os.listdir(d) if os.path.isfile(os.path.join(d, n)))
+
+def src_flags(path):
+    try:
+        v = os.getxattr(path, "user.imap.flags").decode()
+    except OSError:
+        v = ""
+    return " ".join(sorted(v.split()))
+
+bad = []
+srcs = {n: key(os.path.join(src, n)) for n in files(src)}
+if kind in ("bytes", "dates", "flags"):
+    meta = {}
+    with open(a + ".meta") as f:
+        for line in f:
+            p = line.split()
+            meta[int(p[0])] = (int(p[2]), " ".join(sorted(p[3:])))
+    by_key = collections.defaultdict(list)
+    for n in files(a):
+        by_key[key(os.path.join(a, n))].append(int(n.split(".")[0]))
+    if kind == "bytes":
+        want = collections.Counter(srcs.values())
+        have = collections.Counter({k: len(v) for k, v in by_key.items()})
+        for n, k in sorted(srcs.items()):
+            if have[k] < want[k]:
+                bad.append(f"{n}: not on the server")
+            elif have[k] > want[k]:
+                bad.append(f"{n}: {have[k]} times on the server (UIDs {by_key[k]})")
+                have[k] = want[k]
+        for k, uids in by_key.items():
+            if k not in want:
+                bad.append(f"UID {uids}: on the server, not in the source")
+        if bad:
+            bad.insert(0, f"server {sum(len(v) for v in by_key.values())} messages, "
+                          f"source {len(srcs)} files")
+    else:
+        for n, k in sorted(srcs.items()):
+            path = os.path.join(src, n)
+            if not by_key[k]:
+                bad.append(f"{n}: not on the server")
+                continue
+            for uid in by_key[k]:
+                date, flags = meta.get(uid, (None, None))
+                if kind == "dates":
+                    want = int(os.stat(path).st_mtime)
+                    if date != want:
+                        bad.append(f"{n} (UID {uid}): INTERNALDATE {date}, mtime {want}")
+                else:
+                    want = src_flags(path)
+                    if flags != want:
+                        bad.append(f"{n} (UID {uid}): flags '{flags}', expected '{want}'")
+else:
+    got = files(a)
+    if got != sorted(srcs):
+        extra = sorted(set(got) - set(srcs))
+        missing = sorted(set(srcs) - set(got))
+        bad.append(f"listing: {len(got)} names, source {len(srcs)}; "
+                   f"extra {extra[:6]}, missing {missing[:6]}")
+    for n in sorted(set(got) & set(srcs)):
+        p = os.path.join(a, n)
+        if kind == "names":
+            if key(p) != srcs[n]:
+                bad.append(f"{n}: other bytes on the mount")
+        else:
+            m, want = int(os.stat(p).st_mtime), int(os.stat(os.path.join(src, n)).st_mtime)
+            if m != want:
+                bad.append(f"{n}: st_mtime {m}, source {want}")
+for line in bad[:15]:
+    print(line)
+if len(bad) > 15:
+    print(f"... {len(bad) - 15} more")
+sys.exit(1 if bad else 0)
+PYEOF
+}
+
+# check_quiet DESCRIPTION COMMAND...: COMMAND succeeds and prints nothing on stderr.
+check_quiet() {
+	local desc=$1 rc
+	shift
+	"$@" >"$W/quiet.out" 2>"$W/quiet.err"
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -s "$W/quiet.err" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $rc)"
+		diag "$W/quiet.err"
+	fi
+}
+
+# tt_png FILE: a small valid PNG picture (1x1, grey).
+tt_png() {
+	python3 - "$1" <<'PYEOF'
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+png += chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PYEOF
+}
