@@ -117,3 +117,5 @@ char *cache_folder_ensure(CacheStore *c, const char *folder, GError **error);
 /* Reads only the UIDVALIDITY from the header of the metadata file PATH. FALSE when the
  * file is absent or not a metadata file. */
 gboolean cache_meta_peek_validity(const char *path, guint32 *out);
+/* The UIDVALIDITY a names journal (names-store.c) was written for. */
+gboolean cache_names_peek_validity(const char *path, guint32 *out);

@@ -162,4 +162,30 @@ gboolean cache_meta_save(CacheStore *c, const char *folder, const CacheFolderMet
  * or NULL with ERROR on an I/O failure other than "absent". */
 CacheFolderMeta *cache_meta_load(CacheStore *c, const char *folder, GError **error);
 
+/* ---- Names of messages written through the mount ------------------------------------
+ *
+ * A file written under NAME keeps NAME: the folder remembers uid -> name for the
+ * messages that have a name of their own (the others are shown by UID). The names are
+ * the user's, not a copy of the server's data, so each change is recorded at once (one
+ * append to a journal; a crash loses at most the change being written). Names belong to
+ * one UIDVALIDITY: under another they are dropped. */
+
+/* The names saved for FOLDER under UIDVALIDITY: a new table GUINT_TO_POINTER(uid) ->
+ * name (g_free'd by the table), empty when none are saved (or under another
+ * UIDVALIDITY). *RECORDS: how many records the journal held (for deciding when to
+ * compact). NULL with ERROR on an I/O error other than "absent". */
+GHashTable *cache_names_load(CacheStore *c, const char *folder, guint32 uidvalidity,
+			     guint *records, GError **error);
+/* Records that UID is now shown as NAME (NULL: by its UID again). */
+gboolean cache_names_record(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
+			    const char *name, GError **error);
+/* Replaces the journal with exactly NAMES (same shape as cache_names_load's). */
+gboolean cache_names_rewrite(CacheStore *c, const char *folder, guint32 uidvalidity,
+			     GHashTable *names, GError **error);
+
+/* The time a directory shows for FOLDER ("" = the root), kept so that it is the same
+ * after a remount: *OUT untouched and FALSE when none is saved. */
+gboolean cache_folder_time_get(CacheStore *c, const char *folder, gint64 *out);
+gboolean cache_folder_time_set(CacheStore *c, const char *folder, gint64 t, GError **error);
+
 G_END_DECLS

@@ -59,3 +59,33 @@ void cache_folder_drop_other_validity(CacheStore *c, const char *folder, guint32
 	g_dir_close(dir);
 	drop_meta_if_other(path, current);
 }
+
+gboolean cache_folder_time_get(CacheStore *c, const char *folder, gint64 *out)
+{
+	g_autofree char *dir = cache_folder_path(c, folder);
+	g_autofree char *path = g_build_filename(dir, "time", NULL);
+	g_autofree char *text = NULL;
+	char *end = NULL;
+	gint64 t;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return FALSE;
+	t = g_ascii_strtoll(text, &end, 10);
+	if (end == text || (*end && *end != '\n'))
+		return FALSE;
+	*out = t;
+	return TRUE;
+}
+
+gboolean cache_folder_time_set(CacheStore *c, const char *folder, gint64 t, GError **error)
+{
+	g_autofree char *dir = cache_folder_ensure(c, folder, error);
+	g_autofree char *path = NULL;
+	g_autofree char *text = NULL;
+
+	if (!dir)
+		return FALSE;
+	path = g_build_filename(dir, "time", NULL);
+	text = g_strdup_printf("%" G_GINT64_FORMAT "\n", t);
+	return cache_write_file_atomic(path, text, strlen(text), error);
+}

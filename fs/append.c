@@ -12,7 +12,6 @@
 #include "fs/outbox.h"
 #include "fs/write.h"
 
-#define HEADER_PEEK (64 * 1024) /* a header block longer than this is not plausible */
 #define CRLF_MAX (1024 * 1024)	/* larger messages go as they are, never held in memory */
 
 /* ---- the data file ----------------------------------------------------------------- */
@@ -45,7 +44,7 @@ static gboolean field_name_ok(const char *s, gsize len)
 	return i > 0 && i < len && s[i] == ':';
 }
 
-gboolean fs_write_plausible_header(const char *data, gsize len, gboolean complete)
+int fs_write_header_state(const char *data, gsize len, gboolean complete)
 {
 	gboolean fields = FALSE;
 
@@ -54,24 +53,26 @@ gboolean fs_write_plausible_header(const char *data, gsize len, gboolean complet
 		gsize end = nl ? (gsize)(nl - data) : len, le = end;
 
 		if (!nl && !complete)
-			return FALSE; /* no end of the header block within the peek */
+			return memchr(data + i, '\0', len - i) ? -1 : 0; /* the line goes on */
 		if (le > i && data[le - 1] == '\r')
 			le--;
 		if (le == i)
-			return fields; /* the blank line ending the header block */
+			return fields ? 1 : -1; /* the blank line ending the header block */
 		if (memchr(data + i, '\0', le - i))
-			return FALSE;
+			return -1;
 		if (data[i] == ' ' || data[i] == '\t') {
 			if (!fields)
-				return FALSE; /* a continuation with nothing to continue */
+				return -1; /* a continuation with nothing to continue */
 		} else if (!field_name_ok(data + i, le - i)) {
-			return FALSE;
+			return -1;
 		} else {
 			fields = TRUE;
 		}
 		i = end + 1;
 	}
-	return fields && complete; /* a message of header fields only */
+	if (!complete)
+		return 0;
+	return fields ? 1 : -1; /* a message of header fields only */
 }
 
 /* ---- APPEND ------------------------------------------------------------------------- */
@@ -176,10 +177,17 @@ gboolean fs_write_add_known(FsMount *m, const char *mailbox, guint32 uidv, const
 	return TRUE;
 }
 
+/* The errno for ERROR, and the server's own words for the log. */
+static int failed(const GError *error, char **why)
+{
+	*why = g_strdup(error->message);
+	return fs_errno_from_error(error);
+}
+
 /* Without UIDPLUS: SELECT for UIDNEXT first, search for the UID afterwards, re-read. */
-static int append_searching(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
-			    ImapSession *s, const char *head, gsize len, guint32 *uidv_out,
-			    guint32 *uid_out)
+static int append_searching(FsMount *m, const char *mailbox, char **flags, gint64 date, int fd,
+			    guint64 size, ImapSession *s, const char *head, gsize len,
+			    guint32 *uidv_out, guint32 *uid_out, char **why)
 {
 	g_autoptr(GError) error = NULL;
 	guint32 uidv = 0, uidnext = 0, v = 0, uid = 0;
@@ -188,15 +196,15 @@ static int append_searching(FsMount *m, const char *mailbox, char **flags, int f
 	fs_pool_release(m->pool, s);
 	s = fs_write_session(m, mailbox, &uidv, &uidnext, &error);
 	if (!s)
-		return fs_errno_from_error(error);
-	ok = imap_session_append(s, mailbox, flags, -1, fd, size, &v, &uid, &error);
+		return failed(error, why);
+	ok = imap_session_append(s, mailbox, flags, date, fd, size, &v, &uid, &error);
 	if (ok && !uid) {
 		v = uidv;
 		uid = find_uid(s, uidnext, head, len);
 	}
 	fs_pool_release(m->pool, s);
 	if (!ok)
-		return fs_errno_from_error(error);
+		return failed(error, why);
 	*uidv_out = v;
 	*uid_out = uid;
 	fs_write_refresh(m, mailbox);
@@ -281,38 +289,43 @@ static gboolean learn_new(FsMount *m, ImapSession *s, const char *mailbox, guint
 	return ok;
 }
 
-int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
-		    guint32 *uidv_out, guint32 *uid_out)
+int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, int fd,
+		    guint64 size, guint32 *uidv_out, guint32 *uid_out, char **why)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *head = g_malloc(HEADER_PEEK);
+	g_autofree char *head = g_malloc(FS_WRITE_HEADER_PEEK);
 	guint32 v = 0, uid = 0;
-	ssize_t n = pread(fd, head, (size_t)MIN(size, HEADER_PEEK), 0);
+	ssize_t n = pread(fd, head, (size_t)MIN(size, FS_WRITE_HEADER_PEEK), 0);
 	FsMsgInfo mi = {0};
 	ImapSession *s;
 	gboolean ok, known, learned = FALSE;
 	int clean;
 
-	if (n < 0)
+	*why = NULL;
+	if (n < 0) {
+		*why = g_strdup_printf("cannot read the data: %s", g_strerror(errno));
 		return errno;
+	}
 	if (fs_outbox_is(mailbox))
 		return fs_outbox_send(m, fd, size); /* SMTP, then a copy in Sent */
-	if (!fs_write_plausible_header(head, (gsize)n, size <= HEADER_PEEK))
+	if ((*why = fs_write_not_a_message(head, (gsize)n, size)))
 		return EINVAL; /* checked before anything is sent */
 	clean = make_crlf(fd, &size);
-	if (clean < 0)
+	if (clean < 0) {
+		*why = g_strdup_printf("cannot convert line ends: %s", g_strerror(-clean));
 		return -clean;
+	}
 	/* CRLF data without flags (which the server may drop) needs no FETCH afterwards. */
 	known = clean > 0 && !(flags && *flags);
 	s = append_session(m, known ? NULL : mailbox, &error);
 	if (!s)
-		return fs_errno_from_error(error);
+		return failed(error, why);
+	mi.internaldate = date > 0 ? date : g_get_real_time() / G_USEC_PER_SEC;
 	if (!imap_session_has_cap(s, "UIDPLUS"))
-		return append_searching(m, mailbox, flags, fd, size, s, head, (gsize)n, uidv_out,
-					uid_out);
+		return append_searching(m, mailbox, flags, mi.internaldate, fd, size, s, head,
+					(gsize)n, uidv_out, uid_out, why);
 	/* One round trip: the APPEND; APPENDUID names the new message, and for CRLF data
 	 * with our own INTERNALDATE the table entry is known without asking. */
-	mi.internaldate = g_get_real_time() / G_USEC_PER_SEC;
 	ok = imap_session_append(s, mailbox, flags, mi.internaldate, fd, size, &v, &uid, &error);
 	mi.uid = uid;
 	mi.size = size;
@@ -321,10 +334,19 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint
 				: learn_new(m, s, mailbox, v, uid);
 	fs_pool_release(m->pool, s);
 	if (!ok)
-		return fs_errno_from_error(error);
+		return failed(error, why);
 	*uidv_out = v;
 	*uid_out = uid;
 	if (!learned)
 		fs_write_refresh(m, mailbox);
 	return 0;
+}
+
+char *fs_write_not_a_message(const char *head, gsize len, guint64 size)
+{
+	if (size == 0)
+		return g_strdup("not a message: the file is empty");
+	if (fs_write_header_state(head, len, size <= FS_WRITE_HEADER_PEEK) != 1)
+		return g_strdup("not a message: it does not start with a header block");
+	return NULL;
 }

@@ -37,6 +37,7 @@ typedef struct {
 	guint32 uidvalidity;
 	GArray *removed; /* guint32 UIDs under old_uidvalidity no longer there */
 	GArray *resized; /* guint32 UIDs whose RFC822.SIZE changed */
+	GPtrArray *names; /* file names that now show another message or none (may be NULL) */
 } FsFolderChanges;
 
 void fs_folder_changes_free(FsFolderChanges *ch); /* accepts NULL */
@@ -56,7 +57,8 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFold
 
 const char *fs_folder_mailbox(const FsFolder *f);
 guint32 fs_folder_uidvalidity(FsFolder *f); /* 0 when not loaded */
-/* The message, if present under UIDVALIDITY; *flags_out (may be NULL) space-separated. */
+/* The message, if present under UIDVALIDITY; OUT and *flags_out (space-separated) may
+ * be NULL. */
 gboolean fs_folder_msg(FsFolder *f, guint32 uidvalidity, guint32 uid, FsMsgInfo *out,
 		       char **flags_out);
 /* What the table says STATUS should answer (messages without \Seen as unseen); FALSE
@@ -66,8 +68,9 @@ typedef struct {
 	guint64 highestmodseq;
 } FsFolderStatus;
 gboolean fs_folder_status(FsFolder *f, FsFolderStatus *out);
-/* Every message, sorted by uid. */
-GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity);
+/* Every message, sorted by uid; *NAMES (may be NULL): for each, the name of its own it
+ * is shown under, or NULL for its UID name (fs_msg_name). Both are the caller's. */
+GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity, GPtrArray **names);
 /* Up to MAX messages following UID (by uid order). */
 GArray *fs_folder_following(FsFolder *f, guint32 uidvalidity, guint32 uid, guint max);
 /* A message this mount has just stored (APPEND with APPENDUID), added without a
@@ -84,5 +87,24 @@ gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint
  * flag the server did not keep shows until the next revalidation, which re-reads the
  * message (its modseq on the server is newer than the table's HIGHESTMODSEQ). */
 gboolean fs_folder_set_flags(FsFolder *f, guint32 uidvalidity, guint32 uid, char *const *flags);
+
+/* ---- names (see cache.h): a file written under a name keeps it ------------------
+ * A message has a name of its own when it was written (or renamed) through the mount;
+ * otherwise it is shown by its UID name. Two messages never share a name: one whose UID
+ * name a written file holds is shown as "%010u-N.eml" (and keeps that). Names are saved
+ * in the cache at each change and dropped with their UIDVALIDITY. */
+
+/* The name UID is shown under (a new string). */
+char *fs_folder_msg_name(FsFolder *f, guint32 uidvalidity, guint32 uid);
+/* The message shown as NAME in the loaded table: TRUE with *uidvalidity and *uid. */
+gboolean fs_folder_find_name(FsFolder *f, const char *name, guint32 *uidvalidity, guint32 *uid);
+/* UID is shown as NAME from now on (NULL: by its UID name). A message that held NAME,
+ * or was shown by it, gets another. Returns the names whose meaning changed besides
+ * NAME (the caller's, for the kernel's caches). */
+GPtrArray *fs_folder_set_name(FsFolder *f, guint32 uidvalidity, guint32 uid, const char *name);
+
+/* The times a directory shows: the newest INTERNALDATE in it, or when this cache first
+ * saw the folder if that is later; saved, so they are the same after a remount. */
+gint64 fs_folders_dir_time(FsFolders *fl, const char *mailbox);
 
 G_END_DECLS

@@ -25,6 +25,7 @@
 #include "fs/prompt.h"
 #include "fs/secret.h"
 #include "fs/watch.h"
+#include "fs/write.h"
 
 static void trace_line(const char *line, gpointer data)
 {
@@ -230,6 +231,7 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 				  : (cl->max_threads ? cl->max_threads : 10);
 	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, &lc);
 	fs_watch_stop(watch); /* before the notifier it feeds */
+	fs_write_sweep(m, TRUE); /* nothing written is left unsent */
 	fs_push_quit(m->push);
 	if (drain_notifier(m)) {
 		fs_notify_stop(m);

@@ -174,16 +174,6 @@ static int expunge_uid(ImapSession *s, guint32 uid, gboolean *marked, GError **e
 								    : fs_errno_from_error(*error);
 }
 
-/* The folder's current UIDVALIDITY if it holds UID (else 0). */
-static guint32 msg_validity(FsMount *m, const char *mailbox, guint32 uid)
-{
-	FsFolder *f = fs_folders_get(m->folders, mailbox);
-	guint32 v = fs_folder_uidvalidity(f);
-	FsMsgInfo mi;
-
-	return v && fs_folder_msg(f, v, uid, &mi, NULL) ? v : 0;
-}
-
 /* A session on MAILBOX whose UIDVALIDITY is still UIDV; NULL with *err set otherwise. */
 static ImapSession *session_checked(FsMount *m, const char *mailbox, guint32 uidv, int *err)
 {
@@ -241,36 +231,53 @@ static void forget_expunged(FsMount *m, const char *mailbox, guint32 uidv, guint
 	fs_notify_folder_changes(m, mailbox, ch);
 }
 
-void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
+int fs_modify_expunge(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *child = NULL;
-	ImapSession *s;
-	guint32 uid, uidv;
 	gboolean marked = FALSE;
 	int err = 0;
+	ImapSession *s = session_checked(m, mailbox, uidv, &err);
 
-	if (fs_write_unlink(req, m, parent, name))
-		return;
-	if (!fs_msg_name_parse(name, &uid)) {
-		child = fs_tree_child(m->tree, parent->mailbox, name);
-		fuse_reply_err(req, child ? EISDIR : ENOENT);
-		return;
-	}
-	uidv = msg_validity(m, parent->mailbox, uid);
-	if (!uidv) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	s = session_checked(m, parent->mailbox, uidv, &err);
 	if (s) {
 		err = expunge_uid(s, uid, &marked, &error);
 		release(m, s);
 		if (marked)
-			unmark_fresh(m, parent->mailbox, uidv, uid);
+			unmark_fresh(m, mailbox, uidv, uid);
 	}
 	if (!err)
-		forget_expunged(m, parent->mailbox, uidv, uid);
+		forget_expunged(m, mailbox, uidv, uid);
+	else if (error)
+		g_printerr("imapfs: %s: cannot expunge UID %u: %s\n", mailbox, uid, error->message);
+	return err;
+}
+
+/* The message shown as NAME in PARENT: 0 with *uidv and *uid, or an errno. */
+static int msg_by_name(FsMount *m, const FsNode *parent, const char *name, guint32 *uidv,
+		       guint32 *uid)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!fs_mount_find_msg(m, parent->mailbox, name, uidv, uid, &error))
+		return fs_errno_from_error(error);
+	return *uid ? 0 : ENOENT;
+}
+
+void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
+{
+	g_autofree char *child = NULL;
+	guint32 uid, uidv;
+	int err;
+
+	if (fs_write_unlink(req, m, parent, name))
+		return;
+	child = fs_tree_child(m->tree, parent->mailbox, name);
+	if (child) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	err = msg_by_name(m, parent, name, &uidv, &uid);
+	if (!err)
+		err = fs_modify_expunge(m, parent->mailbox, uidv, uid);
 	fuse_reply_err(req, err);
 }
 
@@ -439,31 +446,43 @@ static void copied_in(FsMount *m, const char *to, gboolean known, FsMsgInfo mi, 
 	fs_write_refresh(m, to);
 }
 
-static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, guint32 uid,
-		       const FsNode *newparent, const char *newname, unsigned int flags)
+void fs_write_name(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid, const char *name)
 {
-	gboolean selectable = FALSE;
-	guint32 uidv = msg_validity(m, parent->mailbox, uid), other, new_uidv = 0, new_uid = 0;
+	FsFolder *f = fs_folders_get(m->folders, mailbox);
+	g_autoptr(GPtrArray) changed = fs_folder_set_name(f, uidv, uid, name);
+	guint64 dir = fs_inode_find_dir(m->inodes, mailbox);
+
+	for (guint i = 0; i < changed->len; i++)
+		fs_notify_entry(m, dir, g_ptr_array_index(changed, i));
+	if (name)
+		fs_notify_entry(m, dir, name);
+}
+
+/* Within a folder a rename changes only the name the mount keeps for the message; onto
+ * an existing name it replaces that message (the renamed one is on the server already,
+ * so the old one can go first). */
+static int rename_in_folder(FsMount *m, const FsNode *parent, guint32 uidv, guint32 uid,
+			    const char *newname, guint32 duid)
+{
+	int err;
+
+	if (duid && duid != uid && (err = fs_modify_expunge(m, parent->mailbox, uidv, duid)) != 0)
+		return err;
+	fs_write_name(m, parent->mailbox, uidv, uid, newname);
+	return 0;
+}
+
+/* mv to another folder: MOVE (or COPY + expunge), and the message keeps its name
+ * there, replacing one shown under it (only once the moved one is there). */
+static int rename_across(FsMount *m, const FsNode *parent, guint32 uidv, guint32 uid,
+			 const FsNode *newparent, const char *newname, guint32 duidv, guint32 duid)
+{
 	g_autofree char *msg_flags = NULL;
+	guint32 new_uidv = 0, new_uid = 0;
 	FsMsgInfo mi = {0};
 	gboolean known;
 	int err;
 
-	if (!uidv) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	/* A message's name is its UID: it cannot be renamed within its folder. */
-	if (!strcmp(parent->mailbox, newparent->mailbox) ||
-	    !fs_tree_dir(m->tree, newparent->mailbox, &selectable) || !selectable) {
-		fuse_reply_err(req, EPERM);
-		return;
-	}
-	if ((flags & RENAME_NOREPLACE) && fs_msg_name_parse(newname, &other) &&
-	    msg_validity(m, newparent->mailbox, other)) {
-		fuse_reply_err(req, EEXIST);
-		return;
-	}
 	/* Before the move: a refresh meanwhile could drop it, or catch it marked \Deleted
 	 * half-way through a COPY + expunge. */
 	known =
@@ -472,11 +491,50 @@ static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, guint32
 	/* Even when the expunge after a COPY failed, the copy is there: show it. */
 	if (!err || new_uid)
 		copied_in(m, newparent->mailbox, known, mi, msg_flags, new_uidv, new_uid);
-	if (!err) {
-		forget_expunged(m, parent->mailbox, uidv, uid);
-		/* The message has a new UID there; nothing at NEWNAME was replaced. */
+	if (err)
+		return err;
+	forget_expunged(m, parent->mailbox, uidv, uid);
+	if (duid && (!new_uidv || new_uidv == duidv) && duid != new_uid)
+		fs_modify_expunge(m, newparent->mailbox, duidv, duid);
+	if (new_uid && new_uidv)
+		fs_write_name(m, newparent->mailbox, new_uidv, new_uid, newname);
+	else
 		fs_notify_entry(m, newparent->nodeid, newname);
+	return 0;
+}
+
+static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name,
+		       const FsNode *newparent, const char *newname, unsigned int flags)
+{
+	gboolean selectable = FALSE;
+	guint32 uidv, uid, duidv = 0, duid = 0;
+	g_autoptr(GError) error = NULL;
+	int err;
+
+	if ((err = msg_by_name(m, parent, name, &uidv, &uid)) != 0) {
+		fuse_reply_err(req, err);
+		return;
 	}
+	if (!fs_tree_dir(m->tree, newparent->mailbox, &selectable) || !selectable) {
+		fuse_reply_err(req, EPERM); /* the root and \Noselect folders hold no mail */
+		return;
+	}
+	if (strlen(newname) > FS_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	if (!fs_mount_find_msg(m, newparent->mailbox, newname, &duidv, &duid, &error)) {
+		fuse_reply_err(req, fs_errno_from_error(error));
+		return;
+	}
+	if (duid && (flags & RENAME_NOREPLACE)) {
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	if (!strcmp(parent->mailbox, newparent->mailbox))
+		err = rename_in_folder(m, parent, uidv, uid, newname, duid);
+	else
+		err = rename_across(m, parent, uidv, uid, newparent, newname, duidv, duid);
 	fuse_reply_err(req, err);
 }
 
@@ -484,32 +542,63 @@ void fs_modify_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const ch
 		      const FsNode *newparent, const char *newname, unsigned int flags)
 {
 	g_autofree char *child = NULL;
-	guint32 uid;
 
 	if (flags & ~(unsigned)RENAME_NOREPLACE) {
 		fuse_reply_err(req, EINVAL); /* RENAME_EXCHANGE, RENAME_WHITEOUT */
 		return;
 	}
-	if (fs_write_rename(req, m, parent, name, newparent, newname))
+	if (fs_write_rename(req, m, parent, name, newparent, newname, flags))
 		return;
-	if (fs_msg_name_parse(name, &uid)) {
-		rename_msg(req, m, parent, uid, newparent, newname, flags);
-		return;
-	}
 	child = fs_tree_child(m->tree, parent->mailbox, name);
 	if (child)
 		rename_dir(req, m, child, newparent, newname, flags);
 	else
-		fuse_reply_err(req, ENOENT);
+		rename_msg(req, m, parent, name, newparent, newname, flags);
 }
 
 /* ---- attributes and flags ------------------------------------------------------------- */
+
+void fs_write_setattr_message(fuse_req_t req, FsMount *m, const char *mailbox, guint32 uidv,
+			      guint32 uid, struct stat *attr, int to_set)
+{
+	FsFolder *f = fs_folders_get(m->folders, mailbox);
+	struct stat st;
+	FsMsgInfo mi;
+	int err;
+
+	/* A size without an open file (truncate(2) by path): messages change only by being
+	 * written, which replaces them. */
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (!fs_folder_msg(f, uidv, uid, &mi, NULL)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fs_mount_msg_attr(m, &mi, fs_inode_ino_message(mailbox, uidv, uid), &st);
+	if ((to_set & FUSE_SET_ATTR_MTIME) && !(to_set & FUSE_SET_ATTR_MTIME_NOW) &&
+	    attr->st_mtime != mi.internaldate) {
+		if ((err = fs_write_redate(m, mailbox, uidv, uid, attr->st_mtime)) != 0) {
+			fuse_reply_err(req, err);
+			return;
+		}
+		if (!fs_folder_msg(f, uidv, uid, NULL, NULL)) {
+			/* Stored again with that date, under the same name: what the kernel
+			 * holds for this node is gone, so nothing of it may be cached. */
+			st.st_atime = st.st_mtime = st.st_ctime = attr->st_mtime;
+			fuse_reply_attr(req, &st, 0.0);
+			return;
+		}
+	}
+	/* Mode and owner are accepted and left as they are (rsync -a, cp -p). */
+	fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
+}
 
 void fs_modify_setattr(fuse_req_t req, FsMount *m, const FsNode *node, struct stat *attr,
 		       int to_set)
 {
 	struct stat st;
-	FsMsgInfo mi;
 
 	if (node->kind == FS_NODE_DIR) {
 		if (to_set & FUSE_SET_ATTR_SIZE) {
@@ -520,19 +609,7 @@ void fs_modify_setattr(fuse_req_t req, FsMount *m, const FsNode *node, struct st
 		fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
 		return;
 	}
-	/* Messages are immutable. Times, mode and owner are accepted and left as they are
-	 * (touch, rsync -a, cp -p): IMAP has nowhere to keep them. */
-	if (to_set & FUSE_SET_ATTR_SIZE) {
-		fuse_reply_err(req, EPERM);
-		return;
-	}
-	if (!fs_folder_msg(fs_folders_get(m->folders, node->mailbox), node->uidvalidity, node->uid,
-			   &mi, NULL)) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	fs_mount_msg_attr(m, &mi, node->ino, &st);
-	fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
+	fs_write_setattr_message(req, m, node->mailbox, node->uidvalidity, node->uid, attr, to_set);
 }
 
 int fs_modify_store_flags(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid,

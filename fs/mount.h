@@ -67,6 +67,9 @@ void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t
 		  struct fuse_file_info *fi);
 void fs_read_forget_handles(void); /* at unmount: the handles kept for reads without open */
 void fs_read_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi);
+/* The whole body of message NODE into FD from offset 0 (*SIZE: its length), as a read
+ * would get it (cache, or FETCH): 0 or an errno. */
+int fs_read_copy(FsMount *m, const FsNode *node, int fd, guint64 *size);
 
 /* ---- xattr.c: user.imap.flags, user.imapfs.stats, statfs --------------------------- */
 void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
@@ -76,6 +79,10 @@ void fs_op_statfs(fuse_req_t req, fuse_ino_t ino);
 /* ---- ops.c helpers other files use ----------------------------------------------- */
 /* Refreshes FOLDER when older than the revalidation age and queues the notifications. */
 gboolean fs_mount_refresh_folder(FsMount *m, FsFolder *f, gint64 max_age_us, GError **error);
+/* The message shown as NAME in MAILBOX (its table loaded or revalidated first): *uid 0
+ * when there is none; FALSE with ERROR when the folder could not be read. */
+gboolean fs_mount_find_msg(FsMount *m, const char *mailbox, const char *name, guint32 *uidv,
+			   guint32 *uid, GError **error);
 /* LIST again when older than MAX_AGE_US. */
 gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error);
 /* One warning for the whole mount when the cache cannot take a body. */

@@ -115,4 +115,6 @@ void fs_notify_folder_changes(FsMount *m, const char *mailbox, const FsFolderCha
 	}
 	if (parent && (ch->removed->len || ch->old_uidvalidity != ch->uidvalidity))
 		push(m, 0, parent, 0);
+	for (guint i = 0; ch->names && i < ch->names->len; i++)
+		fs_notify_entry(m, parent, g_ptr_array_index(ch->names, i));
 }

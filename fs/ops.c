@@ -76,8 +76,9 @@ void fs_mount_dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat
 	st->st_uid = m->uid;
 	st->st_gid = m->gid;
 	st->st_blksize = 4096;
-	/* Folders have no date of their own on IMAP: show when the mount started. */
-	st->st_atime = st->st_mtime = st->st_ctime = m->started;
+	/* Folders have no date of their own on IMAP: one kept in the cache, so that a
+	 * backup tool sees an unchanged folder as unchanged after a remount. */
+	st->st_atime = st->st_mtime = st->st_ctime = (time_t)fs_folders_dir_time(m->folders, mailbox);
 }
 
 void fs_mount_msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st)
@@ -141,25 +142,95 @@ static gboolean folder_ready(FsMount *m, const char *mailbox, FsFolder **out, GE
 	return TRUE;
 }
 
-static int lookup_msg(FsMount *m, const char *mailbox, guint32 uid, struct fuse_entry_param *e)
+gboolean fs_mount_find_msg(FsMount *m, const char *mailbox, const char *name, guint32 *uidv,
+			   guint32 *uid, GError **error)
+{
+	FsFolder *f;
+
+	*uidv = *uid = 0;
+	if (!folder_ready(m, mailbox, &f, error))
+		return FALSE;
+	if (f)
+		fs_folder_find_name(f, name, uidv, uid);
+	return TRUE;
+}
+
+static int lookup_msg(FsMount *m, const char *mailbox, const char *name,
+		      struct fuse_entry_param *e)
 {
 	g_autoptr(GError) err = NULL;
-	FsFolder *f;
 	FsMsgInfo mi;
 	struct stat st;
-	guint32 uidv;
+	guint32 uidv, uid;
 
-	if (!folder_ready(m, mailbox, &f, &err))
+	if (!fs_mount_find_msg(m, mailbox, name, &uidv, &uid, &err))
 		return fs_errno_from_error(err);
-	if (!f)
-		return ENOENT;
-	uidv = fs_folder_uidvalidity(f);
-	if (!fs_folder_msg(f, uidv, uid, &mi, NULL))
+	if (!uid || !fs_folder_msg(fs_folders_get(m->folders, mailbox), uidv, uid, &mi, NULL))
 		return ENOENT;
 	FsNode *n = fs_inode_ref_msg(m->inodes, mailbox, uidv, uid);
 	fs_mount_msg_attr(m, &mi, n->ino, &st);
 	fs_mount_fill_entry(e, n, &st);
 	return 0;
+}
+
+/* Could NAME in PARENT be a folder the tree does not know yet? Names that cannot be a
+ * folder's (escaped) name, and names of messages, never cost a round trip: a cp of
+ * many files looks up each name before it creates it. */
+static char *maybe_folder(FsMount *m, const char *parent, const char *name)
+{
+	g_autofree char *comp = fs_name_unescape(name);
+	g_autofree char *back = NULL;
+	guint32 uid;
+
+	if (!comp || !*comp || fs_msg_name_parse(name, &uid) || g_str_has_suffix(name, ".eml") ||
+	    strpbrk(comp, "*%") || (m->delimiter && strchr(comp, m->delimiter)) ||
+	    !g_utf8_validate(comp, -1, NULL))
+		return NULL;
+	back = fs_name_escape(comp);
+	if (strcmp(back, name) != 0)
+		return NULL;
+	if (!*parent)
+		return g_steal_pointer(&comp);
+	return g_strdup_printf("%s%c%s", parent, m->delimiter, comp);
+}
+
+/* A folder made by another client is reachable by its path at once: LIST of that one
+ * name before ENOENT (the kernel keeps the negative answer for a second). */
+static char *find_new_folder(FsMount *m, const char *parent, const char *name)
+{
+	g_autofree char *mailbox = maybe_folder(m, parent, name);
+	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(GError) error = NULL;
+	ImapSession *s;
+	gboolean ok;
+
+	if (!mailbox || (*parent && !fs_tree_dir(m->tree, parent, NULL)))
+		return NULL;
+	s = fs_pool_acquire(m->pool, NULL, &error);
+	FS_STAT_INC(&m->stats, lists);
+	ok = s && imap_session_list(s, mailbox, FALSE, &list, &error);
+	fs_pool_release(m->pool, s);
+	for (guint i = 0; ok && i < list->len; i++) {
+		ImapMailbox *mb = g_ptr_array_index(list, i);
+
+		if (mb->name && !strcmp(mb->name, mailbox)) {
+			fs_tree_add(m->tree, mb, m->delimiter);
+			return fs_tree_child(m->tree, parent, name);
+		}
+	}
+	return NULL;
+}
+
+static void reply_dir_entry(fuse_req_t req, FsMount *m, const char *mailbox)
+{
+	struct fuse_entry_param e;
+	struct stat st;
+	FsNode *n = fs_inode_ref_dir(m->inodes, mailbox);
+
+	fs_mount_dir_attr(m, mailbox, n->ino, &st);
+	fs_mount_fill_entry(&e, n, &st);
+	if (fuse_reply_entry(req, &e) != 0)
+		fs_inode_forget(m->inodes, n->nodeid, 1);
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -168,8 +239,6 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	FsNode *p = fs_inode_get(m->inodes, parent);
 	struct fuse_entry_param e;
 	g_autofree char *child = NULL;
-	struct stat st;
-	guint32 uid;
 	int err;
 
 	if (!p || p->kind != FS_NODE_DIR) {
@@ -178,22 +247,30 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (fs_write_lookup(req, m, p, name) || fs_outbox_lookup(req, m, p, name))
 		return;
-	if (fs_msg_name_parse(name, &uid)) {
-		err = lookup_msg(m, p->mailbox, uid, &e);
-		if (err)
-			fuse_reply_err(req, err);
-		else
-			fuse_reply_entry(req, &e);
-		return;
-	}
 	child = fs_tree_child(m->tree, p->mailbox, name);
-	if (!child) {
-		fuse_reply_err(req, ENOENT);
+	if (child) {
+		reply_dir_entry(req, m, child);
 		return;
 	}
-	FsNode *n = fs_inode_ref_dir(m->inodes, child);
-	fs_mount_dir_attr(m, child, n->ino, &st);
-	fs_mount_fill_entry(&e, n, &st);
+	err = lookup_msg(m, p->mailbox, name, &e);
+	if (!err) {
+		if (fuse_reply_entry(req, &e) != 0)
+			fs_inode_forget(m->inodes, e.ino, 1);
+		return;
+	}
+	if (err == ENOENT && (child = find_new_folder(m, p->mailbox, name))) {
+		reply_dir_entry(req, m, child);
+		return;
+	}
+	if (err != ENOENT) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	/* A negative entry for a short while: names looked up again and again (a shell's
+	 * completion, a tool probing for files) cost nothing, and others' new mail and
+	 * folders still show within a second. */
+	memset(&e, 0, sizeof(e));
+	e.entry_timeout = 1.0;
 	fuse_reply_entry(req, &e);
 }
 
@@ -284,7 +361,7 @@ static void add_entry(DirHandle *d, const char *name, const char *mailbox, const
 
 static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
 {
-	g_autoptr(GPtrArray) names = NULL, mailboxes = NULL;
+	g_autoptr(GPtrArray) names = NULL, mailboxes = NULL, own = NULL;
 	g_autoptr(GArray) msgs = NULL;
 	FsFolder *f = NULL;
 	/* ".." gets its own folder's inode and attributes (the root's is the root). */
@@ -304,13 +381,14 @@ static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
 		add_entry(d, fs_outbox_name(), FS_OUTBOX_MAILBOX, NULL);
 	if (!f)
 		return TRUE;
-	msgs = fs_folder_snapshot(f, &d->uidvalidity);
+	msgs = fs_folder_snapshot(f, &d->uidvalidity, &own);
 	for (guint i = 0; i < msgs->len; i++) {
 		FsMsgInfo *mi = &g_array_index(msgs, FsMsgInfo, i);
+		const char *written = g_ptr_array_index(own, i);
 		char name[FS_MSG_NAME_LEN + 1];
 
 		fs_msg_name(mi->uid, name);
-		add_entry(d, name, NULL, mi);
+		add_entry(d, written ? written : name, NULL, mi);
 	}
 	return TRUE;
 }
@@ -506,9 +584,15 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode
 		fs_modify_mkdir(req, mount_of(req), n, name);
 }
 
+/* tar makes some regular files with mknod before it opens them: a new file, as create. */
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode, dev_t rdev)
 {
-	fuse_reply_err(req, mount_of(req)->opts->ro ? EROFS : EPERM);
+	FsNode *n = write_parent(req, p);
+
+	if (n && !S_ISREG(mode))
+		fuse_reply_err(req, EPERM); /* devices, fifos and sockets cannot be mail */
+	else if (n)
+		fs_write_create(req, mount_of(req), n, name, NULL);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *name)
@@ -561,8 +645,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 
 	if (m->opts->ro)
 		fuse_reply_err(req, EROFS);
-	else if (fs_write_owns_node(ino))
-		fs_write_setattr(req, m, ino, attr, to_set);
+	else if (fs_write_owns_node(ino) || (fi && fs_write_owns_handle(fi)))
+		fs_write_setattr(req, m, ino, attr, to_set, fi);
 	else if (!n)
 		fuse_reply_err(req, ENOENT);
 	else
@@ -615,6 +699,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+	/* open(O_TRUNC) arrives as one OPEN, not as a truncate of the old message first. */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 }
 
 const struct fuse_lowlevel_ops fs_ops = {

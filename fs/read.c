@@ -15,6 +15,7 @@
 
 #include "fs/errno-map.h"
 #include "fs/mount.h"
+#include "fs/write.h"
 
 #define CHUNK_MIN (256 * 1024)
 #define CHUNK_MAX (8 * 1024 * 1024)
@@ -292,7 +293,10 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 
 	FS_STAT_INC(&m->stats, opens);
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, m->opts->ro ? EROFS : EPERM);
+		if (m->opts->ro)
+			fuse_reply_err(req, EROFS);
+		else
+			fs_write_open_message(req, m, node, fi); /* writing replaces it */
 		return;
 	}
 	/* Read-only: no open at all (reads without an open, below), so a warm read costs
@@ -550,39 +554,70 @@ void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t
 	kept_unref(k);
 }
 
-static void read_handle(fuse_req_t req, FsMount *m, FsFile *h, size_t size, off_t off)
+/* Up to SIZE bytes at OFF of H into BUF: the count (0 at the end), or -1 and *ERR. */
+static gssize read_at(FsMount *m, FsFile *h, char *buf, size_t size, off_t off, int *err)
 {
-	g_autofree char *buf = NULL;
 	gssize n = 0;
-	int err = EIO;
 
 	g_mutex_lock(&h->lock);
-	if (h->lazy && (err = load_lazy(m, h)) != 0) {
+	if (h->lazy && (*err = load_lazy(m, h)) != 0) {
 		g_mutex_unlock(&h->lock);
-		fuse_reply_err(req, err);
-		return;
+		return -1;
 	}
-	err = EIO;
+	*err = EIO;
 	if (off < 0 || (guint64)off >= h->size) {
 		g_mutex_unlock(&h->lock);
-		fuse_reply_buf(req, NULL, 0);
-		return;
+		return 0;
 	}
 	size = (size_t)MIN((guint64)size, h->size - (guint64)off);
-	buf = g_malloc(size);
 	if (h->fd >= 0)
 		n = pread(h->fd, buf, size, off);
 	else if (h->body)
 		n = imap_body_pread(h->body, buf, size, (guint64)off);
 	else
-		n = read_large(m, h, buf, size, (guint64)off, &err);
+		n = read_large(m, h, buf, size, (guint64)off, err);
 	if (n < 0 && (h->fd >= 0 || h->body))
-		err = errno;
+		*err = errno;
 	g_mutex_unlock(&h->lock);
+	return n;
+}
+
+static void read_handle(fuse_req_t req, FsMount *m, FsFile *h, size_t size, off_t off)
+{
+	g_autofree char *buf = g_malloc(MAX(size, 1));
+	int err = EIO;
+	gssize n = read_at(m, h, buf, size, off, &err);
+
 	if (n < 0)
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+int fs_read_copy(FsMount *m, const FsNode *node, int fd, guint64 *size)
+{
+	g_autofree char *buf = g_malloc(CHUNK_MIN);
+	FsFile *h = NULL;
+	guint64 off = 0;
+	int err = open_file(m, node, &h);
+
+	while (!err) {
+		int rerr = 0;
+		gssize n = read_at(m, h, buf, CHUNK_MIN, (off_t)off, &rerr);
+
+		if (n < 0)
+			err = rerr;
+		if (n <= 0)
+			break;
+		if (pwrite(fd, buf, (size_t)n, (off_t)off) != n)
+			err = errno ? errno : EIO;
+		off += (guint64)n;
+	}
+	file_free(h);
+	if (!err && ftruncate(fd, (off_t)off) != 0)
+		err = errno;
+	*size = off;
+	return err;
 }
 
 void fs_read_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi)

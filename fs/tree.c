@@ -107,6 +107,15 @@ void fs_tree_set(FsTree *t, GPtrArray *mailboxes, char delimiter)
 	g_mutex_unlock(&t->lock);
 }
 
+void fs_tree_add(FsTree *t, const ImapMailbox *mb, char delimiter)
+{
+	if (!mb->name || !*mb->name || strchr(mb->name, '\n'))
+		return;
+	g_mutex_lock(&t->lock);
+	add_path(t->dirs, mb->name, mb->delimiter ? mb->delimiter : delimiter, !mb->noselect);
+	g_mutex_unlock(&t->lock);
+}
+
 gint64 fs_tree_listed_at(FsTree *t)
 {
 	gint64 v;

@@ -20,6 +20,8 @@ void fs_tree_free(FsTree *t); /* accepts NULL */
 
 /* Rebuild from a LIST result (GPtrArray of ImapMailbox). */
 void fs_tree_set(FsTree *t, GPtrArray *mailboxes, char delimiter);
+/* Adds one folder LISTed on its own (one made by another client), with its parents. */
+void fs_tree_add(FsTree *t, const ImapMailbox *mb, char delimiter);
 /* Monotonic time (us) of the last fs_tree_set, 0 if never. */
 gint64 fs_tree_listed_at(FsTree *t);
 

@@ -1,5 +1,6 @@
 /* imapfs fs — the watcher (see watch.h). */
 #include "fs/watch.h"
+#include "fs/write.h"
 
 #include <string.h>
 
@@ -300,6 +301,7 @@ static gpointer watch_main(gpointer data)
 		g_autoptr(GError) err = NULL;
 		gboolean ok;
 
+		fs_write_sweep(w->m, FALSE); /* rsync's temporary files nobody renamed */
 		if (!w->s && !connect_watch(w))
 			continue;
 		ok = w->notify ? cycle_notify(w, &err) : cycle_poll(w, &err);

@@ -28,6 +28,7 @@ G_BEGIN_DECLS
 #define FS_WRITE_MAX_SIZE (G_GUINT64_CONSTANT(1) << 31) /* one message; EFBIG above */
 #define FS_WRITE_MAX_PENDING 4096 /* pending names kept at most (oldest appended go first) */
 #define FS_WRITE_XATTR_MAX 4096
+#define FS_WRITE_HEADER_PEEK (64 * 1024) /* a header block longer than this is not plausible */
 
 /* ---- write.c ---------------------------------------------------------------------- */
 gboolean fs_write_owns_node(guint64 nodeid);
@@ -45,26 +46,47 @@ void fs_write_write(fuse_req_t req, FsMount *m, const char *buf, size_t size, of
 		    struct fuse_file_info *fi);
 void fs_write_flush(fuse_req_t req, FsMount *m, struct fuse_file_info *fi);
 void fs_write_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi);
-void fs_write_setattr(fuse_req_t req, FsMount *m, guint64 nodeid, struct stat *attr, int to_set);
+/* Of a pending node, or through a write handle FI (may be NULL) of any node. */
+void fs_write_setattr(fuse_req_t req, FsMount *m, guint64 nodeid, struct stat *attr, int to_set,
+		      struct fuse_file_info *fi);
 void fs_write_setxattr(fuse_req_t req, FsMount *m, guint64 nodeid, const char *name,
 		       const char *value, size_t size);
 /* unlink/rename of a pending name; FALSE when NAME is not pending in PARENT. */
 gboolean fs_write_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name);
 gboolean fs_write_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name,
-			 const FsNode *newparent, const char *newname);
+			 const FsNode *newparent, const char *newname, unsigned int flags);
+/* Opening message NODE for writing: a new file that replaces it once written and closed
+ * (it starts as the message's bytes unless FI says O_TRUNC). */
+void fs_write_open_message(fuse_req_t req, FsMount *m, const FsNode *node,
+			   struct fuse_file_info *fi);
+/* What a pending node stands for, for xattrs: *OUT (mailbox the caller's) is the
+ * message once sent (uid 0 before), *FLAGS (the caller's) the flags it will be sent
+ * with before. FALSE when NODEID is not a live pending file. */
+gboolean fs_write_alias(guint64 nodeid, FsNode *out, char **flags);
+/* Sends the temporary files (rsync's) closed a while ago and never renamed; ALL: every
+ * one, at unmount. Called from the watcher's loop about once a second. */
+void fs_write_sweep(FsMount *m, gboolean all);
+/* A date set on a message after it was closed (restic): if this mount stored it within
+ * the last minutes and its INTERNALDATE differs, it is stored again with MTIME and the
+ * first copy expunged, keeping its name. 0 or an errno. */
+int fs_write_redate(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid, gint64 mtime);
 
 /* ---- append.c --------------------------------------------------------------------- */
 /* An unnamed 0600 file in the cache directory (gone when closed): fd, or -errno. */
 int fs_write_open_data_file(FsMount *m);
-/* APPEND SIZE bytes of FD to MAILBOX with FLAGS (may be NULL) and INTERNALDATE now,
- * after checking that they start with a header block (EINVAL before anything is sent).
- * 0 and the new message's UIDVALIDITY and UID (0 when unknown), or an errno. The data
- * must not change meanwhile. The folder table is re-read afterwards. */
-int fs_write_append(FsMount *m, const char *mailbox, char **flags, int fd, guint64 size,
-		    guint32 *uidvalidity, guint32 *uid);
+/* APPEND SIZE bytes of FD to MAILBOX with FLAGS (may be NULL) and INTERNALDATE DATE
+ * (seconds; 0: now), after checking that they are a message (EINVAL before anything is
+ * sent). 0 and the new message's UIDVALIDITY and UID (0 when unknown), or an errno and
+ * *WHY (the caller's): what was wrong, in the server's own words where it refused. The
+ * data must not change meanwhile. The folder's table learns the new message. */
+int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, int fd,
+		    guint64 size, guint32 *uidvalidity, guint32 *uid, char **why);
+/* Why the data (HEAD: its first LEN bytes of SIZE) is not a message, or NULL. */
+char *fs_write_not_a_message(const char *head, gsize len, guint64 size);
 /* Does the start of a file look like an RFC 5322 header block? COMPLETE: DATA is the
- * whole file (else only its first bytes). */
-gboolean fs_write_plausible_header(const char *data, gsize len, gboolean complete);
+ * whole file (else only its first bytes). 1 yes, -1 no (not a message), 0 cannot tell
+ * yet (only with !COMPLETE: no line in DATA decides it). */
+int fs_write_header_state(const char *data, gsize len, gboolean complete);
 
 /* ---- modify.c --------------------------------------------------------------------- */
 /* A pool session on which MAILBOX (NULL: none) is SELECTed read-write and known alive;
@@ -81,6 +103,15 @@ gboolean fs_write_add_known(FsMount *m, const char *mailbox, guint32 uidv, const
 /* "\Seen $Work" -> validated flag list without \Recent; NULL (EINVAL) if invalid. */
 char **fs_write_parse_flags(const char *value, size_t size, GError **error);
 
+/* UID is shown as NAME from now on (NULL: its UID name); the kernel forgets what the
+ * names involved showed. */
+void fs_write_name(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid, const char *name);
+/* \Deleted + expunge of exactly UID (as rm), the table and the kernel told: 0 or an
+ * errno (logged with the server's words). */
+int fs_modify_expunge(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid);
+/* setattr of a message: times may re-date it (fs_write_redate), the rest is accepted. */
+void fs_write_setattr_message(fuse_req_t req, FsMount *m, const char *mailbox, guint32 uidv,
+			      guint32 uid, struct stat *attr, int to_set);
 void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name);
 void fs_modify_rmdir(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name);
 void fs_modify_mkdir(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name);

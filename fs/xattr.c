@@ -10,6 +10,7 @@
 
 #include "fs/errno-map.h"
 #include "fs/mount.h"
+#include "fs/write.h"
 
 #define XATTR_FLAGS "user.imap.flags"
 #define XATTR_STATS "user.imapfs.stats"
@@ -24,6 +25,26 @@ static void reply_value(fuse_req_t req, const char *value, size_t len, size_t si
 		fuse_reply_buf(req, value, len);
 }
 
+/* A file written through the mount: its flags before it is sent, the message's after. */
+static void pending_getxattr(fuse_req_t req, FsMount *m, fuse_ino_t ino, const char *name,
+			     size_t size)
+{
+	FsNode n = {0};
+	g_autofree char *value = NULL;
+
+	if (!fs_write_alias(ino, &n, &value)) {
+		fuse_reply_err(req, ENOENT);
+	} else if (strcmp(name, XATTR_FLAGS) != 0) {
+		fuse_reply_err(req, ENODATA);
+	} else if (!value && !fs_folder_msg(fs_folders_get(m->folders, n.mailbox), n.uidvalidity,
+					    n.uid, NULL, &value)) {
+		fuse_reply_err(req, ENOENT);
+	} else {
+		reply_value(req, value, strlen(value), size);
+	}
+	g_free(n.mailbox);
+}
+
 void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	FsMount *m = fuse_req_userdata(req);
@@ -36,6 +57,10 @@ void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 	 * mount, instead of two requests per file (coreutils remembers it per device). */
 	if (strncmp(name, "user.", 5) != 0) {
 		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	if (fs_write_owns_node(ino)) {
+		pending_getxattr(req, m, ino, name, size);
 		return;
 	}
 	if (!n) {
@@ -63,6 +88,10 @@ void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	FsMount *m = fuse_req_userdata(req);
 	FsNode *n = fs_inode_get(m->inodes, ino);
 
+	if (fs_write_owns_node(ino)) {
+		reply_value(req, XATTR_FLAGS, sizeof(XATTR_FLAGS), size);
+		return;
+	}
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
