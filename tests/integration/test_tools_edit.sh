@@ -59,10 +59,21 @@ edited() {
 # (backupcopy=auto: an empty probe file "4913", then rename NAME to NAME~, create NAME,
 # write, fsync, close, unlink NAME~; =yes: copy to NAME~, then truncate NAME in place;
 # =no: the rename). The swap file .NAME.swp goes into the folder first ('directory').
+# vim -es exits 1 after any error message (E297 for a swap file it could not write...):
+# those go to stderr, where check_quiet sees them.
+vim_run() {
+	local f=$1 rc
+	shift
+	vim -es -u DEFAULTS -i NONE --cmd "redir! >$W/vim.msgs" "$@" "$f" </dev/null
+	rc=$?
+	[ "$rc" -eq 0 ] || grep -E '^E[0-9]+:' "$W/vim.msgs" >&2
+	return "$rc"
+}
+
 vim_edit() {
 	local f=$1
 	shift
-	vim -es -u DEFAULTS -i NONE -c 'set backupskip=' "$@" "$f" </dev/null
+	vim_run "$f" -c 'set backupskip=' "$@"
 }
 
 # case N DESC NAME SED COMMAND...: run COMMAND (on EdN/NAME), apply SED to EXP's copy
@@ -92,7 +103,7 @@ case_ 5 "vim with backupcopy=yes (copy aside, truncate in place)" note.eml s/foo
 # Without a backup (vim's own backupskip holds /tmp/*): open NAME O_WRONLY, ftruncate
 # 0, write, fsync, close.
 case_ 6 "vim without a backup (backupskip=/tmp/*)" "$u1" s/foo/bar/ \
-	vim -es -u DEFAULTS -i NONE -c '%s/foo/bar/' -c 'wq!' "$MNT/Ed6/$u1"
+	vim_run "$MNT/Ed6/$u1" -c '%s/foo/bar/' -c 'wq!'
 case_ 7 "sed -i s/foo/bar/" "$u1" s/foo/bar/ sed -i s/foo/bar/ "$MNT/Ed7/$u1"
 case_ 8 "sed -i s/foo/bar/" note.eml s/foo/bar/ sed -i s/foo/bar/ "$MNT/Ed8/note.eml"
 case_ 9 "cat new >existing (O_TRUNC)" "$u1" "<$W/repl/replacement-01.eml" \
