@@ -578,9 +578,12 @@ void fs_write_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fu
 		fuse_reply_buf(req, buf, (size_t)n);
 }
 
-/* "Work/x.eml" for the log: the folder as the server names it, and the file. */
+/* "Work/x.eml" for the log: the folder as the server names it, and the file. The
+ * outbox logs its own refusals (the SMTP server's words). */
 static void log_refused(const Pending *p, const char *why)
 {
+	if (fs_outbox_is(p->mailbox))
+		return;
 	g_printerr("imapfs: %s/%s: not stored: %s\n", p->mailbox, p->name ? p->name : "?",
 		   why ? why : "unknown error");
 }

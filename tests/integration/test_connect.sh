@@ -63,6 +63,7 @@ check_run "--check of another account section (starttls)" 0 "logged in as alice"
 	--check --config "$CONF" --account starttls
 
 MNT=$W/mnt-imapclient
+mkdir -p "$MNT"
 if "$IMAPFS" -f --config "$CONF" "$MNT" -o "cache_dir=$W/cache" </dev/null \
 	>"$W/ic.err" 2>&1 & then
 	MT_PID[$MNT]=$!

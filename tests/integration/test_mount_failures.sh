@@ -63,7 +63,8 @@ printf 'From: a@example.org\nSubject: whole\n\nbody\n' >"$W/whole.eml"
 check "a normal cp still works" cp "$W/whole.eml" "$MNT/INBOX/"
 check_eq "and appends one message" $((n + 1)) "$("$ORACLE" count INBOX)"
 
-mt_umount "$MNT" && ok "unmounts cleanly, nothing on stderr"
+mt_umount_allowing "$MNT" "^imapfs: INBOX/partial2?\\.eml: not stored: File too large$" &&
+	ok "unmounts cleanly, each failed file logged once"
 
 # -- SIGTERM with invalidations queued and lookups arriving ----------------------------
 # The invalidations of rm (and of the folder that changed) are queued while processes
