@@ -183,6 +183,9 @@ gboolean cache_names_record(CacheStore *c, const char *folder, guint32 uidvalidi
 gboolean cache_names_rewrite(CacheStore *c, const char *folder, guint32 uidvalidity,
 			     GHashTable *names, GError **error);
 
+/* FOLDER was renamed to TO: its names go with it (UIDs survive a RENAME). */
+gboolean cache_names_move(CacheStore *c, const char *from, const char *to, GError **error);
+
 /* The time a directory shows for FOLDER ("" = the root), kept so that it is the same
  * after a remount: *OUT untouched and FALSE when none is saved. */
 gboolean cache_folder_time_get(CacheStore *c, const char *folder, gint64 *out);

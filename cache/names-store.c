@@ -163,3 +163,21 @@ gboolean cache_names_peek_validity(const char *path, guint32 *out)
 	fclose(f);
 	return ok;
 }
+
+gboolean cache_names_move(CacheStore *c, const char *from, const char *to, GError **error)
+{
+	g_autofree char *src = names_path(c, from);
+	g_autofree char *dir = NULL;
+	g_autofree char *dst = NULL;
+
+	if (!g_file_test(src, G_FILE_TEST_EXISTS))
+		return TRUE;
+	if (!(dir = cache_folder_ensure(c, to, error)))
+		return FALSE;
+	dst = g_build_filename(dir, "names", NULL);
+	if (rename(src, dst) != 0) {
+		cache_set_errno(error, errno, "cannot move", src);
+		return FALSE;
+	}
+	return TRUE;
+}

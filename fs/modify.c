@@ -340,6 +340,14 @@ void fs_modify_mkdir(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 	int err;
 
 	if (!mailbox) {
+		g_autofree char *comp = fs_name_unescape(name);
+
+		/* A dot in a name on a server that separates levels with dots cannot be
+		 * kept: say so rather than make "a" with a child "b". */
+		if (comp && m->delimiter && strchr(comp, m->delimiter))
+			g_printerr("imapfs: mkdir %s%s%s: the server separates folder levels "
+				   "with '%c', so a folder name cannot contain it\n",
+				   parent->mailbox, *parent->mailbox ? "/" : "", name, m->delimiter);
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -389,6 +397,12 @@ static void rename_dir(fuse_req_t req, FsMount *m, const char *child, const FsNo
 	 * that node (and those below it) must name the new mailbox before we reply: the
 	 * queued invalidation alone comes too late for an `mv x NewName/` right after. */
 	if (!err) {
+		g_autoptr(GError) error = NULL;
+
+		if (m->cache && !cache_names_move(m->cache, child, to, &error))
+			g_printerr("imapfs: warning: %s: the names of written files stay behind: "
+				   "%s\n",
+				   to, error->message);
 		fs_inode_rename_folder(m->inodes, child, to, m->delimiter);
 		fs_notify_entry(m, newparent->nodeid, newname);
 	}
@@ -472,6 +486,44 @@ static int rename_in_folder(FsMount *m, const FsNode *parent, guint32 uidv, guin
 	return 0;
 }
 
+/* Without UIDPLUS a COPY does not say the new UID: the destination's UIDNEXT before
+ * it (0 when not needed or unknown), ... */
+static guint32 uidnext_before(FsMount *m, const char *mailbox)
+{
+	g_autoptr(GError) error = NULL;
+	ImapMailbox *mb = NULL;
+	ImapSession *s = fs_pool_acquire(m->pool, NULL, &error);
+	guint32 next = 0;
+
+	if (s && !imap_session_has_cap(s, "UIDPLUS") &&
+	    imap_session_status(s, mailbox, &mb, &error) && mb->uidnext > 0)
+		next = (guint32)mb->uidnext;
+	if (mb)
+		imap_mailbox_free(mb);
+	release(m, s);
+	return next;
+}
+
+/* ... and the one message at or after it afterwards: the moved one, unless another
+ * arrived meanwhile (then 0: it is shown by its UID). */
+static guint32 find_copied(FsMount *m, const char *mailbox, guint32 from, guint32 *uidv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) uids = NULL;
+	g_autofree char *q = g_strdup_printf("UID %u:*", from);
+	ImapSession *s = fs_write_session(m, mailbox, uidv, NULL, &error);
+	guint32 found = 0, n = 0;
+
+	if (s && imap_session_uid_search(s, q, &uids, &error))
+		for (guint i = 0; i < uids->len; i++)
+			if (g_array_index(uids, guint32, i) >= from) {
+				found = g_array_index(uids, guint32, i);
+				n++;
+			}
+	release(m, s);
+	return n == 1 ? found : 0;
+}
+
 /* mv to another folder: MOVE (or COPY + expunge), and the message keeps its name
  * there, replacing one shown under it (only once the moved one is there). */
 static int rename_across(FsMount *m, const FsNode *parent, guint32 uidv, guint32 uid,
@@ -485,9 +537,13 @@ static int rename_across(FsMount *m, const FsNode *parent, guint32 uidv, guint32
 
 	/* Before the move: a refresh meanwhile could drop it, or catch it marked \Deleted
 	 * half-way through a COPY + expunge. */
+	guint32 next = uidnext_before(m, newparent->mailbox);
+
 	known =
 	    fs_folder_msg(fs_folders_get(m->folders, parent->mailbox), uidv, uid, &mi, &msg_flags);
 	err = move_uid(m, parent->mailbox, uidv, uid, newparent->mailbox, &new_uidv, &new_uid);
+	if (!err && !new_uid && next)
+		new_uid = find_copied(m, newparent->mailbox, next, &new_uidv);
 	/* Even when the expunge after a COPY failed, the copy is there: show it. */
 	if (!err || new_uid)
 		copied_in(m, newparent->mailbox, known, mi, msg_flags, new_uidv, new_uid);

@@ -143,6 +143,17 @@ static gboolean is_rsync_temp(const char *name)
 	return TRUE;
 }
 
+/* vim's swap files (".NAME.swp" ... ".swa", and ".swx" when it tries): never mail.
+ * Refused at create, vim keeps them in the next directory of its 'directory' list
+ * (/var/tmp), where recovery works, instead of failing each write to them here. */
+static gboolean is_vim_swap(const char *name)
+{
+	gsize len = strlen(name);
+
+	return len > 5 && name[0] == '.' && !strncmp(name + len - 4, ".sw", 3) &&
+	       name[len - 1] >= 'a' && name[len - 1] <= 'x';
+}
+
 /* The table lock guards every pending file's fields. It is never held across a round
  * trip: the APPEND runs with the file marked "sending" (its data frozen) and kept alive
  * by the handle being closed (or by the sender holding a handle count). */
@@ -414,6 +425,10 @@ void fs_write_create(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 	}
 	if (strlen(name) > FS_NAME_MAX) {
 		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	if (is_vim_swap(name)) {
+		fuse_reply_err(req, EACCES);
 		return;
 	}
 	if ((err = shown_msg(m, parent, name, &old_uidv, &old_uid)) != 0 ||
