@@ -237,3 +237,27 @@ void fs_inode_rename_folder(FsInodeTable *t, const char *from, const char *to, c
 	}
 	g_mutex_unlock(&t->lock);
 }
+
+void fs_inode_move_msg(FsInodeTable *t, const char *from, guint32 uidvalidity, guint32 uid,
+		       const char *to, guint32 new_uidvalidity, guint32 new_uid)
+{
+	g_autofree char *old_key = node_key(FS_NODE_MSG, from, uidvalidity, uid);
+	char *new_key = node_key(FS_NODE_MSG, to, new_uidvalidity, new_uid);
+	FsNode *n;
+
+	g_mutex_lock(&t->lock);
+	n = g_hash_table_lookup(t->by_key, old_key);
+	if (n) {
+		g_hash_table_remove(t->by_key, old_key);
+		if (g_hash_table_contains(t->by_key, new_key))
+			g_clear_pointer(&new_key, g_free); /* reached by its nodeid only */
+		else
+			g_hash_table_insert(t->by_key, g_steal_pointer(&new_key), n);
+		g_ptr_array_add(t->old_names, n->mailbox);
+		g_atomic_pointer_set(&n->mailbox, g_strdup(to));
+		n->uidvalidity = new_uidvalidity;
+		n->uid = new_uid;
+	}
+	g_mutex_unlock(&t->lock);
+	g_free(new_key);
+}

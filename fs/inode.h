@@ -59,4 +59,9 @@ guint fs_inode_count(FsInodeTable *t);
  * st_ino stays as the kernel knows it until the nodes are forgotten. */
 void fs_inode_rename_folder(FsInodeTable *t, const char *from, const char *to, char delim);
 
+/* After a mv of a message to another folder: the kernel keeps the nodeid it had for
+ * the source under the new name, so that node now stands for the message in TO. */
+void fs_inode_move_msg(FsInodeTable *t, const char *from, guint32 uidvalidity, guint32 uid,
+		       const char *to, guint32 new_uidvalidity, guint32 new_uid);
+
 G_END_DECLS

@@ -552,10 +552,14 @@ static int rename_across(FsMount *m, const FsNode *parent, guint32 uidv, guint32
 	forget_expunged(m, parent->mailbox, uidv, uid);
 	if (duid && (!new_uidv || new_uidv == duidv) && duid != new_uid)
 		fs_modify_expunge(m, newparent->mailbox, duidv, duid);
-	if (new_uid && new_uidv)
+	if (new_uid && new_uidv) {
+		/* Before the reply: mv stats the new name at once, through that node. */
+		fs_inode_move_msg(m->inodes, parent->mailbox, uidv, uid, newparent->mailbox,
+				  new_uidv, new_uid);
 		fs_write_name(m, newparent->mailbox, new_uidv, new_uid, newname);
-	else
+	} else {
 		fs_notify_entry(m, newparent->nodeid, newname);
+	}
 	return 0;
 }
 
