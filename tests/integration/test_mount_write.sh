@@ -197,6 +197,18 @@ else
 fi
 check_eq "the mount lists exactly those names" "$(ls "$W/copy")" "$(ls "$MNT/Backup")"
 
+# -- a newcomer whose UID name a written file holds ---------------------------------
+check "mkdir of a folder for a name clash" mkdir "$MNT/Clash"
+check "cp under the UID name the next message will get" cp "$src" "$MNT/Clash/$(name 2)"
+"$ORACLE" append Clash "$IMAPFS_CORPUS/default/0002.eml" >/dev/null
+sleep 2.5 # past the revalidation age: the listing asks the server
+check_eq "both are listed, the newcomer under a name of its own" \
+	"$(printf '%010d-2.eml' 2) $(name 2)" "$(ls "$MNT/Clash" | sort | tr '\n' ' ' | sed 's/ $//')"
+check_same "the written name still shows the written file" "$src" \
+	<(tr -d '\r' <"$MNT/Clash/$(name 2)")
+check_same "the newcomer's name shows the newcomer" "$IMAPFS_CORPUS/default/0002.eml" \
+	<(tr -d '\r' <"$MNT/Clash/$(printf '%010d-2.eml' 2)")
+
 # Refusals are logged, one line each, naming the folder and the file.
 mt_umount_allowing "$MNT" '^imapfs: (html/noheader\.txt: not stored: not a message|html/big\.eml: not stored: .*[Qq]uota|html/0001\.eml: not stored: not a message: the file is empty|threading: cannot expunge UID 3: another message is marked)' &&
 	ok "unmounts cleanly, nothing else on stderr"
