@@ -471,11 +471,12 @@ void fs_write_open_message(fuse_req_t req, FsMount *m, const FsNode *node,
 {
 	guint64 parent = fs_inode_find_dir(m->inodes, node->mailbox);
 	g_autofree char *name = NULL;
+	FsMsgInfo mi;
 	Pending *p;
 	int fd;
 
 	if (!fs_folder_msg(fs_folders_get(m->folders, node->mailbox), node->uidvalidity,
-			   node->uid, &(FsMsgInfo){0}, NULL)) {
+			   node->uid, &mi, NULL)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -494,6 +495,9 @@ void fs_write_open_message(fuse_req_t req, FsMount *m, const FsNode *node,
 	p->old_uid = node->uid;
 	p->cow = !(fi->flags & O_TRUNC);
 	p->dirty = (fi->flags & O_TRUNC) != 0;
+	/* An edited message keeps its place in time unless the writer sets another. */
+	p->mtime = mi.internaldate;
+	p->mtime_set = TRUE;
 	reply_open(req, m, p, fi, FALSE);
 	g_mutex_unlock(&table_lock);
 }

@@ -88,12 +88,15 @@ fails_with "setfattr of an invalid flag" "Invalid argument" \
 	setfattr -n user.imap.flags -v '\Bogus' "$f"
 
 n=$(count html)
+old_date=$(srv_meta html | awk -v u="$new" '$1 == u { print $3 }')
 check "appending to an existing message" bash -c "echo appended >>'$f'"
 check_eq "replaced it: the server holds as many messages" "$n" "$(count html)"
 check_eq "the old one is gone" "" "$(srv_uids html | grep -x "$new")"
 edited=$(last_uid html)
 check_eq "the new one ends with the appended line" "appended" "$(body_lf html "$edited" | tail -n 1)"
 check_eq "under the same name" "appended" "$(tail -n 1 "$f" | tr -d '\r')"
+check_eq "an edited message keeps its INTERNALDATE" "$old_date" \
+	"$(srv_meta html | awk -v u="$edited" '$1 == u { print $3 }')"
 meta_before=$(srv_meta html)
 fails_with "truncating an existing message to nothing" "Invalid argument" truncate -s 0 "$f"
 check "touch of an existing message succeeds" touch "$f"
