@@ -174,8 +174,8 @@ CacheFolderMeta *cache_meta_load(CacheStore *c, const char *folder, GError **err
  * name (g_free'd by the table), empty when none are saved (or under another
  * UIDVALIDITY). *RECORDS: how many records the journal held (for deciding when to
  * compact). NULL with ERROR on an I/O error other than "absent". */
-GHashTable *cache_names_load(CacheStore *c, const char *folder, guint32 uidvalidity,
-			     guint *records, GError **error);
+GHashTable *cache_names_load(CacheStore *c, const char *folder, guint32 uidvalidity, guint *records,
+			     GError **error);
 /* Records that UID is now shown as NAME (NULL: by its UID again). */
 gboolean cache_names_record(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
 			    const char *name, GError **error);

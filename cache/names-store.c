@@ -52,8 +52,8 @@ static gboolean apply_line(GHashTable *names, char *line)
 	return TRUE;
 }
 
-GHashTable *cache_names_load(CacheStore *c, const char *folder, guint32 uidvalidity,
-			     guint *records, GError **error)
+GHashTable *cache_names_load(CacheStore *c, const char *folder, guint32 uidvalidity, guint *records,
+			     GError **error)
 {
 	g_autofree char *path = names_path(c, folder);
 	g_autofree char *text = NULL;

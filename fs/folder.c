@@ -541,8 +541,8 @@ GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity, GPtrArray **names)
 
 		append_info(a, m);
 		if (names)
-			g_ptr_array_add(*names,
-					g_strdup(g_hash_table_lookup(f->names, GUINT_TO_POINTER(m->uid))));
+			g_ptr_array_add(*names, g_strdup(g_hash_table_lookup(
+						    f->names, GUINT_TO_POINTER(m->uid))));
 	}
 	g_mutex_unlock(&f->data_lock);
 	return a;

@@ -347,7 +347,8 @@ void fs_modify_mkdir(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 		if (comp && m->delimiter && strchr(comp, m->delimiter))
 			g_printerr("imapfs: mkdir %s%s%s: the server separates folder levels "
 				   "with '%c', so a folder name cannot contain it\n",
-				   parent->mailbox, *parent->mailbox ? "/" : "", name, m->delimiter);
+				   parent->mailbox, *parent->mailbox ? "/" : "", name,
+				   m->delimiter);
 		fuse_reply_err(req, EINVAL);
 		return;
 	}

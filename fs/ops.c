@@ -78,7 +78,8 @@ void fs_mount_dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat
 	st->st_blksize = 4096;
 	/* Folders have no date of their own on IMAP: one kept in the cache, so that a
 	 * backup tool sees an unchanged folder as unchanged after a remount. */
-	st->st_atime = st->st_mtime = st->st_ctime = (time_t)fs_folders_dir_time(m->folders, mailbox);
+	st->st_atime = st->st_mtime = st->st_ctime =
+	    (time_t)fs_folders_dir_time(m->folders, mailbox);
 }
 
 void fs_mount_msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st)
@@ -155,8 +156,7 @@ gboolean fs_mount_find_msg(FsMount *m, const char *mailbox, const char *name, gu
 	return TRUE;
 }
 
-static int lookup_msg(FsMount *m, const char *mailbox, const char *name,
-		      struct fuse_entry_param *e)
+static int lookup_msg(FsMount *m, const char *mailbox, const char *name, struct fuse_entry_param *e)
 {
 	g_autoptr(GError) err = NULL;
 	FsMsgInfo mi;

@@ -31,7 +31,7 @@
 #include "fs/write.h"
 
 #define FH_TAG 1u /* low bit of fi->fh: a handle of this file, not read.c's */
-#define DEFER_US (3 * G_USEC_PER_SEC) /* a temporary file never renamed is sent then */
+#define DEFER_US (3 * G_USEC_PER_SEC)	     /* a temporary file never renamed is sent then */
 #define REDATE_US (15 * 60 * G_USEC_PER_SEC) /* how long a stored file may be re-dated */
 #define RECENT_MAX 65536
 
@@ -41,7 +41,7 @@ typedef struct {
 	guint64 nlookup; /* the kernel's lookups */
 	guint handles;	 /* open handles */
 	char *mailbox;
-	char *name; /* the name it is written under; NULL once hidden */
+	char *name;	  /* the name it is written under; NULL once hidden */
 	gboolean by_name; /* lookups find it by NAME (FALSE: opened through a message) */
 	guint64 parent;
 	int fd; /* the data while not sent, or -1 */
@@ -50,9 +50,9 @@ typedef struct {
 	gboolean mtime_set; /* by the writer: it becomes the INTERNALDATE */
 	char **flags;	    /* for the APPEND (user.imap.flags set before close) */
 	gboolean sent, discarded;
-	gboolean sending; /* an APPEND of it is under way (data frozen) */
-	gboolean dirty;	  /* written or truncated since it was opened */
-	int failed;	  /* errno of a failed write or truncate: never sent, close fails */
+	gboolean sending;  /* an APPEND of it is under way (data frozen) */
+	gboolean dirty;	   /* written or truncated since it was opened */
+	int failed;	   /* errno of a failed write or truncate: never sent, close fails */
 	gboolean logged;   /* the reason it will not be sent is in the log already */
 	gboolean deferred; /* rsync's temporary name: sent at its rename */
 	gint64 closed_at;  /* monotonic us of its last close, while deferred */
@@ -172,8 +172,8 @@ static Pending *find_locked(const char *mailbox, const char *name)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		Pending *p = v;
 
-		if (p->by_name && p->name && !p->sent && !p->discarded &&
-		    !strcmp(p->name, name) && !strcmp(p->mailbox, mailbox))
+		if (p->by_name && p->name && !p->sent && !p->discarded && !strcmp(p->name, name) &&
+		    !strcmp(p->mailbox, mailbox))
 			return p;
 	}
 	return NULL;
@@ -475,8 +475,8 @@ void fs_write_open_message(fuse_req_t req, FsMount *m, const FsNode *node,
 	Pending *p;
 	int fd;
 
-	if (!fs_folder_msg(fs_folders_get(m->folders, node->mailbox), node->uidvalidity,
-			   node->uid, &mi, NULL)) {
+	if (!fs_folder_msg(fs_folders_get(m->folders, node->mailbox), node->uidvalidity, node->uid,
+			   &mi, NULL)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -758,8 +758,8 @@ static int send_file(FsMount *m, Pending *p, gboolean force)
 	}
 	p->sending = TRUE;
 	g_mutex_unlock(&table_lock);
-	err = fs_write_append(m, p->mailbox, p->flags, p->mtime_set ? p->mtime : 0, p->fd,
-			      p->size, &uidv, &uid, &why);
+	err = fs_write_append(m, p->mailbox, p->flags, p->mtime_set ? p->mtime : 0, p->fd, p->size,
+			      &uidv, &uid, &why);
 	g_mutex_lock(&table_lock);
 	p->sending = FALSE;
 	p->deferred = FALSE;
@@ -918,8 +918,7 @@ static int truncate_locked(FsMount *m, Pending *p, off_t size)
 	return 0;
 }
 
-static void setattr_pending(fuse_req_t req, FsMount *m, Pending *p, struct stat *attr,
-			    int to_set)
+static void setattr_pending(fuse_req_t req, FsMount *m, Pending *p, struct stat *attr, int to_set)
 {
 	struct stat st;
 	int err = 0;
@@ -932,7 +931,7 @@ static void setattr_pending(fuse_req_t req, FsMount *m, Pending *p, struct stat 
 	/* The mtime, until the file is sent, is the INTERNALDATE it will get. */
 	if (!err && !p->sent && (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))) {
 		p->mtime = (to_set & FUSE_SET_ATTR_MTIME_NOW) ? g_get_real_time() / G_USEC_PER_SEC
-							       : attr->st_mtime;
+							      : attr->st_mtime;
 		p->mtime_set = TRUE;
 	}
 	/* Mode and owner: accepted, as for messages; IMAP cannot keep them. */
