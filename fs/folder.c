@@ -769,7 +769,8 @@ static void names_sync_locked(FsFolder *f, GPtrArray *changed)
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		guint32 uid = GPOINTER_TO_UINT(k);
 
-		if (!cache_folder_meta_find(f->meta, uid)) {
+		/* At or above UIDNEXT: stored after this table was read, not expunged. */
+		if (uid < f->meta->uidnext && !cache_folder_meta_find(f->meta, uid)) {
 			g_array_append_val(gone, uid);
 			if (changed)
 				g_ptr_array_add(changed, g_strdup(v));

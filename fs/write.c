@@ -546,7 +546,9 @@ void fs_write_open(fuse_req_t req, FsMount *m, guint64 nodeid, struct fuse_file_
 		alias.uidvalidity = p->uidvalidity;
 		alias.uid = p->uid;
 	} else {
-		if (p->fd < 0) {
+		if (p->sending && (fi->flags & O_TRUNC)) {
+			err = EBUSY; /* its data is being sent or filled right now */
+		} else if (p->fd < 0) {
 			p->fd = fs_write_open_data_file(m);
 			err = p->fd < 0 ? -p->fd : 0;
 		}
@@ -705,6 +707,10 @@ static void sent_locked(FsMount *m, Pending *p, guint32 uidv, guint32 uid)
 		g_printerr("imapfs: warning: %s/%s: the new message is stored, the one it "
 			   "replaces could not be expunged\n",
 			   mailbox, name);
+	else if (old_uid && uid && uidv)
+		/* The kernel's node for the name (an editor's open file, a path it sets
+		 * times or flags on next) stands for the new message from now on. */
+		fs_inode_move_msg(m->inodes, mailbox, old_uidv, old_uid, mailbox, uidv, uid);
 	if (uid && uidv && named)
 		fs_write_name(m, mailbox, uidv, uid, name);
 	else if (name)
@@ -1013,7 +1019,8 @@ gboolean fs_write_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const
 		 * stays. */
 		p->discarded = TRUE;
 		p->by_name = FALSE;
-		close_fd(&p->fd);
+		if (!p->sending) /* an APPEND or a copy reading it closes it afterwards */
+			close_fd(&p->fd);
 		maybe_drop_locked(p);
 	}
 	g_mutex_unlock(&table_lock);
@@ -1066,6 +1073,9 @@ gboolean fs_write_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const
 		g_mutex_unlock(&table_lock);
 		return FALSE;
 	}
+	/* Held like an open file meanwhile: the sweep leaves it alone (it is renamed, not
+	 * sent under its temporary name behind the rename's back). */
+	p->handles++;
 	if (strcmp(parent->mailbox, newparent->mailbox) != 0)
 		err = EXDEV; /* mv copies and unlinks: an APPEND there, nothing sent here */
 	else if (strlen(newname) > FS_NAME_MAX)
@@ -1074,19 +1084,19 @@ gboolean fs_write_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const
 		err = rename_pending_locked(m, p, newparent, newname, flags);
 	/* rsync's temporary file, closed, gets its final name: send it now, with the
 	 * times rsync set meanwhile. The rename's result says whether it was stored. */
-	if (!err && p->deferred && p->handles == 0) {
-		p->handles++;
+	if (!err && p->deferred && p->handles == 1)
 		send = TRUE;
-	}
-	p->deferred = FALSE;
+	if (!err)
+		p->deferred = FALSE;
 	g_mutex_unlock(&table_lock);
-	if (send) {
+	if (send)
 		err = send_file(m, p, TRUE);
-		g_mutex_lock(&table_lock);
-		p->handles--;
-		maybe_drop_locked(p);
-		g_mutex_unlock(&table_lock);
-	}
+	g_mutex_lock(&table_lock);
+	p->handles--;
+	if (p->deferred && p->handles == 0)
+		p->closed_at = g_get_monotonic_time();
+	maybe_drop_locked(p);
+	g_mutex_unlock(&table_lock);
 	fuse_reply_err(req, err);
 	return TRUE;
 }
@@ -1126,6 +1136,8 @@ int fs_write_redate(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid, 
 	}
 	/* The copy with the right date is there: the first one goes, the name stays. */
 	if (fs_modify_expunge(m, mailbox, uidv, uid) == 0 && nu && nv) {
+		/* restic sets the flags by path next: through the node the kernel holds. */
+		fs_inode_move_msg(m->inodes, mailbox, uidv, uid, mailbox, nv, nu);
 		fs_write_name(m, mailbox, nv, nu, name);
 		g_mutex_lock(&table_lock);
 		recent_note_locked(mailbox, nv, nu);
