@@ -144,11 +144,13 @@ static GArray *batch_uids(FsMount *m, FsFolder *f, const FsNode *node, guint64 s
 }
 
 /* EXAMINE if needed and make sure UIDs still mean the same messages. */
-static gboolean examine_checked(ImapSession *s, const FsNode *node, GError **error)
+static gboolean examine_checked(ImapSession *s, const FsNode *node, gboolean *fresh_out,
+				GError **error)
 {
 	ImapSelectInfo info = {0};
 	gboolean fresh = FALSE;
 
+	*fresh_out = FALSE;
 	if (!fs_pool_examine(s, node->mailbox, &info, &fresh, error))
 		return FALSE;
 	if (fresh && info.uidvalidity != node->uidvalidity) {
@@ -159,6 +161,7 @@ static gboolean examine_checked(ImapSession *s, const FsNode *node, GError **err
 	}
 	if (fresh)
 		imap_select_info_clear(&info);
+	*fresh_out = fresh;
 	return TRUE;
 }
 
@@ -172,12 +175,19 @@ static gboolean fetch_batch(FsMount *m, const FsNode *node, GArray *uids, Batch 
 	*retry = FALSE;
 	if (!s)
 		return FALSE;
-	ok = examine_checked(s, node, error);
+	gboolean fresh = FALSE;
+
+	ok = examine_checked(s, node, &fresh, error);
 	if (ok) {
 		FS_STAT_INC(&m->stats, body_fetches);
 		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)uids->data, uids->len,
 					       batch_body, b, error);
 	}
+	/* A message stored a moment ago on another connection: a session that had the
+	 * folder open may not know it before a NOOP tells it. */
+	if (ok && !b->want && !fresh && imap_session_noop(s, NULL))
+		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)uids->data, uids->len,
+					       batch_body, b, error);
 	*retry = !ok && fs_pool_should_retry(s, attempt, error);
 	fs_pool_release(m->pool, s);
 	g_atomic_int_add(&m->stats.bodies_fetched, (gint)b->n);
@@ -438,11 +448,15 @@ static gboolean fetch_chunk_once(FsMount *m, FsFile *h, guint64 off, int attempt
 	*retry = FALSE;
 	if (!s)
 		return FALSE;
-	ok = examine_checked(s, &node, error);
+	gboolean fresh = FALSE;
+
+	ok = examine_checked(s, &node, &fresh, error);
 	if (ok) {
 		FS_STAT_INC(&m->stats, body_fetches);
 		ok = imap_session_fetch_body(s, h->uid, off, h->next_len, chunk, error);
 	}
+	if (ok && !*chunk && !fresh && imap_session_noop(s, NULL)) /* as in fetch_batch */
+		ok = imap_session_fetch_body(s, h->uid, off, h->next_len, chunk, error);
 	*retry = !ok && fs_pool_should_retry(s, attempt, error);
 	fs_pool_release(m->pool, s);
 	return ok;
