@@ -259,6 +259,7 @@ static void teardown(FsMount *m)
 {
 	fs_read_forget_handles();
 	fs_readahead_free(m->readahead); /* its fetches use the pool and the cache */
+	fs_writes_free(m->writes);
 	fs_folders_free(m->folders); /* saves metadata for the next mount */
 	fs_pool_free(m->pool);	     /* LOGOUT */
 	cache_store_close(m->cache);
@@ -337,6 +338,7 @@ int main(int argc, char **argv)
 	open_cache(&m, &opts);
 	m.folders = fs_folders_new(m.pool, m.cache, &m.stats);
 	m.readahead = fs_readahead_new(m.pool, m.cache, &m.stats, opts.connections);
+	m.writes = fs_writes_new();
 	ret = serve(&m, &args, &cl);
 	teardown(&m);
 out_opts:

@@ -22,6 +22,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct FsWrites FsWrites; /* fs/write-table.h */
+
 #define FS_ATTR_TIMEOUT 60.0
 #define FS_REVALIDATE_US (2 * G_USEC_PER_SEC)
 #define FS_SMALL_BODY (1024 * 1024)
@@ -37,6 +39,7 @@ typedef struct {
 	FsFolders *folders;
 	FsReadAhead *readahead; /* NULL: none (no cache, one connection) */
 	FsPush *push;		/* set while the session is mounted */
+	FsWrites *writes;	/* files being written (write.h) */
 	FsStats stats;
 	char delimiter;
 	uid_t uid;
@@ -70,6 +73,9 @@ void fs_read_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi);
 /* The whole body of message NODE into FD from offset 0 (*SIZE: its length), as a read
  * would get it (cache, or FETCH): 0 or an errno. */
 int fs_read_copy(FsMount *m, const FsNode *node, int fd, guint64 *size);
+
+/* ---- lookup.c ------------------------------------------------------------------- */
+void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 
 /* ---- xattr.c: user.imap.flags, user.imapfs.stats, statfs --------------------------- */
 void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);

@@ -30,6 +30,10 @@ G_BEGIN_DECLS
 #define FS_WRITE_XATTR_MAX 4096
 #define FS_WRITE_HEADER_PEEK (64 * 1024) /* a header block longer than this is not plausible */
 
+/* ---- write*.c: the table of files being written (FsMount.writes) ------------------- */
+FsWrites *fs_writes_new(void);
+void fs_writes_free(FsWrites *w); /* accepts NULL; after the session ended */
+
 /* ---- write.c ---------------------------------------------------------------------- */
 gboolean fs_write_owns_node(guint64 nodeid);
 gboolean fs_write_owns_handle(const struct fuse_file_info *fi);
@@ -62,7 +66,7 @@ void fs_write_open_message(fuse_req_t req, FsMount *m, const FsNode *node,
 /* What a pending node stands for, for xattrs: *OUT (mailbox the caller's) is the
  * message once sent (uid 0 before), *FLAGS (the caller's) the flags it will be sent
  * with before. FALSE when NODEID is not a live pending file. */
-gboolean fs_write_alias(guint64 nodeid, FsNode *out, char **flags);
+gboolean fs_write_alias(FsMount *m, guint64 nodeid, FsNode *out, char **flags);
 /* Sends the temporary files (rsync's) closed a while ago and never renamed; ALL: every
  * one, at unmount. Called from the watcher's loop about once a second. */
 void fs_write_sweep(FsMount *m, gboolean all);
@@ -113,6 +117,9 @@ int fs_modify_expunge(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid
 void fs_write_setattr_message(fuse_req_t req, FsMount *m, const char *mailbox, guint32 uidv,
 			      guint32 uid, struct stat *attr, int to_set);
 void fs_modify_unlink(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name);
+/* modify-folders.c: mv of the folder CHILD (a mailbox) to NEWNAME in NEWPARENT. */
+void fs_modify_rename_dir(fuse_req_t req, FsMount *m, const char *child, const FsNode *newparent,
+			  const char *newname, unsigned int flags);
 void fs_modify_rmdir(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name);
 void fs_modify_mkdir(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name);
 void fs_modify_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name,

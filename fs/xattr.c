@@ -32,7 +32,7 @@ static void pending_getxattr(fuse_req_t req, FsMount *m, fuse_ino_t ino, const c
 	FsNode n = {0};
 	g_autofree char *value = NULL;
 
-	if (!fs_write_alias(ino, &n, &value)) {
+	if (!fs_write_alias(m, ino, &n, &value)) {
 		fuse_reply_err(req, ENOENT);
 	} else if (strcmp(name, XATTR_FLAGS) != 0) {
 		fuse_reply_err(req, ENODATA);
