@@ -196,7 +196,8 @@ void fs_write_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi)
 		if (p->deferred)
 			p->closed_at = g_get_monotonic_time();
 		else
-			fs_pending_close_fd(&p->fd); /* an empty file starts a new one when reopened */
+			fs_pending_close_fd(
+			    &p->fd); /* an empty file starts a new one when reopened */
 		fs_pending_drop(m, p);
 	}
 	g_mutex_unlock(&m->writes->lock);

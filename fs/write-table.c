@@ -147,7 +147,8 @@ void fs_pending_recent_note(FsMount *m, const char *mailbox, guint32 uidv, guint
 		if (g_hash_table_size(m->writes->recent) >= RECENT_MAX)
 			g_hash_table_remove_all(m->writes->recent);
 	}
-	g_hash_table_replace(m->writes->recent, recent_key(mailbox, uidv, uid), g_memdup2(&now, sizeof(now)));
+	g_hash_table_replace(m->writes->recent, recent_key(mailbox, uidv, uid),
+			     g_memdup2(&now, sizeof(now)));
 }
 
 /* TRUE (and forgotten) when this mount stored the message within REDATE_US. */
@@ -207,8 +208,8 @@ FsWrites *fs_writes_new(void)
 	FsWrites *w = g_new0(FsWrites, 1);
 
 	g_mutex_init(&w->lock);
-	w->table = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-					 (GDestroyNotify)pending_free);
+	w->table =
+	    g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)pending_free);
 	w->recent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	w->next_id = FS_WRITE_NODEID_BASE;
 	return w;

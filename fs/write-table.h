@@ -45,7 +45,6 @@ typedef struct Pending {
 	guint32 uidvalidity, uid; /* once sent; uid 0 when the server did not say */
 } Pending;
 
-
 /* An open handle: the file, and the process that opened it. */
 typedef struct {
 	Pending *p;

@@ -165,7 +165,7 @@ static void reply_open(fuse_req_t req, FsMount *m, Pending *p, struct fuse_file_
 
 /* The message a new file called NAME replaces: *uid 0 when none. */
 int fs_pending_shown_msg(FsMount *m, const FsNode *parent, const char *name, guint32 *uidv,
-		     guint32 *uid)
+			 guint32 *uid)
 {
 	g_autoptr(GError) error = NULL;
 
@@ -412,7 +412,8 @@ void fs_write_write(fuse_req_t req, FsMount *m, const char *buf, size_t size, of
 		err = p->failed;
 	else if (off < 0 || (guint64)off + size > FS_WRITE_MAX_SIZE)
 		err = EFBIG;
-	else if (!(err = check_start_locked(p, buf, size, off)) && !(err = fs_pending_fill_cow(m, p)))
+	else if (!(err = check_start_locked(p, buf, size, off)) &&
+		 !(err = fs_pending_fill_cow(m, p)))
 		err = write_all(p->fd, buf, size, off);
 	if (err && err != EPERM && !p->sent && !p->sending && !p->discarded)
 		p->failed = err; /* the data is incomplete now: close(2) must not send it */

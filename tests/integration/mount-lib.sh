@@ -363,6 +363,20 @@ tt_gen() {
 	done
 }
 
+# tt_corpus_copy DIR PREFIX BASE STEP: the threading corpus (LF) as DIR/PREFIX-NN.eml,
+# file K with mtime BASE + K * STEP; prints how many files.
+tt_corpus_copy() {
+	local f i=0 name
+	mkdir -p "$1"
+	for f in "$IMAPFS_CORPUS"/threading/*.eml; do
+		i=$((i + 1))
+		name=$1/$2-$(printf %02d "$i").eml
+		cp "$f" "$name"
+		touch -d "@$(($3 + i * $4))" "$name"
+	done
+	echo "$i"
+}
+
 # tt_cmp KIND ARGS...: compare what the server, the mount and a local source hold; prints
 # what differs and fails if anything does. CR is ignored in bytes (the server serves
 # CRLF, local sources may have LF). KIND:

@@ -19,14 +19,7 @@ MNT=$W/mnt
 # Local sources: the threading corpus as t-NN.eml (LF), each with its own mtime, and
 # five other messages for the overwrites.
 SRC=$W/src
-mkdir -p "$SRC"
-i=0
-for f in "$IMAPFS_CORPUS"/threading/*.eml; do
-	i=$((i + 1))
-	cp "$f" "$SRC/t-$(printf %02d "$i").eml"
-	touch -d "@$((1500000000 + i * 90061))" "$SRC/t-$(printf %02d "$i").eml"
-done
-NSRC=$i
+NSRC=$(tt_corpus_copy "$SRC" t 1500000000 90061)
 tt_gen "$W/new" 5 new
 # EXP mirrors what CpDst must hold after each step.
 EXP=$W/exp

@@ -70,13 +70,7 @@ check_eq "and deletes none" "" "$(grep '^deleting ' "$W/r2.stats")"
 synced R2 "$W/crlf" "rsync -a --delete twice"
 
 # -- an LF copy: a re-run may send again, never twice ------------------------------
-mkdir -p "$W/lf"
-i=0
-for f in "$IMAPFS_CORPUS"/threading/*.eml; do
-	i=$((i + 1))
-	cp "$f" "$W/lf/lf-$(printf %02d "$i").eml"
-	touch -d "@$((1400000000 + i * 7777))" "$W/lf/lf-$(printf %02d "$i").eml"
-done
+tt_corpus_copy "$W/lf" lf 1400000000 7777 >/dev/null
 check "mkdir R3" mkdir "$MNT/R3"
 for run in 1 2 3; do
 	check_quiet "rsync -a of LF files into R3, run $run" rsync -a "$W/lf/" "$MNT/R3/"

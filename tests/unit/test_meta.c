@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "tests/test-cache-util.h"
 #include "tests/test-util.h"
 
 static char *tmp_root;
@@ -41,23 +42,11 @@ static int teardown(void)
 	return 0;
 }
 
-/* The metadata file of FOLDER: the "meta" next to a "name" file holding FOLDER. */
+/* The metadata file of FOLDER. */
 static char *meta_path(const char *folder)
 {
-	g_autofree char *fdir = g_build_filename(cache_store_path(store), "f", NULL);
-	GDir *dir = g_dir_open(fdir, 0, NULL);
-	const char *entry;
-	char *found = NULL;
+	char *found = test_cache_folder_file(store, folder, "meta");
 
-	while (dir && !found && (entry = g_dir_read_name(dir))) {
-		g_autofree char *name_file = g_build_filename(fdir, entry, "name", NULL);
-		g_autofree char *name = NULL;
-
-		if (g_file_get_contents(name_file, &name, NULL, NULL) && strcmp(name, folder) == 0)
-			found = g_build_filename(fdir, entry, "meta", NULL);
-	}
-	if (dir)
-		g_dir_close(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(found);
 	return found;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "tests/test-cache-util.h"
 #include "tests/test-util.h"
 
 static char *tmp_root;
@@ -99,26 +100,6 @@ static void test_other_validity_is_empty(void)
 	CU_ASSERT_PTR_NULL(name_of(t, 5));
 }
 
-/* The journal's path: the "names" next to a "name" file holding FOLDER. */
-static char *names_path(const char *folder)
-{
-	g_autofree char *fdir = g_build_filename(cache_store_path(store), "f", NULL);
-	GDir *dir = g_dir_open(fdir, 0, NULL);
-	const char *entry;
-	char *found = NULL;
-
-	while (dir && !found && (entry = g_dir_read_name(dir))) {
-		g_autofree char *name_file = g_build_filename(fdir, entry, "name", NULL);
-		g_autofree char *name = NULL;
-
-		if (g_file_get_contents(name_file, &name, NULL, NULL) && strcmp(name, folder) == 0)
-			found = g_build_filename(fdir, entry, "names", NULL);
-	}
-	if (dir)
-		g_dir_close(dir);
-	return found;
-}
-
 static void test_torn_line_and_odd_names(void)
 {
 	static const char odd[] = "a\nb\tc \\ d \"é\".eml";
@@ -129,7 +110,7 @@ static void test_torn_line_and_odd_names(void)
 	int fd;
 
 	CU_ASSERT_TRUE(cache_names_record(store, "Odd", 3, 9, odd, &error));
-	path = names_path("Odd");
+	path = test_cache_folder_file(store, "Odd", "names");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	CU_ASSERT_EQUAL(stat(path, &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
