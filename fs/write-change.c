@@ -34,6 +34,7 @@ static int truncate_locked(FsMount *m, Pending *p, off_t size)
 		return p->failed = errno; /* the file is not the size its writer asked for */
 	p->size = (guint64)size;
 	p->dirty = TRUE;
+	p->flushed = FALSE;
 	return 0;
 }
 
@@ -196,8 +197,10 @@ gboolean fs_write_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const
 	else
 		err = rename_pending_locked(m, p, newparent, newname, flags);
 	/* rsync's temporary file, closed, gets its final name: send it now, with the
-	 * times rsync set meanwhile. The rename's result says whether it was stored. */
-	if (!err && p->deferred && p->handles == 1)
+	 * times rsync set meanwhile. The rename's result says whether it was stored. Its
+	 * release may still be on its way: after its flush the writer is done with it,
+	 * and the next file's rename must find this one stored and named. */
+	if (!err && p->deferred && (p->handles == 1 || p->flushed))
 		send = TRUE;
 	if (!err)
 		p->deferred = FALSE;

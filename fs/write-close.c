@@ -69,7 +69,7 @@ static void sent_locked(FsMount *m, Pending *p, guint32 uidv, guint32 uid)
  * a deferred file now. */
 int fs_pending_send(FsMount *m, Pending *p, gboolean force)
 {
-	g_autofree char *why = NULL;
+	g_autofree char *why = NULL, *mailbox = NULL;
 	guint32 uidv = 0, uid = 0;
 	int err;
 
@@ -98,6 +98,7 @@ int fs_pending_send(FsMount *m, Pending *p, gboolean force)
 
 		/* Sent at its rename; close(2) still says when it is not a message. */
 		why = n >= 0 ? fs_write_not_a_message(head, (gsize)n, p->size) : NULL;
+		p->flushed = TRUE;
 		if (why) {
 			p->discarded = TRUE;
 			hide_locked(m, p);
@@ -109,6 +110,8 @@ int fs_pending_send(FsMount *m, Pending *p, gboolean force)
 		return why ? EINVAL : 0;
 	}
 	p->sending = TRUE;
+	mailbox = g_strdup(p->mailbox);
+	fs_pending_appending(m, mailbox, 1);
 	g_mutex_unlock(&m->writes->lock);
 	err = fs_write_append(m, p->mailbox, p->flags, p->mtime_set ? p->mtime : 0, p->fd, p->size,
 			      &uidv, &uid, &why);
@@ -121,11 +124,13 @@ int fs_pending_send(FsMount *m, Pending *p, gboolean force)
 		p->discarded = TRUE;
 		hide_locked(m, p);
 		fs_pending_close_fd(&p->fd);
+		fs_pending_appending(m, mailbox, -1);
 		g_mutex_unlock(&m->writes->lock);
 		fs_pending_log_refused(p, why);
 		return err;
 	}
 	sent_locked(m, p, uidv, uid);
+	fs_pending_appending(m, mailbox, -1);
 	g_mutex_unlock(&m->writes->lock);
 	return 0;
 }

@@ -203,6 +203,30 @@ void fs_pending_log_refused(const Pending *p, const char *why)
 		   why ? why : "unknown error");
 }
 
+void fs_pending_appending(FsMount *m, const char *mailbox, int delta)
+{
+	GHashTable *t = m->writes->appending;
+	int n = GPOINTER_TO_INT(g_hash_table_lookup(t, mailbox)) + delta;
+
+	if (n > 0)
+		g_hash_table_replace(t, g_strdup(mailbox), GINT_TO_POINTER(n));
+	else
+		g_hash_table_remove(t, mailbox);
+	if (delta < 0)
+		g_cond_broadcast(&m->writes->appended);
+}
+
+gboolean fs_pending_wait_appends(FsMount *m, const char *mailbox, gint64 timeout_us)
+{
+	gint64 end = g_get_monotonic_time() + timeout_us;
+	gboolean none = !g_hash_table_contains(m->writes->appending, mailbox);
+
+	while (g_hash_table_contains(m->writes->appending, mailbox) &&
+	       g_cond_wait_until(&m->writes->appended, &m->writes->lock, end))
+		;
+	return none;
+}
+
 FsWrites *fs_writes_new(void)
 {
 	FsWrites *w = g_new0(FsWrites, 1);
@@ -211,6 +235,8 @@ FsWrites *fs_writes_new(void)
 	w->table =
 	    g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)pending_free);
 	w->recent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	w->appending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_cond_init(&w->appended);
 	w->next_id = FS_WRITE_NODEID_BASE;
 	return w;
 }
@@ -221,6 +247,8 @@ void fs_writes_free(FsWrites *w)
 		return;
 	g_hash_table_destroy(w->table);
 	g_hash_table_destroy(w->recent);
+	g_hash_table_destroy(w->appending);
+	g_cond_clear(&w->appended);
 	g_mutex_clear(&w->lock);
 	g_free(w);
 }

@@ -37,6 +37,7 @@ typedef struct Pending {
 	int failed;	   /* errno of a failed write or truncate: never sent, close fails */
 	gboolean logged;   /* the reason it will not be sent is in the log already */
 	gboolean deferred; /* rsync's temporary name: sent at its rename */
+	gboolean flushed;  /* its opener closed it and wrote nothing since */
 	gint64 closed_at;  /* monotonic us of its last close, while deferred */
 	/* The message it replaces once stored (0: none), and whether the data file still
 	 * has to be filled with that message's bytes before a write (open without O_TRUNC). */
@@ -56,6 +57,10 @@ struct FsWrites {
 	GMutex lock;
 	GHashTable *table;  /* nodeid -> Pending (owned) */
 	GHashTable *recent; /* "uidv:uid:mailbox" -> monotonic us it was stored */
+	/* mailbox -> APPENDs of pending files under way; APPENDED is signalled as each ends
+	 * (its name recorded). */
+	GHashTable *appending;
+	GCond appended;
 	guint64 next_id;
 };
 
@@ -76,6 +81,10 @@ Pending *fs_pending_new(FsMount *m, const char *mailbox, const char *name, guint
  * with the lock held; taken (TRUE once, within the re-date window) without it. */
 void fs_pending_recent_note(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid);
 gboolean fs_pending_recent_take(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid);
+/* Lock held: one more (DELTA 1) or one fewer (-1) APPEND under way into MAILBOX;
+ * waiting (up to TIMEOUT_US) until none is, TRUE if none was. */
+void fs_pending_appending(FsMount *m, const char *mailbox, int delta);
+gboolean fs_pending_wait_appends(FsMount *m, const char *mailbox, gint64 timeout_us);
 /* Attributes of P: its message's once sent, else its own. Lock held. */
 void fs_pending_attr(FsMount *m, Pending *p, struct stat *st);
 /* The one log line of a file that is not stored. */

@@ -169,9 +169,25 @@ int fs_pending_shown_msg(FsMount *m, const FsNode *parent, const char *name, gui
 {
 	g_autoptr(GError) error = NULL;
 
+	gboolean settled;
+
 	*uidv = *uid = 0;
 	if (fs_outbox_is(parent->mailbox))
 		return 0;
+	if (!fs_mount_find_msg(m, parent->mailbox, name, uidv, uid, &error))
+		return fs_errno_from_error(error);
+	if (!*uid)
+		return 0;
+	/* A message another file's APPEND has just stored shows under its UID name until
+	 * that file's own name is recorded: it is not the one NAME means to replace (rsync's
+	 * next file would expunge the one before). Asked again once those APPENDs end. */
+	g_mutex_lock(&m->writes->lock);
+	settled = fs_pending_wait_appends(m, parent->mailbox,
+					  (gint64)m->opts->imap.io_timeout_ms * 1000);
+	g_mutex_unlock(&m->writes->lock);
+	if (settled)
+		return 0;
+	*uidv = *uid = 0;
 	return fs_mount_find_msg(m, parent->mailbox, name, uidv, uid, &error)
 		   ? 0
 		   : fs_errno_from_error(error);
@@ -420,6 +436,7 @@ void fs_write_write(fuse_req_t req, FsMount *m, const char *buf, size_t size, of
 	else if (!err) {
 		p->size = MAX(p->size, (guint64)off + (guint64)size);
 		p->dirty = TRUE;
+		p->flushed = FALSE;
 	}
 	g_mutex_unlock(&m->writes->lock);
 	if (err)
