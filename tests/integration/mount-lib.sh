@@ -503,3 +503,28 @@ png += chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b"")
 open(sys.argv[1], "wb").write(png)
 PYEOF
 }
+
+# -- the scenario server (tests/harness/scenario-server) ------------------------------
+
+# sc_start SCENARIO.json: start a scenario server serving it; sets SC_PORT and SC_LOG
+# (its command log). The scenario may be rewritten later: the server reads it again.
+sc_start() {
+	local pf=$W/scenario.port i
+	rm -f "$pf"
+	"$MT_LIBDIR/../harness/scenario-server" --scenario "$1" --port-file "$pf" \
+		2>"$W/scenario.stderr" &
+	BG_PIDS+=($!)
+	for i in $(seq 100); do
+		[ -s "$pf" ] && break
+		sleep 0.05
+	done
+	SC_PORT=$(cat "$pf")
+	SC_LOG=$pf.log
+}
+
+# sc_mount MOUNTPOINT [EXTRA_OPTS]: mt_mount against the scenario server.
+sc_mount() {
+	local extra="host=127.0.0.1,port=$SC_PORT,security=plain"
+	[ $# -gt 1 ] && [ -n "$2" ] && extra+=",$2"
+	mt_mount "$1" "$extra"
+}
