@@ -24,6 +24,10 @@ struct FsFolder {
 	guint32 names_uidv;
 	gint64 newest;	 /* newest INTERNALDATE in meta */
 	gint64 dir_time; /* what the directory shows; 0: not known yet */
+	/* uid -> the announced and the real size of bodies whose RFC822.SIZE was wrong,
+	 * under size_fixes_uidv (folder-sizes.c). Guarded by data_lock. */
+	GHashTable *size_fixes;
+	guint32 size_fixes_uidv;
 };
 
 struct FsFolders {
@@ -46,5 +50,13 @@ void fs_folder_unname(FsFolder *f, guint32 uid);
 void fs_folder_unnamed(FsFolder *f, guint32 uid, GPtrArray *changed);
 /* After a new table in f->meta: names of expunged messages go, clashes get names. */
 void fs_folder_names_sync(FsFolder *f, GPtrArray *changed);
+
+/* ---- folder-sizes.c, all with f->data_lock held ------------------------------------- */
+/* UID's body has REAL bytes where the server announced ANNOUNCED. */
+void fs_folder_sizes_note(FsFolder *f, guint32 uidv, guint32 uid, guint64 announced, guint64 real);
+/* A new listing CUR (not installed yet): each size the server announced wrongly before,
+ * or that a cached body contradicts, becomes the body's. */
+void fs_folder_sizes_apply(FsFolder *f, CacheFolderMeta *cur, CacheStore *cache);
+void fs_folder_sizes_free(FsFolder *f);
 
 G_END_DECLS

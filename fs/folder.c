@@ -11,6 +11,7 @@ static void folder_free(FsFolder *f)
 	if (!f)
 		return;
 	cache_folder_meta_free(f->meta);
+	fs_folder_sizes_free(f);
 	if (f->by_name)
 		g_hash_table_unref(f->by_name);
 	if (f->names)
@@ -419,6 +420,10 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFold
 	if (ok) {
 		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
+		g_mutex_lock(&f->data_lock);
+		fs_folder_sizes_apply(f, cur, fl->cache);
+		g_mutex_unlock(&f->data_lock);
+
 		install(fl, f, cur, !loaded || !meta_equal(known, cur), names);
 		if (changes && (loaded || names->len)) {
 			*changes = diff(loaded ? known : NULL, cur);
@@ -607,6 +612,7 @@ gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint
 	if (f->meta && f->meta->uidvalidity == uidvalidity)
 		m = cache_folder_meta_find(f->meta, uid);
 	if (m && m->size != size) {
+		fs_folder_sizes_note(f, uidvalidity, uid, m->size, size);
 		m->size = size;
 		f->dirty = changed = TRUE;
 	}

@@ -60,6 +60,11 @@ gboolean fs_notify_busy(FsMount *m); /* a notification may still be under way */
 void fs_notify_stop(FsMount *m);     /* waits for the notification thread */
 void fs_notify_folder_changes(FsMount *m, const char *mailbox, const FsFolderChanges *ch);
 void fs_notify_inode(FsMount *m, guint64 nodeid);
+/* The kernel asks for NODEID's attributes again before it next trusts its size: sent at
+ * once, from the request handler that learnt the size (no page is touched, so no lock
+ * a request holds is waited for). A body longer than its RFC822.SIZE then reads on
+ * past the announced end instead of stopping there. */
+void fs_notify_attr_now(FsMount *m, guint64 nodeid);
 /* The kernel forgets the entry NAME in directory PARENT (a nodeid; 0: nothing). */
 void fs_notify_entry(FsMount *m, guint64 parent, const char *name);
 

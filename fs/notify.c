@@ -86,6 +86,12 @@ void fs_notify_inode(FsMount *m, guint64 nodeid)
 	push(m, 0, nodeid, 0);
 }
 
+void fs_notify_attr_now(FsMount *m, guint64 nodeid)
+{
+	if (m->se && nodeid && !g_atomic_int_get(&dropping))
+		fuse_lowlevel_notify_inval_inode(m->se, nodeid, -1, 0); /* -1: attributes only */
+}
+
 void fs_notify_entry(FsMount *m, guint64 parent, const char *name)
 {
 	Job *j;

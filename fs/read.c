@@ -30,6 +30,7 @@ typedef struct {
 	guint64 size;
 	char *mailbox;
 	guint32 uidvalidity, uid;
+	guint64 nodeid;
 	/* Large messages: the last partial chunk and the size of the next. */
 	ImapBody *chunk;
 	guint64 chunk_off;
@@ -220,11 +221,17 @@ static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint6
 
 /* ---- open ----------------------------------------------------------------------- */
 
+/* RFC822.SIZE was wrong: st_size becomes the body's. A longer body: the kernel must ask
+ * for the size again before this request is answered, or it stops at the size it
+ * holds. A shorter one: the short read that follows tells it, and any notification of
+ * ours would make it drop that (and a size it asked for meanwhile) as outdated. */
 static void correct_size(FsMount *m, FsFolder *f, const FsNode *node, guint64 real)
 {
-	/* RFC822.SIZE was wrong: fix st_size and drop what the kernel cached. */
-	if (fs_folder_set_size(f, node->uidvalidity, node->uid, real))
-		fs_notify_inode(m, node->nodeid);
+	FsMsgInfo was;
+
+	if (fs_folder_msg(f, node->uidvalidity, node->uid, &was, NULL) &&
+	    fs_folder_set_size(f, node->uidvalidity, node->uid, real) && real > was.size)
+		fs_notify_attr_now(m, node->nodeid);
 }
 
 static int open_miss(FsMount *m, FsFolder *f, const FsNode *node, guint64 size, FsFile *h)
@@ -277,6 +284,7 @@ static int open_file(FsMount *m, const FsNode *node, FsFile **out)
 	h->mailbox = g_strdup(node->mailbox);
 	h->uidvalidity = node->uidvalidity;
 	h->uid = node->uid;
+	h->nodeid = node->nodeid;
 	open_held(m, node, h);
 	/* Being fetched in the background: wait for it rather than fetch it twice. */
 	if (!h->lazy && !h->body &&
@@ -462,6 +470,29 @@ static gboolean fetch_chunk_once(FsMount *m, FsFile *h, guint64 off, int attempt
 	return ok;
 }
 
+/* What the chunk just fetched (ASKED bytes asked for) says of where the body ends:
+ * a shorter one ends it; a full one reaching the size held (RFC822.SIZE is short, as
+ * Exchange's can be) makes it at least a byte longer, until a chunk says where it ends.
+ * The reader never stops at a wrong end: the kernel takes a short read for the end. */
+static void learn_end(FsMount *m, FsFile *h, guint64 asked)
+{
+	FsNode node = {.mailbox = h->mailbox,
+		       .uidvalidity = h->uidvalidity,
+		       .uid = h->uid,
+		       .nodeid = h->nodeid};
+	guint64 got = imap_body_get_size(h->chunk), end = h->chunk_off + got;
+	guint64 size = h->size;
+
+	if (got < asked)
+		size = end;
+	else if (end >= h->size)
+		size = end + 1;
+	if (size != h->size) {
+		h->size = size;
+		correct_size(m, fs_folders_get(m->folders, h->mailbox), &node, size);
+	}
+}
+
 /* Partial fetch of a large message; chunks grow while the reader goes forward. An
  * open file outlives its connection: a dead one is replaced and the fetch retried. */
 static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
@@ -483,6 +514,7 @@ static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
 		imap_body_unref(h->chunk);
 		h->chunk = chunk;
 		h->chunk_off = off;
+		learn_end(m, h, h->next_len);
 	}
 	return ok;
 }
@@ -503,7 +535,7 @@ static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 
 			return -1;
 		}
 		if (!chunk_has(h, pos))
-			break; /* the server sent less than RFC822.SIZE promised */
+			break; /* the body ended before the size held: learn_end() fixed it */
 		n = imap_body_pread(h->chunk, buf + done, size - done, pos - h->chunk_off);
 		if (n <= 0)
 			break;
@@ -583,7 +615,9 @@ static gssize read_at(FsMount *m, FsFile *h, char *buf, size_t size, off_t off, 
 		g_mutex_unlock(&h->lock);
 		return 0;
 	}
-	size = (size_t)MIN((guint64)size, h->size - (guint64)off);
+	/* A large body's size may grow while it is read (learn_end). */
+	if (h->fd >= 0 || h->body)
+		size = (size_t)MIN((guint64)size, h->size - (guint64)off);
 	if (h->fd >= 0)
 		n = pread(h->fd, buf, size, off);
 	else if (h->body)
