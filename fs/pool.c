@@ -1,6 +1,7 @@
 /* imapfs fs — the session pool (see pool.h). */
 #include "fs/pool.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 /* Reconnecting: a dead server sees one attempt per backoff period, shared by every
@@ -234,6 +235,25 @@ gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
 		e->message, attempt + 2, REQUEST_ATTEMPTS);
 	g_clear_error(error);
 	return TRUE;
+}
+
+gboolean fs_pool_examine_uidv(ImapSession *s, const char *mailbox, guint32 uidvalidity,
+			      gboolean *fresh, GError **error)
+{
+	ImapSelectInfo info = {0};
+	guint32 now;
+
+	if (!fs_pool_examine(s, mailbox, &info, fresh, error))
+		return FALSE;
+	if (*fresh)
+		imap_select_info_clear(&info);
+	now = imap_session_selected_uidvalidity(s);
+	if (now == uidvalidity)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		    "the UIDVALIDITY of %s changed (%u, now %u): its messages are new ones",
+		    mailbox, uidvalidity, now);
+	return FALSE;
 }
 
 gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info, gboolean *fresh,

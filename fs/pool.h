@@ -52,5 +52,11 @@ ImapSession *fs_pool_open_session(FsPool *p, GError **error);
  * info is untouched). */
 gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info, gboolean *fresh,
 			 GError **error);
+/* The same, for commands by UID under UIDVALIDITY: FALSE with G_IO_ERROR_NOT_FOUND when
+ * the mailbox has another one now, whether it was selected by this call or before (a
+ * pooled session another thread selected after the change knows only the new one):
+ * its UIDs name other messages, and their bytes must never stand for the old ones. */
+gboolean fs_pool_examine_uidv(ImapSession *s, const char *mailbox, guint32 uidvalidity,
+			      gboolean *fresh, GError **error);
 
 G_END_DECLS

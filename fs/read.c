@@ -148,22 +148,8 @@ static GArray *batch_uids(FsMount *m, FsFolder *f, const FsNode *node, guint64 s
 static gboolean examine_checked(ImapSession *s, const FsNode *node, gboolean *fresh_out,
 				GError **error)
 {
-	ImapSelectInfo info = {0};
-	gboolean fresh = FALSE;
-
 	*fresh_out = FALSE;
-	if (!fs_pool_examine(s, node->mailbox, &info, &fresh, error))
-		return FALSE;
-	if (fresh && info.uidvalidity != node->uidvalidity) {
-		imap_select_info_clear(&info);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "UIDVALIDITY of %s changed",
-			    node->mailbox);
-		return FALSE;
-	}
-	if (fresh)
-		imap_select_info_clear(&info);
-	*fresh_out = fresh;
-	return TRUE;
+	return fs_pool_examine_uidv(s, node->mailbox, node->uidvalidity, fresh_out, error);
 }
 
 /* One attempt; *retry when the connection died and another one is worth it. */

@@ -89,18 +89,13 @@ static void store_one(const ImapFetchData *fd, gpointer data)
 
 static gboolean fetch_burst(Burst *b)
 {
-	ImapSelectInfo info = {0};
 	gboolean fresh = FALSE, ok;
 	ImapSession *s = fs_pool_acquire(b->ra->pool, b->mailbox, NULL);
 
 	if (!s)
 		return FALSE;
-	ok = fs_pool_examine(s, b->mailbox, &info, &fresh, NULL);
-	if (ok && fresh) {
-		/* UIDs of another UIDVALIDITY are other messages: store nothing. */
-		ok = info.uidvalidity == b->uidvalidity;
-		imap_select_info_clear(&info);
-	}
+	/* UIDs of another UIDVALIDITY are other messages: store nothing. */
+	ok = fs_pool_examine_uidv(s, b->mailbox, b->uidvalidity, &fresh, NULL);
 	if (ok) {
 		FS_STAT_INC(b->ra->stats, body_fetches);
 		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)b->uids->data, b->uids->len,

@@ -73,3 +73,8 @@ const char *imap_session_selected(const ImapSession *s)
 {
 	return s->selected;
 }
+
+guint32 imap_session_selected_uidvalidity(const ImapSession *s)
+{
+	return s->selected ? s->uidvalidity : 0;
+}

@@ -101,6 +101,9 @@ gboolean imap_session_select_qresync(ImapSession *s, const char *mailbox, gboole
 				     ImapSelectInfo *out, GError **error);
 /* The currently selected mailbox (UTF-8), or NULL. */
 const char *imap_session_selected(const ImapSession *s);
+/* The UIDVALIDITY of the selected mailbox as the server last said it (in the SELECT's
+ * answer or in an untagged OK [UIDVALIDITY] since), 0 when none is selected. */
+guint32 imap_session_selected_uidvalidity(const ImapSession *s);
 gboolean imap_session_close(ImapSession *s, GError **error); /* CLOSE/UNSELECT */
 
 /* UID FETCH uidset (UID RFC822.SIZE INTERNALDATE FLAGS [MODSEQ]) [(CHANGEDSINCE m)].
