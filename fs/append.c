@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs/append-landed.h"
 #include "fs/errno-map.h"
 #include "fs/names.h"
 #include "fs/outbox.h"
@@ -77,8 +78,7 @@ int fs_write_header_state(const char *data, gsize len, gboolean complete)
 
 /* ---- APPEND ------------------------------------------------------------------------- */
 
-/* "<id@host>" of a Message-ID header, if it can go into a quoted string as is. */
-static char *message_id(const char *head, gsize len)
+char *fs_write_message_id(const char *head, gsize len)
 {
 	static const char key[] = "\nmessage-id:";
 	g_autofree char *text = g_strndup(head, len);
@@ -103,7 +103,7 @@ static char *message_id(const char *head, gsize len)
 static guint32 find_uid(ImapSession *s, guint32 uidnext, const char *head, gsize len)
 {
 	g_autoptr(GArray) uids = NULL;
-	g_autofree char *id = message_id(head, len);
+	g_autofree char *id = fs_write_message_id(head, len);
 	g_autofree char *q = NULL;
 	guint32 found = 0;
 	guint n = 0;
@@ -184,6 +184,33 @@ static int failed(const GError *error, char **why)
 	return fs_errno_from_error(error);
 }
 
+/* The connection died under the APPEND (not a NO or BAD): the server may have stored
+ * the message and its answer was lost. (A TLS error here is the record layer's: the
+ * handshake was long done.) */
+static gboolean answer_lost(const GError *error)
+{
+	return error && error->domain == IMAP_ERROR &&
+	       (error->code == IMAP_ERROR_NETWORK || error->code == IMAP_ERROR_TIMEOUT ||
+		error->code == IMAP_ERROR_BYE || error->code == IMAP_ERROR_PROTOCOL ||
+		error->code == IMAP_ERROR_TLS);
+}
+
+/* A failed APPEND whose answer was lost, found stored after all: the error goes, and
+ * the log says so once (the user was not told anything else). */
+static gboolean landed_after_all(FsMount *m, const char *mailbox, guint32 uidv, guint32 uidnext,
+				 int fd, guint64 size, gint64 date, guint32 *v, guint32 *uid,
+				 GError **error)
+{
+	if (!answer_lost(*error) ||
+	    !fs_append_landed(m, mailbox, uidv, uidnext, fd, size, date, v, uid))
+		return FALSE;
+	g_printerr("imapfs: %s: the server's answer to an APPEND was lost (%s); the message "
+		   "is stored, as UID %u\n",
+		   mailbox, (*error)->message, *uid);
+	g_clear_error(error);
+	return TRUE;
+}
+
 /* Without UIDPLUS: SELECT for UIDNEXT first, search for the UID afterwards, re-read. */
 static int append_searching(FsMount *m, const char *mailbox, char **flags, gint64 date, int fd,
 			    guint64 size, ImapSession *s, const char *head, gsize len,
@@ -198,6 +225,8 @@ static int append_searching(FsMount *m, const char *mailbox, char **flags, gint6
 	if (!s)
 		return failed(error, why);
 	ok = imap_session_append(s, mailbox, flags, date, fd, size, &v, &uid, &error);
+	if (!ok)
+		ok = landed_after_all(m, mailbox, uidv, uidnext, fd, size, date, &v, &uid, &error);
 	if (ok && !uid) {
 		v = uidv;
 		uid = find_uid(s, uidnext, head, len);
@@ -294,7 +323,7 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *head = g_malloc(FS_WRITE_HEADER_PEEK);
-	guint32 v = 0, uid = 0;
+	guint32 v = 0, uid = 0, bound_v, bound;
 	ssize_t n = pread(fd, head, (size_t)MIN(size, FS_WRITE_HEADER_PEEK), 0);
 	FsMsgInfo mi = {0};
 	ImapSession *s;
@@ -325,14 +354,25 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 		return append_searching(m, mailbox, flags, mi.internaldate, fd, size, s, head,
 					(gsize)n, uidv_out, uid_out, why);
 	/* One round trip: the APPEND; APPENDUID names the new message, and for CRLF data
-	 * with our own INTERNALDATE the table entry is known without asking. */
+	 * with our own INTERNALDATE the table entry is known without asking. The folder's
+	 * UIDNEXT beforehand (from its table, usually) bounds the search should the answer
+	 * be lost. */
+	if (!fs_append_bound(m, s, mailbox, &bound_v, &bound))
+		bound_v = bound = 0;
 	ok = imap_session_append(s, mailbox, flags, mi.internaldate, fd, size, &v, &uid, &error);
+	if (!ok) {
+		fs_pool_release(m->pool, s); /* dead: the check takes a fresh one */
+		s = NULL;
+		ok = landed_after_all(m, mailbox, bound_v, bound, fd, size, mi.internaldate, &v,
+				      &uid, &error);
+	}
 	mi.uid = uid;
 	mi.size = size;
-	if (ok && uid)
+	if (ok && uid && s)
 		learned = known ? fs_write_add_known(m, mailbox, v, &mi, flags)
 				: learn_new(m, s, mailbox, v, uid);
-	fs_pool_release(m->pool, s);
+	if (s)
+		fs_pool_release(m->pool, s);
 	if (!ok)
 		return failed(error, why);
 	*uidv_out = v;

@@ -95,6 +95,9 @@ int fs_write_header_state(const char *data, gsize len, gboolean complete);
 /* ---- modify.c --------------------------------------------------------------------- */
 /* A pool session on which MAILBOX (NULL: none) is SELECTed read-write and known alive;
  * a dead pooled connection is replaced once. *uidvalidity (may be NULL) from SELECT. */
+/* "<id@host>" of the Message-ID header in the LEN bytes of HEAD, if it can go into a
+ * quoted string as is (newly allocated), else NULL. */
+char *fs_write_message_id(const char *head, gsize len);
 ImapSession *fs_write_session(FsMount *m, const char *mailbox, guint32 *uidvalidity,
 			      guint32 *uidnext, GError **error);
 /* Re-read a folder's table (after a change) and queue the kernel invalidations. */

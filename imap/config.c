@@ -64,6 +64,11 @@ void imap_config_copy(ImapConfig *dst, const ImapConfig *src)
 	dst->spool_dir = g_strdup(src->spool_dir);
 }
 
+guint imap_config_io_timeout_ms(const ImapConfig *cfg)
+{
+	return cfg->io_timeout_ms ? cfg->io_timeout_ms : IMAP_DEFAULT_IO_TIMEOUT_MS;
+}
+
 guint16 imap_config_port(const ImapConfig *cfg)
 {
 	if (cfg->port)

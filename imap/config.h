@@ -55,7 +55,7 @@ typedef struct {
 	/* Timeouts in milliseconds; 0 = default */
 	guint connect_timeout_ms;  /* default 15 s */
 	guint greeting_timeout_ms; /* default 10 s */
-	guint io_timeout_ms;       /* default 60 s */
+	guint io_timeout_ms;	   /* default 60 s (IMAP_DEFAULT_IO_TIMEOUT_MS) */
 
 	/* Large body literals are spooled here (unlinked temp files); NULL: g_get_tmp_dir() */
 	char *spool_dir;
@@ -65,10 +65,13 @@ typedef struct {
 	gpointer trace_data;
 } ImapConfig;
 
+#define IMAP_DEFAULT_IO_TIMEOUT_MS 60000
+
 void imap_config_init(ImapConfig *cfg); /* defaults: TLS, verify on, 1.2 */
 void imap_config_clear(ImapConfig *cfg); /* frees members, wipes secrets */
 void imap_config_copy(ImapConfig *dst, const ImapConfig *src);
 
 guint16 imap_config_port(const ImapConfig *cfg); /* the effective port */
+guint imap_config_io_timeout_ms(const ImapConfig *cfg); /* the effective I/O timeout */
 
 G_END_DECLS

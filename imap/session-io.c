@@ -30,7 +30,7 @@ ImapSession *session_new(const ImapConfig *cfg)
 	s->trace_line = g_string_new(NULL);
 	s->trace = cfg->trace;
 	s->trace_data = cfg->trace_data;
-	s->io_timeout_ms = cfg->io_timeout_ms ? cfg->io_timeout_ms : 60000;
+	s->io_timeout_ms = imap_config_io_timeout_ms(cfg);
 	s->host = g_strdup(cfg->host);
 	s->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, pending_free);
 	s->enabled = g_ptr_array_new_with_free_func(g_free);

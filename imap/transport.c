@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 15000
-#define DEFAULT_IO_TIMEOUT_MS 60000
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapTransport, imap_transport_close)
 
@@ -205,7 +204,7 @@ ImapTransport *imap_transport_connect(const ImapConfig *cfg, gboolean tls_now, G
 	t->host = g_strdup(cfg->host && *cfg->host ? cfg->host : NULL);
 	t->connect_timeout_ms =
 	    cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-	t->io_timeout_ms = cfg->io_timeout_ms ? cfg->io_timeout_ms : DEFAULT_IO_TIMEOUT_MS;
+	t->io_timeout_ms = imap_config_io_timeout_ms(cfg);
 	copy_tls_settings(&t->tls_cfg, cfg);
 
 	if (cfg->tunnel) {
