@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A body cache damaged between two mounts is a miss, never wrong bytes: a body file cut
 # to half, two body files swapped, one copied from another folder and some copied from
-# another UIDVALIDITY's directory are each dropped with one warning line, fetched again
-# from the server and served byte for byte as the server has them, on the first read
-# and the second; st_size is the real size. A third mount serves them from the cache.
+# another UIDVALIDITY's directory are each dropped with one warning line (files of the
+# first cache format get one line for all of them), fetched again from the server and
+# served byte for byte as the server has them, on the first read and the second; st_size
+# is the real size. A third mount serves them from the cache.
 #
 # usage (through the harness): with-dovecot [--delimiter=/] -- test_mount_cache_damage.sh IMAPFS
 . "$(dirname "$0")/mount-lib.sh"
@@ -14,6 +15,8 @@ MT_CACHE=$W/cache
 FOLDERS=(INBOX html threading)
 # The warning of a dropped body (fs/cache-damage.c); the UID follows.
 WARN_RE='^imapfs: warning: folder "[^"]*", UID [0-9]+ \(UIDVALIDITY [0-9]+\): dropped the cached body, '
+# The one line for bodies of the first cache format.
+OLD_RE='^imapfs: the cache holds bodies written by an older imapfs '
 
 uidvalidity() {
 	"${DOVEADM[@]}" -f flow mailbox status -u "$USER_NAME" uidvalidity "$1" |
@@ -31,6 +34,18 @@ cache_gen() {
 		fi
 	done
 	return 1
+}
+
+# to_old_format FILE: rewrite a body file as the first format wrote it (trailer
+# IMFSBOD1, length, SHA-1 of the body alone, 4 zero bytes), from its own body.
+to_old_format() {
+	python3 - "$1" <<'EOF'
+import hashlib, struct, sys
+data = open(sys.argv[1], "rb").read()
+body = data[:-40]
+open(sys.argv[1], "wb").write(body + b"IMFSBOD1" + struct.pack("<Q", len(body)) +
+                              hashlib.sha1(body).digest() + bytes(4))
+EOF
 }
 
 dump_all() {
@@ -71,7 +86,8 @@ inbox=$(cache_gen INBOX "$inbox_v")
 html=$(cache_gen html "$html_v")
 old=$(cache_gen threading "$old_v")
 CUT=(1 5 6 7 8 9 10)
-for u in "${CUT[@]}" 2 3 4; do
+OLD=(11 12)
+for u in "${CUT[@]}" 2 3 4 "${OLD[@]}"; do
 	check "INBOX UID $u is in the cache ($inbox/$u)" test -s "$inbox/$u"
 done
 check "html UID 2 is in the cache" test -s "$html/2"
@@ -84,6 +100,9 @@ for u in "${CUT[@]}"; do
 done
 mv "$inbox/3" "$inbox/swap" && mv "$inbox/4" "$inbox/3" && mv "$inbox/swap" "$inbox/4"
 cp "$html/2" "$inbox/2" # same UID, another folder
+for u in "${OLD[@]}"; do
+	to_old_format "$inbox/$u"
+done
 check "the copied body differs from INBOX UID 2's" \
 	bash -c "! '$ORACLE' body INBOX 2 | cmp -s - '$html/2'"
 
@@ -134,9 +153,13 @@ check "the warning of a swapped file names the checksum" \
 	grep -qE "folder \"INBOX\", UID 3 .*checksum" "$err"
 check_eq "no warning for the bodies that were not damaged" ${#damaged[@]} \
 	"$(grep -cE "$WARN_RE" "$err")"
+check_eq "one line for the bodies of the old format, however many" 1 "$(grep -cE "$OLD_RE" "$err")"
+for u in "${OLD[@]}"; do
+	check "INBOX UID $u of the old format is read as the server has it" same_as_server INBOX "$u"
+done
 check "the damaged files were dropped, the old UIDVALIDITY's too" \
 	test ! -e "$old" -a ! -e "$inbox/swap"
-mt_umount_allowing "$MNT" "$WARN_RE" && ok "second mount unmounts cleanly, only the warnings"
+mt_umount_allowing "$MNT" "$WARN_RE|$OLD_RE" && ok "second mount unmounts cleanly, only the warnings"
 
 # -- third mount: the refetched bodies were cached, and are right --------------------
 mt_mount "$MNT" || mt_finish
