@@ -560,7 +560,10 @@ static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 
  * read, verified); a file gone or damaged since the open is fetched again. */
 static int load_lazy(FsMount *m, FsFile *h)
 {
-	FsNode node = {.mailbox = h->mailbox, .uidvalidity = h->uidvalidity, .uid = h->uid};
+	FsNode node = {.mailbox = h->mailbox,
+		       .uidvalidity = h->uidvalidity,
+		       .uid = h->uid,
+		       .nodeid = h->nodeid}; /* correct_size() tells the kernel about it */
 	FsFolder *f = fs_folders_get(m->folders, h->mailbox);
 	g_autoptr(GError) err = NULL;
 	guint64 real = h->size;
