@@ -1,11 +1,14 @@
 /* imapfs cache — message bodies: store, verified open, remove.
  *
- * A body file is the body followed by a 40-byte trailer: magic, the body length and the
- * SHA-1 of the body. A file whose trailer does not match (truncated by a crash or a full
- * disk, a flipped bit) is removed and reported as a miss: nothing wrong is ever served.
- * The trailer sits at the end so callers pread() the body at its own offsets.
+ * A body file is the body followed by a 40-byte trailer (body-trailer.h): magic, the
+ * body length and a SHA-1 of the key and the body. A file whose trailer does not match
+ * the key it is read under (truncated by a crash or a full disk, a flipped bit, another
+ * message's file put in its place, an older format) is removed, told to the store's
+ * damage function and reported as a miss: nothing wrong is ever served, and no length
+ * is reported before it was checked. The trailer sits at the end so callers pread()
+ * the body at its own offsets.
  */
-#include "cache/sha1.h"
+#include "cache/body-trailer.h"
 #include "cache/cache-private.h"
 
 #include <errno.h>
@@ -16,10 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TRAILER_MAGIC "IMFSBOD1"
-#define MAGIC_LEN 8
-#define SHA1_LEN 20
-#define TRAILER_LEN 40 /* magic 8, length 8 (LE), SHA-1 20, reserved 4 */
+#define TRAILER_LEN CACHE_TRAILER_LEN
 #define CHUNK (128 * 1024)
 /* Recency on disk only matters for eviction order after a restart: a coarse bump
  * avoids an inode write on every open. */
@@ -28,15 +28,10 @@
  * a later change then has a different ctime even with coarse kernel timestamps. */
 #define CTIME_SETTLED_SECONDS 2
 
-/* Finishes SUM into the trailer of a body of LEN bytes. */
-static void trailer_build(guint8 out[TRAILER_LEN], guint64 len, CacheSha1 *sum)
+static CacheBodyKey body_key(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid)
 {
-	guint64 le = GUINT64_TO_LE(len);
-
-	memset(out, 0, TRAILER_LEN);
-	memcpy(out, TRAILER_MAGIC, MAGIC_LEN);
-	memcpy(out + MAGIC_LEN, &le, sizeof(le));
-	cache_sha1_finish(sum, out + MAGIC_LEN + 8);
+	return (CacheBodyKey){
+	    .account = c->account, .folder = folder, .uidvalidity = uidvalidity, .uid = uid};
 }
 
 /* ---- store ---- */
@@ -78,12 +73,13 @@ typedef struct {
 	guint64 size;
 } BodySource;
 
-static gboolean write_body(int fd, const char *tmp, const BodySource *src, GError **error)
+static gboolean write_body(int fd, const char *tmp, const CacheBodyKey *key, const BodySource *src,
+			   GError **error)
 {
 	CacheSha1 sum;
 	guint8 trailer[TRAILER_LEN];
 
-	cache_sha1_init(&sum);
+	cache_trailer_begin(&sum, key, src->size);
 	if (src->src_fd >= 0) {
 		if (!copy_from_fd(fd, tmp, src->src_fd, src->size, &sum, error))
 			goto fail;
@@ -92,10 +88,10 @@ static gboolean write_body(int fd, const char *tmp, const BodySource *src, GErro
 		if (!cache_write_all(fd, src->data, (gsize)src->size, tmp, error))
 			goto fail;
 	}
-	trailer_build(trailer, src->size, &sum);
+	cache_trailer_build(trailer, src->size, &sum);
 	return cache_write_all(fd, trailer, TRAILER_LEN, tmp, error);
 fail:
-	trailer_build(trailer, 0, &sum); /* frees it */
+	cache_trailer_build(trailer, 0, &sum); /* frees it */
 	return FALSE;
 }
 
@@ -119,6 +115,7 @@ static gboolean body_store(CacheStore *c, const char *folder, guint32 uidvalidit
 	g_autofree char *gen_dir = NULL;
 	g_autofree char *path = NULL;
 	g_autofree char *tmp = NULL;
+	CacheBodyKey key = body_key(c, folder, uidvalidity, uid);
 	int fd;
 
 	if (!check_limit(c, src->size, error))
@@ -132,7 +129,7 @@ static gboolean body_store(CacheStore *c, const char *folder, guint32 uidvalidit
 	fd = cache_temp_create(gen_dir, &tmp, error);
 	if (fd < 0)
 		return FALSE;
-	if (!write_body(fd, tmp, src, error)) {
+	if (!write_body(fd, tmp, &key, src, error)) {
 		cache_temp_abort(fd, tmp);
 		return FALSE;
 	}
@@ -140,6 +137,7 @@ static gboolean body_store(CacheStore *c, const char *folder, guint32 uidvalidit
 	if (!cache_temp_commit(fd, tmp, path, error))
 		return FALSE;
 	cache_index_touch(c, path, src->size + TRAILER_LEN, NULL);
+	cache_index_set_body_len(c, path, src->size);
 	cache_index_evict(c);
 	return TRUE;
 }
@@ -164,87 +162,12 @@ gboolean cache_body_store_bytes(CacheStore *c, const char *folder, guint32 uidva
 
 /* ---- open ---- */
 
-static gboolean read_exact(int fd, void *buf, gsize len, off_t off)
+/* A body file found damaged: removed and told, unless another reader was first. */
+static void body_damaged(CacheStore *c, const CacheBodyKey *key, const char *path,
+			 const struct stat *st, CacheBodyDamage why)
 {
-	guint8 *p = buf;
-
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return FALSE;
-		p += n;
-		len -= (gsize)n;
-		off += n;
-	}
-	return TRUE;
-}
-
-/* TRUE when TRAILER (the last bytes of a file of FILE_SIZE) is one; sets *LEN. */
-static gboolean trailer_plausible(const guint8 *trailer, guint64 file_size, guint64 *len)
-{
-	guint64 le;
-
-	memcpy(&le, trailer + MAGIC_LEN, sizeof(le));
-	*len = GUINT64_FROM_LE(le);
-	return memcmp(trailer, TRAILER_MAGIC, MAGIC_LEN) == 0 && *len == file_size - TRAILER_LEN;
-}
-
-/* TRUE when BUF, a whole file of FILE_SIZE bytes, holds a body matching its trailer. */
-static gboolean body_verify_buf(const guint8 *buf, guint64 file_size)
-{
-	guint8 expect[TRAILER_LEN];
-	CacheSha1 sum;
-	guint64 len;
-
-	if (file_size < TRAILER_LEN ||
-	    !trailer_plausible(buf + file_size - TRAILER_LEN, file_size, &len))
-		return FALSE;
-	cache_sha1_init(&sum);
-	cache_sha1_update(&sum, buf, len);
-	trailer_build(expect, len, &sum);
-	return memcmp(buf + len, expect, TRAILER_LEN) == 0;
-}
-
-/* TRUE when the file FD of FILE_SIZE bytes holds a body matching its trailer. */
-static gboolean body_verify(int fd, guint64 file_size, guint64 *body_len)
-{
-	guint8 trailer[TRAILER_LEN], expect[TRAILER_LEN];
-	CacheSha1 sum;
-	g_autofree guint8 *buf = g_malloc(CHUNK);
-	guint64 len;
-
-	if (file_size < TRAILER_LEN ||
-	    !read_exact(fd, trailer, TRAILER_LEN, (off_t)(file_size - TRAILER_LEN)) ||
-	    !trailer_plausible(trailer, file_size, &len))
-		return FALSE;
-	cache_sha1_init(&sum);
-	for (guint64 off = 0; off < len;) {
-		gsize n = (gsize)MIN((guint64)CHUNK, len - off);
-
-		if (!read_exact(fd, buf, n, (off_t)off)) {
-			trailer_build(expect, 0, &sum); /* frees it */
-			return FALSE;
-		}
-		cache_sha1_update(&sum, buf, n);
-		off += n;
-	}
-	trailer_build(expect, len, &sum);
-	if (memcmp(trailer, expect, TRAILER_LEN) != 0)
-		return FALSE;
-	*body_len = len;
-	return TRUE;
-}
-
-/* Removes PATH only if it is still the file FD refers to (not a fresh replacement). */
-static void remove_damaged(CacheStore *c, const char *path, const struct stat *st)
-{
-	struct stat now;
-
-	if (lstat(path, &now) == 0 && now.st_ino == st->st_ino && now.st_dev == st->st_dev)
-		cache_index_remove_file(c, path);
+	if (cache_index_remove_if_same(c, path, st) && c->damage_fn)
+		c->damage_fn(key->folder, key->uidvalidity, key->uid, why, path, c->damage_data);
 }
 
 /* Reading a body must not write: without O_NOATIME the first read after the file was
@@ -269,12 +192,47 @@ static void bump_mtime(int fd, struct stat *st)
 		fstat(fd, st);
 }
 
+/* FD, the file at PATH described by ST, was just found to hold the body of LEN bytes. */
+static void body_used(CacheStore *c, const char *path, int fd, struct stat *st, guint64 len)
+{
+	bump_mtime(fd, st);
+	cache_index_touch(c, path, (guint64)st->st_size, st);
+	if (st->st_ctime < time(NULL) - CTIME_SETTLED_SECONDS)
+		cache_index_set_verified(c, path, st);
+	cache_index_set_body_len(c, path, len);
+}
+
+/* What ST alone tells: a body file is a regular file with room for a trailer. */
+static CacheBodyDamage check_shape(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return CACHE_BODY_NOT_FILE;
+	return st->st_size < TRAILER_LEN ? CACHE_BODY_NO_TRAILER : 0;
+}
+
+/* Is FD (PATH, described by ST) the body of KEY? Sets *LEN. */
+static CacheBodyDamage check_fd(CacheStore *c, const CacheBodyKey *key, const char *path, int fd,
+				const struct stat *st, guint64 *len)
+{
+	CacheBodyDamage why = check_shape(st);
+
+	if (why != 0)
+		return why;
+	if (cache_index_is_verified(c, path, st)) {
+		*len = (guint64)st->st_size - TRAILER_LEN;
+		return 0;
+	}
+	return cache_trailer_verify_fd(fd, (guint64)st->st_size, key, len);
+}
+
 int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
 		    guint64 *size_out)
 {
 	g_return_val_if_fail(c && folder && size_out, -1);
 	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
+	CacheBodyKey key = body_key(c, folder, uidvalidity, uid);
 	int fd = open_body(path);
+	CacheBodyDamage why;
 	struct stat st;
 	guint64 len;
 
@@ -284,21 +242,12 @@ int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guin
 		close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size < TRAILER_LEN) {
-		remove_damaged(c, path, &st);
+	if ((why = check_fd(c, &key, path, fd, &st, &len)) != 0) {
+		body_damaged(c, &key, path, &st, why);
 		close(fd);
 		return -1;
 	}
-	len = (guint64)st.st_size - TRAILER_LEN;
-	if (!cache_index_is_verified(c, path, &st) && !body_verify(fd, (guint64)st.st_size, &len)) {
-		remove_damaged(c, path, &st);
-		close(fd);
-		return -1;
-	}
-	bump_mtime(fd, &st);
-	cache_index_touch(c, path, (guint64)st.st_size, &st);
-	if (st.st_ctime < time(NULL) - CTIME_SETTLED_SECONDS)
-		cache_index_set_verified(c, path, &st);
+	body_used(c, path, fd, &st, len);
 	*size_out = len;
 	return fd;
 }
@@ -323,13 +272,37 @@ gboolean cache_body_has(CacheStore *c, const char *folder, guint32 uidvalidity, 
 	return cache_index_has(c, path);
 }
 
+/* Reads FD (PATH, described by ST) whole into *BUF and checks it is the body of KEY,
+ * in one read for the body and its trailer: the check costs no extra I/O. */
+static CacheBodyDamage load_fd(CacheStore *c, const CacheBodyKey *key, const char *path, int fd,
+			       const struct stat *st, guint8 **buf, guint64 *len)
+{
+	g_autofree guint8 *data = NULL;
+	CacheBodyDamage why = check_shape(st);
+
+	if (why != 0)
+		return why;
+	data = g_malloc((gsize)st->st_size);
+	if (!cache_read_exact(fd, data, (gsize)st->st_size, 0))
+		return CACHE_BODY_UNREADABLE;
+	if (cache_index_is_verified(c, path, st))
+		*len = (guint64)st->st_size - TRAILER_LEN;
+	else
+		why = cache_trailer_verify_buf(data, (guint64)st->st_size, key, len);
+	if (why == 0)
+		*buf = g_steal_pointer(&data);
+	return why;
+}
+
 GBytes *cache_body_load(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
 			guint64 max_size)
 {
 	g_return_val_if_fail(c && folder, NULL);
 	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
+	CacheBodyKey key = body_key(c, folder, uidvalidity, uid);
 	int fd = open_body(path);
-	g_autofree guint8 *buf = NULL;
+	guint8 *buf = NULL;
+	CacheBodyDamage why;
 	struct stat st;
 	guint64 len;
 
@@ -340,26 +313,14 @@ GBytes *cache_body_load(CacheStore *c, const char *folder, guint32 uidvalidity, 
 		close(fd); /* too big to hold: cache_body_open() reads it in place */
 		return NULL;
 	}
-	/* One read for the body and its trailer: the check costs no extra I/O. */
-	if (S_ISREG(st.st_mode) && st.st_size >= TRAILER_LEN) {
-		buf = g_malloc((gsize)st.st_size);
-		if (!read_exact(fd, buf, (gsize)st.st_size, 0) ||
-		    (!cache_index_is_verified(c, path, &st) &&
-		     !body_verify_buf(buf, (guint64)st.st_size)))
-			g_clear_pointer(&buf, g_free);
-	}
-	if (!buf) {
-		remove_damaged(c, path, &st);
+	if ((why = load_fd(c, &key, path, fd, &st, &buf, &len)) != 0) {
+		body_damaged(c, &key, path, &st, why);
 		close(fd);
 		return NULL;
 	}
-	bump_mtime(fd, &st);
+	body_used(c, path, fd, &st, len);
 	close(fd);
-	cache_index_touch(c, path, (guint64)st.st_size, &st);
-	if (st.st_ctime < time(NULL) - CTIME_SETTLED_SECONDS)
-		cache_index_set_verified(c, path, &st);
-	len = (guint64)st.st_size - TRAILER_LEN;
-	return g_bytes_new_take(g_steal_pointer(&buf), (gsize)len);
+	return g_bytes_new_take(buf, (gsize)len);
 }
 
 gboolean cache_body_peek(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
@@ -367,12 +328,8 @@ gboolean cache_body_peek(CacheStore *c, const char *folder, guint32 uidvalidity,
 {
 	g_return_val_if_fail(c && folder && size_out, FALSE);
 	g_autofree char *path = cache_body_path(c, folder, uidvalidity, uid);
-	guint64 disk = 0;
 
-	if (!cache_index_size(c, path, &disk) || disk < TRAILER_LEN)
-		return FALSE;
-	*size_out = disk - TRAILER_LEN;
-	return TRUE;
+	return cache_index_body_len(c, path, size_out);
 }
 
 void cache_body_remove(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid)

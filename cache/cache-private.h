@@ -21,8 +21,15 @@ typedef struct {
 	char *path;	   /* owned; also the key of CacheStore.entries */
 	guint64 disk_size; /* file size including the trailer */
 	GList link;	   /* embedded node of CacheStore.lru (data = this entry) */
+	/* The body length, once known from a write or a verification by this store (never
+	 * from the file's size alone); valid only when len_known is TRUE. Bodies are
+	 * immutable per key, so it stays right even if the file is replaced. */
+	gboolean len_known;
+	guint64 body_len;
 	/* Identity of the file when it was last verified, so an unchanged file is not
-	 * read twice; valid only when verified is TRUE. */
+	 * read twice; valid only when verified is TRUE. The identity is per path and
+	 * includes the inode and ctime, so a file renamed or copied into the path (a new
+	 * inode, or a new ctime) is verified again against the key. */
 	gboolean verified;
 	dev_t dev;
 	ino_t ino;
@@ -32,6 +39,9 @@ typedef struct {
 
 struct CacheStore {
 	GMutex lock;	     /* guards total, entries and lru */
+	char *account;	     /* the account name, part of every body's key */
+	CacheDamageFunc damage_fn; /* told about damaged bodies, or NULL */
+	gpointer damage_data;
 	char *root;	     /* DIR/<account-key> */
 	char *folders;	     /* root/f */
 	guint64 max_bytes;   /* 0 = unlimited */
@@ -74,6 +84,10 @@ gboolean cache_write_all(int fd, const void *data, gsize len, const char *path, 
  * returns FALSE with ERROR set. Always closes FD. */
 gboolean cache_temp_commit(int fd, const char *tmp_path, const char *final_path, GError **error);
 
+/* Reads exactly LEN bytes of FD at OFF into BUF (retrying short reads); FALSE on an
+ * error or an early end of file. */
+gboolean cache_read_exact(int fd, void *buf, gsize len, off_t off);
+
 /* Closes FD (if >= 0) and removes TMP_PATH: the write failed. Keeps errno. */
 void cache_temp_abort(int fd, const char *tmp_path);
 
@@ -90,11 +104,19 @@ void cache_remove_tree(const char *path);
  * describes), so a reader that raced with an eviction does not index a ghost. */
 void cache_index_touch(CacheStore *c, const char *path, guint64 disk_size, const struct stat *st);
 
-/* Is PATH in the index? With its file size (*DISK_SIZE untouched on FALSE). */
+/* Is PATH in the index? */
 gboolean cache_index_has(CacheStore *c, const char *path);
-gboolean cache_index_size(CacheStore *c, const char *path, guint64 *disk_size);
 /* Unlinks PATH and forgets it, atomically with respect to the index. */
 void cache_index_remove_file(CacheStore *c, const char *path);
+/* Same, only if PATH is still the file ST describes (not a fresh replacement). TRUE
+ * when this call removed it (or, when it cannot be unlinked, forgot it), so that of
+ * two readers finding the same damaged file only one reports it. */
+gboolean cache_index_remove_if_same(CacheStore *c, const char *path, const struct stat *st);
+
+/* The verified body length of PATH (see CacheEntry.len_known); FALSE when unknown. */
+gboolean cache_index_body_len(CacheStore *c, const char *path, guint64 *body_len);
+/* Records BODY_LEN as the verified body length of PATH (if PATH is indexed). */
+void cache_index_set_body_len(CacheStore *c, const char *path, guint64 body_len);
 
 /* Forgets every entry under directory PATH and removes the tree (moved away first). */
 void cache_index_drop_tree(CacheStore *c, const char *path);

@@ -12,7 +12,11 @@
  *
  * Every file is written to a temporary file in its directory and renamed into place,
  * so readers never see a partial file, even across crashes. Damaged or truncated files
- * are detected (length + SHA-1 trailer), removed and reported as a miss.
+ * are detected (length + SHA-1 trailer), removed and reported as a miss. The trailer's
+ * SHA-1 covers the key (account, folder, UIDVALIDITY, UID) too, so a body file moved
+ * or copied to another key's place is a miss as well, never another message's bytes.
+ * Body files of the first format (trailer magic IMFSBOD1, before the key was bound) are
+ * misses, removed on first use: an old cache directory keeps working and refetches.
  *
  * Errors are GErrors in G_IO_ERROR (from errno: G_IO_ERROR_NO_SPACE,
  * G_IO_ERROR_PERMISSION_DENIED, G_IO_ERROR_READ_ONLY, ...), plus
@@ -52,14 +56,39 @@ const char *cache_store_path(CacheStore *c);
 
 /* ---- Bodies: immutable per (folder, uidvalidity, uid) ------------------------------ */
 
+/* Why a body file was not served (and was removed). */
+typedef enum {
+	CACHE_BODY_NOT_FILE = 1, /* not a regular file */
+	CACHE_BODY_NO_TRAILER,	 /* no trailer at its end: cut short, empty or garbage */
+	CACHE_BODY_OLD_FORMAT,	 /* written by an older imapfs (not bound to its key) */
+	CACHE_BODY_SHORT,	 /* the body is shorter than its trailer says */
+	CACHE_BODY_LONG,	 /* the body is longer than its trailer says */
+	CACHE_BODY_MISMATCH,	 /* the checksum fails: corrupted, or another message's */
+	CACHE_BODY_UNREADABLE,	 /* a read of the file failed */
+} CacheBodyDamage;
+
+/* A short English phrase for WHY ("its checksum does not match ..."); static. */
+const char *cache_body_damage_describe(CacheBodyDamage why);
+
+/* Told once for each damaged body file that a lookup found and removed (the file is
+ * gone afterwards, so the same file is never reported twice). PATH is the removed file.
+ * Called from the thread of the lookup, without any lock of the store held. */
+typedef void (*CacheDamageFunc)(const char *folder, guint32 uidvalidity, guint32 uid,
+				CacheBodyDamage why, const char *path, gpointer data);
+
+/* Sets the function told about damaged bodies (NULL: nobody). Call it before the store
+ * is used by several threads. */
+void cache_store_set_damage_func(CacheStore *c, CacheDamageFunc fn, gpointer data);
+
 /* Looks up a cached body. On a hit returns a new read-only fd (O_CLOEXEC; the caller
  * closes it) and sets *SIZE_OUT to the body length; read it with pread() at offsets
  * [0, *size_out) — the file is longer (a trailer follows), so do not use fstat's size.
  * The body is verified (length and SHA-1) when opened; once a file has been verified
  * and left unchanged for a few seconds, this store remembers it (inode, size, ctime)
  * and later opens skip the read.
- * A damaged or truncated file is removed and reported as a miss. Returns -1 on a miss
- * (SIZE_OUT untouched). Marks the body most recently used. */
+ * A damaged, truncated, old-format or misplaced file (another key's) is removed, told
+ * to the damage function and reported as a miss. Returns -1 on a miss (SIZE_OUT
+ * untouched). Marks the body most recently used. */
 int cache_body_open(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
 		    guint64 *size_out);
 
@@ -87,8 +116,13 @@ void cache_body_prefetch(CacheStore *c, const char *folder, guint32 uidvalidity,
  * so a later cache_body_open() may still miss (a damaged file). For planning fetches. */
 gboolean cache_body_has(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid);
 
-/* Same, with the body length the index recorded (*SIZE_OUT untouched on FALSE). Lets an
- * open be answered without touching the file; the read then uses cache_body_load(). */
+/* Same, with the body length, but only when this store has verified it: written by
+ * this store, or read and checked against its trailer since the store was opened (a
+ * length taken from a file's size is never reported: a file cut short would give a
+ * wrong st_size). FALSE (*SIZE_OUT untouched) otherwise, e.g. for every body right
+ * after a remount: then check the file with cache_body_load()/cache_body_open().
+ * Lets an open be answered without touching the file; the read then uses
+ * cache_body_load(), which checks the file again. */
 gboolean cache_body_peek(CacheStore *c, const char *folder, guint32 uidvalidity, guint32 uid,
 			 guint64 *size_out);
 

@@ -91,6 +91,24 @@ gboolean cache_write_all(int fd, const void *data, gsize len, const char *path, 
 	return TRUE;
 }
 
+gboolean cache_read_exact(int fd, void *buf, gsize len, off_t off)
+{
+	guint8 *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return FALSE;
+		p += n;
+		len -= (gsize)n;
+		off += n;
+	}
+	return TRUE;
+}
+
 void cache_temp_abort(int fd, const char *tmp_path)
 {
 	int errsv = errno;

@@ -96,6 +96,23 @@ void cache_index_remove_file(CacheStore *c, const char *path)
 	g_mutex_unlock(&c->lock);
 }
 
+gboolean cache_index_remove_if_same(CacheStore *c, const char *path, const struct stat *st)
+{
+	gboolean removed = FALSE;
+
+	g_mutex_lock(&c->lock);
+	if (still_on_disk_locked(path, st)) {
+		CacheEntry *e = g_hash_table_lookup(c->entries, path);
+
+		/* A read-only cache keeps the file: forgetting it is the news then. */
+		removed = g_unlink(path) == 0 || e;
+		if (e)
+			index_remove_locked(c, e);
+	}
+	g_mutex_unlock(&c->lock);
+	return removed;
+}
+
 void cache_index_drop_tree(CacheStore *c, const char *path)
 {
 	g_autofree char *parent = g_path_get_dirname(path);
@@ -120,16 +137,30 @@ static gboolean same_identity(const CacheEntry *e, const struct stat *st)
 	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
-gboolean cache_index_size(CacheStore *c, const char *path, guint64 *disk_size)
+gboolean cache_index_body_len(CacheStore *c, const char *path, guint64 *body_len)
 {
 	CacheEntry *e;
+	gboolean known;
 
 	g_mutex_lock(&c->lock);
 	e = g_hash_table_lookup(c->entries, path);
-	if (e)
-		*disk_size = e->disk_size;
+	known = e && e->len_known;
+	if (known)
+		*body_len = e->body_len;
 	g_mutex_unlock(&c->lock);
-	return e != NULL;
+	return known;
+}
+
+void cache_index_set_body_len(CacheStore *c, const char *path, guint64 body_len)
+{
+	g_mutex_lock(&c->lock);
+	CacheEntry *e = g_hash_table_lookup(c->entries, path);
+
+	if (e) {
+		e->len_known = TRUE;
+		e->body_len = body_len;
+	}
+	g_mutex_unlock(&c->lock);
 }
 
 gboolean cache_index_has(CacheStore *c, const char *path)
@@ -192,6 +223,12 @@ guint64 cache_store_size(CacheStore *c)
 const char *cache_store_path(CacheStore *c)
 {
 	return c->root;
+}
+
+void cache_store_set_damage_func(CacheStore *c, CacheDamageFunc fn, gpointer data)
+{
+	c->damage_fn = fn;
+	c->damage_data = data;
 }
 
 /* ---- the scan at open ---- */
@@ -326,6 +363,7 @@ CacheStore *cache_store_open(const char *dir, const char *account, guint64 max_b
 	CacheStore *c = g_new0(CacheStore, 1);
 
 	g_mutex_init(&c->lock);
+	c->account = g_strdup(account);
 	c->root = g_build_filename(dir, key, NULL);
 	c->folders = g_build_filename(c->root, "f", NULL);
 	c->max_bytes = max_bytes;
@@ -349,6 +387,7 @@ void cache_store_close(CacheStore *c)
 	g_hash_table_destroy(c->entries);
 	g_free(c->folders);
 	g_free(c->root);
+	g_free(c->account);
 	g_mutex_clear(&c->lock);
 	g_free(c);
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs/cache-damage.h"
 #include "fs/check.h"
 #include "fs/config-file.h"
 #include "fs/daemon.h"
@@ -170,6 +171,8 @@ static void open_cache(FsMount *m, const FsOptions *o)
 	if (!m->cache)
 		g_printerr("imapfs: warning: no body cache in %s (%s); reading without it\n",
 			   o->cache_dir, err->message);
+	else
+		cache_store_set_damage_func(m->cache, fs_cache_damage_log, m);
 }
 
 /* At unmount: queued invalidations are dropped, but one may be under way, blocked in

@@ -48,6 +48,7 @@ typedef struct {
 	GThreadPool *notifier; /* kernel cache invalidations, off the request threads */
 	GMutex list_lock;      /* one LIST at a time */
 	gint cache_warned;
+	gint cache_old_warned; /* bodies of an older cache format were found (cache-damage.c) */
 	time_t started;
 } FsMount;
 

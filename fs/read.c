@@ -243,15 +243,41 @@ static int open_miss(FsMount *m, FsFolder *f, const FsNode *node, guint64 size, 
 	return 0;
 }
 
-/* A body fetched a moment ago (still in memory), else one the cache index knows. */
+/* The body of H from its cache file, checked against the file's trailer before any
+ * byte is served or its length reported: into H->body (small) or H->fd, *REAL its
+ * length. FALSE on a miss (the cache drops and logs a damaged file). */
+static gboolean open_cached(FsMount *m, FsFile *h, guint64 *real)
+{
+	g_autoptr(GBytes) bytes =
+	    cache_body_load(m->cache, h->mailbox, h->uidvalidity, h->uid, FS_SMALL_BODY);
+
+	if (bytes) {
+		h->body = imap_body_new_bytes(bytes);
+		*real = g_bytes_get_size(bytes);
+		return TRUE;
+	}
+	h->fd = cache_body_open(m->cache, h->mailbox, h->uidvalidity, h->uid, real);
+	return h->fd >= 0;
+}
+
+/* A body fetched a moment ago (still in memory), else one the cache has. Only a length
+ * the cache has verified lets the file wait for the first read (lazy); otherwise (after
+ * a remount) the file is checked now, as its size would be a guess. */
 static void open_held(FsMount *m, const FsNode *node, FsFile *h)
 {
 	h->body = fs_readahead_body(m->readahead, node->mailbox, node->uidvalidity, node->uid);
 	if (h->body)
 		h->size = imap_body_get_size(h->body);
-	else if (m->cache)
-		h->lazy = cache_body_peek(m->cache, node->mailbox, node->uidvalidity, node->uid,
-					  &h->size);
+	else if (m->cache &&
+		 cache_body_peek(m->cache, node->mailbox, node->uidvalidity, node->uid, &h->size))
+		h->lazy = TRUE;
+	else if (m->cache && cache_body_has(m->cache, node->mailbox, node->uidvalidity, node->uid))
+		open_cached(m, h, &h->size);
+}
+
+static gboolean is_held(const FsFile *h)
+{
+	return h->lazy || h->body || h->fd >= 0;
 }
 
 /* The open of NODE's message: *OUT a handle (cache hit, or fetched), or an errno. */
@@ -273,10 +299,10 @@ static int open_file(FsMount *m, const FsNode *node, FsFile **out)
 	h->nodeid = node->nodeid;
 	open_held(m, node, h);
 	/* Being fetched in the background: wait for it rather than fetch it twice. */
-	if (!h->lazy && !h->body &&
+	if (!is_held(h) &&
 	    fs_readahead_wait(m->readahead, node->mailbox, node->uidvalidity, node->uid))
 		open_held(m, node, h);
-	if (h->lazy || h->body) {
+	if (is_held(h)) {
 		fs_readahead_note(m->readahead, f, node->uidvalidity, node->uid, 0);
 		FS_STAT_INC(&m->stats, cache_hits);
 		if (h->size != info.size)
@@ -534,21 +560,16 @@ static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 
  * read, verified); a file gone or damaged since the open is fetched again. */
 static int load_lazy(FsMount *m, FsFile *h)
 {
-	FsNode node = {.mailbox = h->mailbox, .uidvalidity = h->uidvalidity, .uid = h->uid};
+	FsNode node = {.mailbox = h->mailbox,
+		       .uidvalidity = h->uidvalidity,
+		       .uid = h->uid,
+		       .nodeid = h->nodeid}; /* correct_size() tells the kernel about it */
 	FsFolder *f = fs_folders_get(m->folders, h->mailbox);
-	g_autoptr(GBytes) bytes = NULL;
 	g_autoptr(GError) err = NULL;
 	guint64 real = h->size;
 
 	h->lazy = FALSE;
-	bytes = cache_body_load(m->cache, h->mailbox, h->uidvalidity, h->uid, FS_SMALL_BODY);
-	if (bytes) {
-		h->body = imap_body_new_bytes(bytes);
-		real = g_bytes_get_size(bytes);
-	} else {
-		h->fd = cache_body_open(m->cache, h->mailbox, h->uidvalidity, h->uid, &real);
-	}
-	if (h->fd < 0 && !h->body) {
+	if (!open_cached(m, h, &real)) {
 		if (h->size > FS_SMALL_BODY) {
 			h->next_len = CHUNK_MIN; /* partial fetches, as for any large message */
 			return 0;

@@ -15,7 +15,7 @@
 #include "cache/cache.h"
 #include "tests/test-util.h"
 
-#define TRAILER 40 /* bytes after each body (length + SHA-1), see body-cache.c */
+#define TRAILER 40 /* bytes after each body (length + SHA-1), see cache/body-trailer.h */
 
 static char *tmp_root; /* a fresh directory per test */
 static char *cache_dir;
@@ -332,6 +332,270 @@ static void test_remembered_verification(void)
 	flip_byte(path);
 	check_body(c, "INBOX", 3, 77, NULL);
 	CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+	cache_store_close(c);
+}
+
+/* ---- bodies bound to their key: a file in the wrong place is a miss ---- */
+
+/* What the damage function was told. */
+typedef struct {
+	guint calls;
+	CacheBodyDamage why;
+	char *folder;
+	guint32 uidvalidity, uid;
+} Damage;
+
+static void damage_cb(const char *folder, guint32 uidvalidity, guint32 uid, CacheBodyDamage why,
+		      const char *path, gpointer data)
+{
+	Damage *d = data;
+
+	CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS)); /* told once it is gone */
+	d->calls++;
+	d->why = why;
+	g_free(d->folder);
+	d->folder = g_strdup(folder);
+	d->uidvalidity = uidvalidity;
+	d->uid = uid;
+}
+
+static CacheStore *open_watched(Damage *d)
+{
+	CacheStore *c = open_store(0);
+
+	g_clear_pointer(&d->folder, g_free);
+	memset(d, 0, sizeof(*d));
+	cache_store_set_damage_func(c, damage_cb, d);
+	return c;
+}
+
+/* Nothing of (FOLDER, V, UID) is served by any lookup: open and load miss (BY_LOAD:
+ * load first), then peek too; the file is removed and the damage function was told
+ * once, naming the key. */
+static void check_refused(CacheStore *c, Damage *d, const char *folder, guint32 v, guint32 uid,
+			  const char *path, CacheBodyDamage why, gboolean by_load)
+{
+	guint64 size = 12345;
+	g_autoptr(GBytes) bytes = NULL;
+
+	if (by_load)
+		CU_ASSERT_PTR_NULL(bytes = cache_body_load(c, folder, v, uid, 1 << 20));
+	check_body(c, folder, v, uid, NULL);
+	CU_ASSERT_PTR_NULL(bytes = cache_body_load(c, folder, v, uid, 1 << 20));
+	CU_ASSERT_FALSE(cache_body_peek(c, folder, v, uid, &size));
+	CU_ASSERT_FALSE(cache_body_has(c, folder, v, uid));
+	CU_ASSERT_EQUAL(size, 12345);
+	CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+	CU_ASSERT_EQUAL(d->calls, 1);
+	CU_ASSERT_EQUAL(d->why, why);
+	CU_ASSERT_STRING_EQUAL(d->folder ? d->folder : "", folder);
+	CU_ASSERT_EQUAL(d->uidvalidity, v);
+	CU_ASSERT_EQUAL(d->uid, uid);
+	d->calls = 0;
+}
+
+/* The body file of (FOLDER, V, UID) in C, found as the one file of that UID that
+ * appeared when it was stored. */
+static char *store_found(CacheStore *c, const char *folder, guint32 v, guint32 uid,
+			 const char *body)
+{
+	g_autofree char *name = g_strdup_printf("%u", uid);
+	g_autoptr(GPtrArray) before = find_files(cache_store_path(c), name);
+	g_autoptr(GPtrArray) after = NULL;
+
+	store(c, folder, v, uid, body);
+	after = find_files(cache_store_path(c), name);
+	CU_ASSERT_EQUAL_FATAL(after->len, before->len + 1);
+	for (guint i = 0; i < after->len; i++) {
+		gboolean old = FALSE;
+
+		for (guint j = 0; j < before->len; j++)
+			old |= strcmp(after->pdata[i], before->pdata[j]) == 0;
+		if (!old)
+			return g_strdup(after->pdata[i]);
+	}
+	CU_FAIL_FATAL("no new body file");
+	return NULL;
+}
+
+static void copy_over(const char *from, const char *to)
+{
+	g_autofree char *data = NULL;
+	gsize len;
+
+	CU_ASSERT_TRUE_FATAL(g_file_get_contents(from, &data, &len, NULL));
+	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600); /* in place, as cp does */
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void swap_files(const char *a, const char *b)
+{
+	g_autofree char *tmp = g_strconcat(a, ".swap", NULL);
+
+	CU_ASSERT_EQUAL(rename(a, tmp), 0);
+	CU_ASSERT_EQUAL(rename(b, a), 0);
+	CU_ASSERT_EQUAL(rename(tmp, b), 0);
+}
+
+/* Cut to half after a remount: no trailer left, so no size from its length and no
+ * prefix served. The same with the trailer kept and half the body gone. */
+static void test_cut_to_half_is_miss(void)
+{
+	const char *text =
+	    "Subject: half\r\n\r\nthe first half of this body and the second half\r\n";
+	Damage d = {0};
+
+	for (int keep_trailer = 0; keep_trailer < 2; keep_trailer++) {
+		for (int by_load = 0; by_load < 2; by_load++) {
+			FRESH();
+			CacheStore *c = open_store(0);
+			g_autofree char *path = store_found(c, "INBOX", 7, 3, text);
+			g_autofree char *data = NULL;
+			gsize len, half = strlen(text) / 2;
+			guint64 size;
+
+			cache_store_close(c);
+			CU_ASSERT_TRUE_FATAL(g_file_get_contents(path, &data, &len, NULL));
+			if (keep_trailer)
+				memmove(data + half, data + len - TRAILER, TRAILER);
+			CU_ASSERT_TRUE(g_file_set_contents(
+			    path, data, keep_trailer ? half + TRAILER : len / 2, NULL));
+			c = open_watched(&d);
+			CU_ASSERT_TRUE(cache_body_has(c, "INBOX", 7, 3)); /* the scan found it */
+			CU_ASSERT_FALSE(cache_body_peek(c, "INBOX", 7, 3, &size)); /* no size yet */
+			check_refused(c, &d, "INBOX", 7, 3, path,
+				      keep_trailer ? CACHE_BODY_SHORT : CACHE_BODY_NO_TRAILER,
+				      by_load);
+			CU_ASSERT_EQUAL(cache_store_size(c), 0);
+			cache_store_close(c);
+		}
+	}
+	g_free(d.folder);
+}
+
+/* Two bodies of the same length swapped between UIDs, after a remount and while the
+ * store remembers both as verified (a rename gives each path another inode). */
+static void test_swapped_is_miss(void)
+{
+	Damage d = {0};
+
+	for (int remembered = 0; remembered < 2; remembered++) {
+		FRESH();
+		CacheStore *c = open_store(0);
+		g_autofree char *a =
+		    store_found(c, "INBOX", 7, 1, "Subject: one\r\n\r\nbody 1\r\n");
+		g_autofree char *b =
+		    store_found(c, "INBOX", 7, 2, "Subject: two\r\n\r\nbody 2\r\n");
+
+		if (remembered) {
+			g_usleep(3 * G_USEC_PER_SEC); /* settled: verifications are kept */
+			check_body(c, "INBOX", 7, 1, "Subject: one\r\n\r\nbody 1\r\n");
+			check_body(c, "INBOX", 7, 2, "Subject: two\r\n\r\nbody 2\r\n");
+		} else {
+			cache_store_close(c);
+		}
+		swap_files(a, b);
+		if (remembered) {
+			cache_store_set_damage_func(c, damage_cb, &d);
+			d.calls = 0;
+		} else {
+			c = open_watched(&d);
+		}
+		check_refused(c, &d, "INBOX", 7, 1, a, CACHE_BODY_MISMATCH, remembered);
+		check_refused(c, &d, "INBOX", 7, 2, b, CACHE_BODY_MISMATCH, !remembered);
+		CU_ASSERT_EQUAL(cache_store_size(c), 0);
+		cache_store_close(c);
+	}
+	g_free(d.folder);
+}
+
+/* A body copied from another folder (in place, keeping the inode), and one copied
+ * into another UIDVALIDITY's directory: misses, the originals still served. */
+static void test_copied_is_miss(void)
+{
+	const char *mine = "Subject: mine\r\n\r\nin INBOX\r\n";
+	const char *other = "Subject: othr\r\n\r\nin Other\r\n";
+	Damage d = {0};
+	FRESH();
+	CacheStore *c = open_store(0);
+	g_autofree char *a = store_found(c, "INBOX", 7, 4, mine);
+	g_autofree char *b = store_found(c, "Other", 7, 4, other);
+	g_autofree char *gen = g_path_get_dirname(a);
+	g_autofree char *folder_dir = g_path_get_dirname(gen);
+	g_autofree char *gen8 = g_build_filename(folder_dir, "8", NULL);
+	g_autofree char *in8 = g_build_filename(gen8, "4", NULL);
+
+	cache_store_close(c);
+	copy_over(b, a);
+	CU_ASSERT_EQUAL(g_mkdir(gen8, 0700), 0);
+	store(c = open_store(0), "INBOX", 9, 9, "x"); /* unrelated */
+	cache_store_close(c);
+	c = open_watched(&d);
+	check_refused(c, &d, "INBOX", 7, 4, a, CACHE_BODY_MISMATCH, FALSE);
+	check_body(c, "Other", 7, 4, other);
+	store(c, "INBOX", 7, 4, mine);
+	copy_over(a, in8);
+	check_refused(c, &d, "INBOX", 8, 4, in8, CACHE_BODY_MISMATCH, TRUE);
+	check_body(c, "INBOX", 7, 4, mine);
+	CU_ASSERT_EQUAL(d.calls, 0);
+	cache_store_close(c);
+	g_free(d.folder);
+}
+
+/* A file of the first format (trailer IMFSBOD1: SHA-1 of the body alone) is a miss
+ * and removed; the body stored again is served. */
+static void test_old_format_is_miss(void)
+{
+	const char *text = "Subject: old\r\n\r\nwritten by an older imapfs\r\n";
+	guint8 trailer[TRAILER] = "IMFSBOD1";
+	guint64 le = GUINT64_TO_LE((guint64)strlen(text));
+	gsize digest_len = 20;
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA1);
+	Damage d = {0};
+	FRESH();
+	CacheStore *c = open_store(0);
+	g_autofree char *path = store_found(c, "INBOX", 7, 5, text);
+	g_autofree char *data = g_malloc(strlen(text) + TRAILER);
+
+	cache_store_close(c);
+	memcpy(trailer + 8, &le, 8);
+	g_checksum_update(sum, (const guchar *)text, strlen(text));
+	g_checksum_get_digest(sum, trailer + 16, &digest_len);
+	g_checksum_free(sum);
+	memcpy(data, text, strlen(text));
+	memcpy(data + strlen(text), trailer, TRAILER);
+	CU_ASSERT_TRUE(g_file_set_contents(path, data, strlen(text) + TRAILER, NULL));
+	c = open_watched(&d);
+	check_refused(c, &d, "INBOX", 7, 5, path, CACHE_BODY_OLD_FORMAT, TRUE);
+	store(c, "INBOX", 7, 5, text);
+	check_body(c, "INBOX", 7, 5, text);
+	cache_store_close(c);
+	g_free(d.folder);
+}
+
+/* After a remount no length is known until the file was checked; then it is. */
+static void test_peek_needs_verification(void)
+{
+	const char *text = "Subject: peek\r\n\r\nchecked first\r\n";
+	guint64 size = 12345;
+	FRESH();
+	CacheStore *c = open_store(0);
+
+	store(c, "INBOX", 7, 6, text);
+	CU_ASSERT_TRUE(cache_body_peek(c, "INBOX", 7, 6, &size)); /* written here */
+	CU_ASSERT_EQUAL(size, strlen(text));
+	cache_store_close(c);
+	c = open_store(0);
+	size = 12345;
+	CU_ASSERT_TRUE(cache_body_has(c, "INBOX", 7, 6));
+	CU_ASSERT_FALSE(cache_body_peek(c, "INBOX", 7, 6, &size));
+	CU_ASSERT_EQUAL(size, 12345);
+	check_body(c, "INBOX", 7, 6, text);
+	CU_ASSERT_TRUE(cache_body_peek(c, "INBOX", 7, 6, &size));
+	CU_ASSERT_EQUAL(size, strlen(text));
 	cache_store_close(c);
 }
 
@@ -730,6 +994,11 @@ int main(void)
 	TEST_ADD(s, test_truncated_is_miss);
 	TEST_ADD(s, test_flipped_byte_is_miss);
 	TEST_ADD(s, test_remembered_verification);
+	TEST_ADD(s, test_cut_to_half_is_miss);
+	TEST_ADD(s, test_swapped_is_miss);
+	TEST_ADD(s, test_copied_is_miss);
+	TEST_ADD(s, test_old_format_is_miss);
+	TEST_ADD(s, test_peek_needs_verification);
 	TEST_ADD(s, test_has);
 	TEST_ADD(s, test_prefetch);
 	TEST_ADD(s, test_peek_and_load);
