@@ -171,6 +171,12 @@ gboolean imap_session_delimiter(ImapSession *s, char *out, GError **error)
 	return TRUE;
 }
 
+void imap_session_set_delimiter(ImapSession *s, char delimiter)
+{
+	s->delimiter = delimiter;
+	s->delimiter_known = TRUE;
+}
+
 /* ---- STATUS ---- */
 
 static gboolean on_status(ImapSession *s, const ImapResponse *r, gpointer data)

@@ -73,6 +73,10 @@ gboolean imap_session_list_full(ImapSession *s, const char *pattern, gboolean wi
 
 /* The delimiter of the personal namespace (from NAMESPACE, else LIST "" ""). */
 gboolean imap_session_delimiter(ImapSession *s, char *out, GError **error);
+/* The delimiter another connection to the same account learnt: mailbox names are
+ * encoded level by level (imap/mailbox-name.h) from the first command on, without a
+ * NAMESPACE of this connection's own. */
+void imap_session_set_delimiter(ImapSession *s, char delimiter);
 
 gboolean imap_session_status(ImapSession *s, const char *mailbox, ImapMailbox **out,
 			     GError **error);
