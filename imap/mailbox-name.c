@@ -66,8 +66,8 @@ static gboolean each_comp(const char *name, char delimiter,
 
 	for (;;) {
 		const char *end = delimiter ? strchr(start, delimiter) : NULL;
-		g_autofree char *comp = end ? g_strndup(start, (gsize)(end - start))
-					    : g_strdup(start);
+		g_autofree char *comp =
+		    end ? g_strndup(start, (gsize)(end - start)) : g_strdup(start);
 
 		if (!fn(comp, data))
 			return FALSE;
@@ -175,8 +175,7 @@ static gboolean to_wire_comp(const char *comp, gpointer data)
 	return TRUE;
 }
 
-char *imap_mailbox_name_to_wire(const char *name, char delimiter, gboolean utf8,
-				GError **error)
+char *imap_mailbox_name_to_wire(const char *name, char delimiter, gboolean utf8, GError **error)
 {
 	Join j = {g_string_new(NULL), delimiter, utf8, FALSE, error};
 

@@ -23,8 +23,7 @@ G_BEGIN_DECLS
 /* DELIMITER '\0': a flat name, one component. utf8: UTF8=ACCEPT is enabled. */
 char *imap_mailbox_name_from_wire(const char *wire, char delimiter, gboolean utf8);
 /* The inverse. Refuses (IMAP_ERROR_INVALID) a name that from_wire never gives. */
-char *imap_mailbox_name_to_wire(const char *name, char delimiter, gboolean utf8,
-				GError **error);
+char *imap_mailbox_name_to_wire(const char *name, char delimiter, gboolean utf8, GError **error);
 /* The wire bytes of a raw component (COMP is one component), NULL if COMP is not raw. */
 char *imap_mailbox_comp_wire(const char *comp);
 

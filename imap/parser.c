@@ -40,7 +40,7 @@ struct ImapParser {
 	guint64 mem_used;
 	guint64 lit_total; /* literal bytes announced in the current response */
 	guint n_spooled;   /* spooled literals in the current response */
-	gsize nul_at;      /* 1 + offset in buf of the first NUL outside a literal, or 0 */
+	gsize nul_at;	   /* 1 + offset in buf of the first NUL outside a literal, or 0 */
 
 	gboolean in_literal;
 	guint64 lit_size, lit_left;

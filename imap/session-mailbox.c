@@ -68,8 +68,8 @@ static gboolean on_list(ImapSession *s, const ImapResponse *r, gpointer data)
 	ImapMailbox *mb;
 
 	if (r->type == IMAP_UNTAGGED_LIST && r->list_data.mailbox) {
-		mb = mailbox_new(session_mailbox_decode(s, r->list_data.mailbox,
-							 r->list_data.delimiter));
+		mb = mailbox_new(
+		    session_mailbox_decode(s, r->list_data.mailbox, r->list_data.delimiter));
 		mb->delimiter = r->list_data.delimiter;
 		mb->flags = g_strdupv(r->list_data.flags ? r->list_data.flags : (char *[]){NULL});
 		mb->noselect = imap_caps_has(mb->flags, "\\Noselect") ||

@@ -53,7 +53,7 @@ void imap_session_set_unsolicited(ImapSession *s, ImapUnsolicitedFunc fn, gpoint
 /* ---- Folders ---------------------------------------------------------------- */
 
 typedef struct {
-	char *name;      /* UTF-8, server's delimiter (imap/mailbox-name.h) */
+	char *name;	 /* UTF-8, server's delimiter (imap/mailbox-name.h) */
 	char delimiter;  /* '\0' if the server has none */
 	char **flags;    /* \Noselect, \HasChildren, \NonExistent, \Sent, … */
 	gboolean noselect; /* \Noselect or \NonExistent */

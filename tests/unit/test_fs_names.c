@@ -149,9 +149,10 @@ static void check_safe(const char *entry)
 
 /* Names a hostile or broken server may list as one level: each gets its own entry. */
 static const char *const odd_levels[] = {
-	"..", ".", "a\tb", "cr\rhere", "\x1b[31mred", "&-", "&", "&Jjo", "&-Jjo", "\xff\xfe",
-	"R\xc3\xa9sum\xc3\xa9", "R&AOk-sum&AOk-", "a&AAk-b", "&AGE-", "a", "INBOX",
-	"0000000001.eml", "%26", "%", "100%", "x&//0-",
+    "..",      ".",	"a\tb",	  "cr\rhere", "\x1b[31mred",	      "&-",
+    "&",       "&Jjo",	"&-Jjo",  "\xff\xfe", "R\xc3\xa9sum\xc3\xa9", "R&AOk-sum&AOk-",
+    "a&AAk-b", "&AGE-", "a",	  "INBOX",    "0000000001.eml",	      "%26",
+    "%",       "100%",	"x&//0-",
 };
 
 static void test_raw_levels_unique(void)

@@ -118,9 +118,29 @@ static void walk(FsTree *t, const char *parent, const char *path, GHashTable *fo
 }
 
 static const char *const odd_wire[] = {
-	"..", ".", "../../etc", "a\tb", "cr\rhere", "\x1b[31mred", "&-", "&", "&Jjo", "&-Jjo",
-	"\xff\xfe", ".lead", "lead", "R\xc3\xa9sum\xc3\xa9", "R&AOk-sum&AOk-", "a&AAk-b",
-	"INBOX", "INBOX.&Jjo", "INBOX.&-Jjo", "/lead", "a..b", "a.", "0000000001.eml",
+    "..",
+    ".",
+    "../../etc",
+    "a\tb",
+    "cr\rhere",
+    "\x1b[31mred",
+    "&-",
+    "&",
+    "&Jjo",
+    "&-Jjo",
+    "\xff\xfe",
+    ".lead",
+    "lead",
+    "R\xc3\xa9sum\xc3\xa9",
+    "R&AOk-sum&AOk-",
+    "a&AAk-b",
+    "INBOX",
+    "INBOX.&Jjo",
+    "INBOX.&-Jjo",
+    "/lead",
+    "a..b",
+    "a.",
+    "0000000001.eml",
 };
 
 /* Each listed folder has exactly one directory, which gives back its exact wire name. */
@@ -194,8 +214,7 @@ static void test_odd_pairs_apart(void)
 	fs_tree_set(t, a, '.');
 	for (gsize i = 0; i < G_N_ELEMENTS(wire); i++) {
 		g_autofree char *mb = fs_tree_child(t, "", entry[i]);
-		g_autofree char *back =
-		    mb ? imap_mailbox_name_to_wire(mb, '.', FALSE, NULL) : NULL;
+		g_autofree char *back = mb ? imap_mailbox_name_to_wire(mb, '.', FALSE, NULL) : NULL;
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(back);
 		CU_ASSERT_STRING_EQUAL(back, wire[i]);

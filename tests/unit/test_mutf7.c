@@ -224,11 +224,11 @@ static void check_refused(const char *name, char delim, gboolean utf8)
 /* Only names from_wire gives are sent: a typed U+FFFD cannot pick a raw name. */
 static void test_names_to_wire_refuses(void)
 {
-	check_refused(RAW "x", '/', FALSE);      /* "x" is shown as "x", never raw */
-	check_refused(RAW "&-", '/', FALSE);     /* "&-" is shown as "&" */
-	check_refused("x" RAW "&", '/', FALSE);  /* the mark only starts a level */
-	check_refused(RAW "%2x", '/', FALSE);    /* bad escape */
-	check_refused(RAW "%26", '/', FALSE);    /* '&' is written as it is */
+	check_refused(RAW "x", '/', FALSE);	/* "x" is shown as "x", never raw */
+	check_refused(RAW "&-", '/', FALSE);	/* "&-" is shown as "&" */
+	check_refused("x" RAW "&", '/', FALSE); /* the mark only starts a level */
+	check_refused(RAW "%2x", '/', FALSE);	/* bad escape */
+	check_refused(RAW "%26", '/', FALSE);	/* '&' is written as it is */
 	check_refused(RAW "%00", '/', FALSE);
 	check_refused("a\tb", '/', FALSE);
 	check_refused("a\tb", '/', TRUE);
