@@ -193,10 +193,11 @@ static void test_raw_levels_named(void)
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *name = imap_mailbox_name_from_wire(cases[i].wire, '/', FALSE);
 		g_autofree char *entry = fs_name_of_component(name);
+		g_autofree char *raw = imap_mailbox_comp_wire(name);
 
 		CU_ASSERT_STRING_EQUAL(entry, cases[i].entry);
 		/* Raw names are found through the tree only, never made from what is typed. */
-		if (imap_mailbox_comp_wire(name)) {
+		if (raw) {
 			g_autofree char *typed = fs_name_unescape(entry);
 
 			CU_ASSERT_TRUE(!typed || strcmp(typed, name) != 0);
