@@ -63,13 +63,14 @@ void fs_tree_free(FsTree *t)
 	g_free(t);
 }
 
-/* A leading, doubled or trailing delimiter: a level with no name. */
-static gboolean has_empty_level(const char *mailbox, char delim)
+gboolean fs_tree_has_empty_level(const char *mailbox, char delim)
 {
 	char twice[3] = {delim, delim, '\0'};
 	gsize n = strlen(mailbox);
 
-	return delim && (mailbox[0] == delim || mailbox[n - 1] == delim || strstr(mailbox, twice));
+	if (!delim || n == 0)
+		return FALSE;
+	return mailbox[0] == delim || mailbox[n - 1] == delim || strstr(mailbox, twice);
 }
 
 /* Adds MAILBOX and every missing ancestor, linking each to its parent. A name with an
@@ -79,7 +80,7 @@ static void add_path(GHashTable *dirs, const char *mailbox, char delim, gboolean
 	g_autofree char *parent = g_strdup("");
 	const char *start = mailbox;
 
-	if (has_empty_level(mailbox, delim)) {
+	if (fs_tree_has_empty_level(mailbox, delim)) {
 		Dir *d = dir_get(dirs, mailbox);
 
 		g_hash_table_replace(dir_get(dirs, "")->children,

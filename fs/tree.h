@@ -25,6 +25,9 @@ void fs_tree_free(FsTree *t); /* accepts NULL */
 void fs_tree_set(FsTree *t, GPtrArray *mailboxes, char delimiter);
 /* Adds one folder LISTed on its own (one made by another client), with its parents. */
 void fs_tree_add(FsTree *t, const ImapMailbox *mb, char delimiter);
+/* A leading, doubled or trailing DELIM in MAILBOX: a level with no name, which the tree
+ * keeps as one entry at the top rather than as a path. */
+gboolean fs_tree_has_empty_level(const char *mailbox, char delim);
 /* TRUE the first time WHY (an unreadable LIST line) is noted: report it once. */
 gboolean fs_tree_note_unreadable(FsTree *t, const char *why);
 /* Monotonic time (us) of the last fs_tree_set, 0 if never. */

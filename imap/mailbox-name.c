@@ -30,9 +30,11 @@ static char *decoded(const char *wire, gboolean utf8)
 		if (unshowable(g_utf8_get_char(p)))
 			return NULL;
 	/* Only a spelling that encodes back to these very bytes is shown decoded. */
-	again = utf8 ? g_strdup(text) : imap_mutf7_encode(text, NULL);
-	if (!again || strcmp(again, wire) != 0)
-		return NULL;
+	if (!utf8) {
+		again = imap_mutf7_encode(text, NULL);
+		if (!again || strcmp(again, wire) != 0)
+			return NULL;
+	}
 	return g_steal_pointer(&text);
 }
 

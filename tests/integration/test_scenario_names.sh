@@ -138,7 +138,13 @@ if sc_mount "$MNT"; then
 	outside >"$W/outside.after"
 	check_same "nothing outside the mount and the copy was touched" \
 		"$W/outside.before" "$W/outside.after"
-	mt_umount "$MNT" && ok "unmount, nothing on stderr"
+	# -- no folder made inside a name with an empty level: it would not show there ----
+	check "mkdir inside %2Elead fails" sh -c '! mkdir "$1/%2Elead/x" 2>/dev/null' _ "$MNT"
+	check_eq "and nothing was sent to the server" 0 "$(grep -c ': CREATE ' "$SC_LOG")"
+	check "and the log says why" grep -qF 'the server'"'"'s name ".lead" has an empty level' \
+		"${MT_ERR[$MNT]}"
+	mt_umount_allowing "$MNT" 'mkdir x: .* has an empty level' &&
+		ok "unmount, nothing else on stderr"
 fi
 
 # -- a NUL inside one LIST line costs that folder only, with one log line --------------
