@@ -223,6 +223,17 @@ static void test_odd_pairs_apart(void)
 	fs_tree_free(t);
 }
 
+static void test_empty_levels(void)
+{
+	CU_ASSERT_TRUE(fs_tree_has_empty_level(".lead", '.'));
+	CU_ASSERT_TRUE(fs_tree_has_empty_level("a..b", '.'));
+	CU_ASSERT_TRUE(fs_tree_has_empty_level("a/", '/'));
+	CU_ASSERT_FALSE(fs_tree_has_empty_level(".lead", '/'));
+	CU_ASSERT_FALSE(fs_tree_has_empty_level("a.b", '.'));
+	CU_ASSERT_FALSE(fs_tree_has_empty_level("", '.')); /* the root */
+	CU_ASSERT_FALSE(fs_tree_has_empty_level("..", '\0'));
+}
+
 static void test_unreadable_noted_once(void)
 {
 	FsTree *t = fs_tree_new();
@@ -244,6 +255,7 @@ int main(void)
 	TEST_ADD(s, test_odd_names_dot);
 	TEST_ADD(s, test_odd_names_slash);
 	TEST_ADD(s, test_odd_pairs_apart);
+	TEST_ADD(s, test_empty_levels);
 	TEST_ADD(s, test_unreadable_noted_once);
 	return test_run_all();
 }
