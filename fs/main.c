@@ -95,13 +95,17 @@ static gboolean fresh_token(ImapConfig *cfg, gpointer oauth, GError **error)
 	return fs_oauth2_update_config(oauth, cfg, error);
 }
 
-/* Login, delimiter, first LIST: everything that should fail before mounting. */
-static gboolean connect_account(FsMount *m, FsOptions *o, FsOAuth2 *oauth, GError **error)
+/* Login, delimiter, first LIST: everything that should fail before mounting. *step
+ * says which one failed, for the message. */
+static gboolean connect_account(FsMount *m, FsOptions *o, FsOAuth2 *oauth, const char **step,
+				GError **error)
 {
 	ImapSession *s = imap_session_open(&o->imap, error);
 
+	*step = "log in to";
 	if (!s)
 		return FALSE;
+	*step = "read the folder list of";
 	if (!imap_session_delimiter(s, &m->delimiter, error)) {
 		imap_session_logout(s);
 		return FALSE;
@@ -285,6 +289,7 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cl = {0};
 	g_autoptr(GError) err = NULL;
+	const char *step = NULL;
 	FsOptions opts;
 	FsMount m = {0};
 	int ret = 1;
@@ -329,9 +334,9 @@ int main(int argc, char **argv)
 	m.inodes = fs_inode_table_new();
 	m.tree = fs_tree_new();
 	g_mutex_init(&m.list_lock);
-	if (!connect_account(&m, &opts, oauth, &err)) {
+	if (!connect_account(&m, &opts, oauth, &step, &err)) {
 		ret = fs_check_exit_code(&opts.imap, err);
-		g_printerr("imapfs: cannot log in to %s as %s: %s\nimapfs: try: %s\n",
+		g_printerr("imapfs: cannot %s %s as %s: %s\nimapfs: try: %s\n", step,
 			   opts.imap.host ? opts.imap.host : "the tunnel",
 			   opts.imap.user ? opts.imap.user : "(pre-authenticated)", err->message,
 			   fs_check_hint(ret));

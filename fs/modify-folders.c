@@ -26,13 +26,16 @@ static gboolean is_inbox(const char *mailbox)
 }
 
 /* The mailbox a new entry NAME in PARENT stands for, or NULL (EINVAL): the name must be
- * the escaped form of one UTF-8 component without the delimiter. */
+ * the escaped form of one UTF-8 component without the delimiter, in a parent that is a
+ * path (one with an empty level is a single top entry: a child would not show in it). */
 static char *new_mailbox(FsMount *m, const FsNode *parent, const char *name)
 {
 	g_autofree char *comp = fs_name_unescape(name);
 	g_autofree char *back = NULL;
 	guint32 uid;
 
+	if (fs_tree_has_empty_level(parent->mailbox, m->delimiter))
+		return NULL;
 	if (!comp || !*comp || fs_msg_name_parse(name, &uid) || !g_utf8_validate(comp, -1, NULL))
 		return NULL;
 	if (m->delimiter && strchr(comp, m->delimiter))
@@ -86,6 +89,10 @@ void fs_modify_mkdir(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 				   "with '%c', so a folder name cannot contain it\n",
 				   parent->mailbox, *parent->mailbox ? "/" : "", name,
 				   m->delimiter);
+		else if (fs_tree_has_empty_level(parent->mailbox, m->delimiter))
+			g_printerr("imapfs: mkdir %s: the server's name \"%s\" has an empty "
+				   "level, so no folder can be made inside it\n",
+				   name, parent->mailbox);
 		fuse_reply_err(req, EINVAL);
 		return;
 	}

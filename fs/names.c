@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "imap/mailbox-name.h"
+
 /* Keep room for the hash suffix and never end inside a %XX escape. */
 #define HASH_SUFFIX_LEN 18 /* "%~" + 16 hex digits */
 
@@ -28,6 +30,16 @@ static gboolean must_escape(const char *comp, gsize i)
 	return FALSE;
 }
 
+/* Raw wire bytes also escape '&' and every 8-bit byte, which no decoded name ever
+ * escapes: so a raw name always holds a %26, %00-%1F, %7F or %80-%FF and never meets
+ * a decoded one. */
+static gboolean must_escape_wire(const char *comp, gsize i)
+{
+	unsigned char c = (unsigned char)comp[i];
+
+	return c == '&' || c >= 0x80 || must_escape(comp, i);
+}
+
 static char *hashed_name(const char *escaped)
 {
 	gsize keep = FS_NAME_MAX - HASH_SUFFIX_LEN;
@@ -44,19 +56,8 @@ static char *hashed_name(const char *escaped)
 	return g_strdup_printf("%.*s%%~%.16s", (int)keep, escaped, g_checksum_get_string(sum));
 }
 
-char *fs_name_escape(const char *comp)
+static char *short_enough(GString *out)
 {
-	GString *out = g_string_new(NULL);
-
-	if (*comp == '\0')
-		g_string_append(out, "%");
-	for (gsize i = 0; comp[i]; i++) {
-		/* A folder named like a message file would shadow the message. */
-		if ((i == 0 && looks_like_msg_name(comp)) || must_escape(comp, i))
-			g_string_append_printf(out, "%%%02X", (unsigned char)comp[i]);
-		else
-			g_string_append_c(out, comp[i]);
-	}
 	if (out->len > FS_NAME_MAX) {
 		char *h = hashed_name(out->str);
 
@@ -64,6 +65,66 @@ char *fs_name_escape(const char *comp)
 		return h;
 	}
 	return g_string_free(out, FALSE);
+}
+
+static void append_escaped(GString *out, const char *comp,
+			   gboolean (*escape)(const char *comp, gsize i))
+{
+	for (gsize i = 0; comp[i]; i++) {
+		/* A folder named like a message file would shadow the message. */
+		if ((i == 0 && looks_like_msg_name(comp)) || escape(comp, i))
+			g_string_append_printf(out, "%%%02X", (unsigned char)comp[i]);
+		else
+			g_string_append_c(out, comp[i]);
+	}
+}
+
+char *fs_name_escape(const char *comp)
+{
+	GString *out = g_string_new(NULL);
+
+	if (*comp == '\0')
+		g_string_append(out, "%");
+	append_escaped(out, comp, must_escape);
+	return short_enough(out);
+}
+
+char *fs_name_escape_wire(const char *wire)
+{
+	GString *out = g_string_new(NULL);
+
+	append_escaped(out, wire, must_escape_wire);
+	return short_enough(out);
+}
+
+static void append_component(GString *out, const char *comp)
+{
+	g_autofree char *wire = imap_mailbox_comp_wire(comp);
+
+	append_escaped(out, wire ? wire : comp, wire ? must_escape_wire : must_escape);
+}
+
+char *fs_name_of_component(const char *comp)
+{
+	g_autofree char *wire = imap_mailbox_comp_wire(comp);
+
+	return wire ? fs_name_escape_wire(wire) : fs_name_escape(comp);
+}
+
+char *fs_name_of_mailbox(const char *mailbox, char delimiter)
+{
+	if (!delimiter)
+		return fs_name_of_component(mailbox);
+
+	GString *out = g_string_new(NULL);
+	g_auto(GStrv) comps = g_strsplit(mailbox, (char[]){delimiter, '\0'}, -1);
+
+	for (guint i = 0; comps[i]; i++) {
+		if (i > 0)
+			g_string_append_printf(out, "%%%02X", (unsigned char)delimiter);
+		append_component(out, comps[i]);
+	}
+	return short_enough(out);
 }
 
 gboolean fs_name_is_hashed(const char *name)

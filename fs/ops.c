@@ -35,9 +35,22 @@ gboolean fs_mount_refresh_folder(FsMount *m, FsFolder *f, gint64 max_age_us, GEr
 	return TRUE;
 }
 
+/* Once per mount for each line: the listing is read again and again. */
+static void warn_unreadable(FsMount *m, GPtrArray *unreadable)
+{
+	for (guint i = 0; unreadable && i < unreadable->len; i++) {
+		const char *why = g_ptr_array_index(unreadable, i);
+
+		if (fs_tree_note_unreadable(m->tree, why))
+			g_printerr("imapfs: warning: a line of the folder list (LIST) cannot be "
+				   "read, so its folder is not shown: %s\n",
+				   why);
+	}
+}
+
 gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 {
-	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(GPtrArray) list = NULL, unreadable = NULL;
 	gint64 at;
 	ImapSession *s;
 	gboolean ok;
@@ -53,14 +66,16 @@ gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 
 		s = fs_pool_acquire(m->pool, NULL, error);
 		FS_STAT_INC(&m->stats, lists);
-		ok = s && imap_session_list(s, "*", FALSE, &list, error);
+		ok = s && imap_session_list_full(s, "*", FALSE, &list, &unreadable, error);
 		retry = !ok && fs_pool_should_retry(s, attempt, error);
 		fs_pool_release(m->pool, s);
 		if (!retry)
 			break;
 	}
-	if (ok)
+	if (ok) {
 		fs_tree_set(m->tree, list, m->delimiter);
+		warn_unreadable(m, unreadable);
+	}
 	g_mutex_unlock(&m->list_lock);
 	return ok;
 }

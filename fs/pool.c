@@ -33,6 +33,7 @@ struct FsPool {
 	gint64 keepalive_us; /* NOOP before reusing a session idle this long; 0: never */
 	FsPoolConnectFunc before_connect;
 	gpointer before_connect_data;
+	char delimiter; /* the first session's, handed to every later one */
 };
 
 FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first)
@@ -45,6 +46,10 @@ FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first)
 	p->n = MAX(size, 1);
 	p->slots = g_new0(Slot, p->n);
 	p->slots[0].s = first;
+	/* Known by now (mount start-up asks before LIST); without it a raw level of a
+	 * name could not be told from the rest on a new connection. */
+	if (first && !imap_session_delimiter(first, &p->delimiter, NULL))
+		p->delimiter = '\0';
 	return p;
 }
 
@@ -109,12 +114,16 @@ ImapSession *fs_pool_open_session(FsPool *p, GError **error)
 	ImapConfig cfg;
 	ImapSession *s = NULL;
 
-	if (!p->before_connect)
-		return imap_session_open(&p->cfg, error);
-	imap_config_copy(&cfg, &p->cfg);
-	if (p->before_connect(&cfg, p->before_connect_data, error))
-		s = imap_session_open(&cfg, error);
-	imap_config_clear(&cfg);
+	if (!p->before_connect) {
+		s = imap_session_open(&p->cfg, error);
+	} else {
+		imap_config_copy(&cfg, &p->cfg);
+		if (p->before_connect(&cfg, p->before_connect_data, error))
+			s = imap_session_open(&cfg, error);
+		imap_config_clear(&cfg);
+	}
+	if (s && p->delimiter)
+		imap_session_set_delimiter(s, p->delimiter);
 	return s;
 }
 

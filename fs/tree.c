@@ -14,6 +14,7 @@ struct FsTree {
 	GMutex lock;
 	GHashTable *dirs; /* mailbox name -> Dir; "" is the root */
 	gint64 listed_at;
+	GHashTable *unreadable; /* LIST lines already reported (set of strings) */
 };
 
 static void dir_free(Dir *d)
@@ -48,6 +49,7 @@ FsTree *fs_tree_new(void)
 	g_mutex_init(&t->lock);
 	t->dirs = dirs_new();
 	dir_get(t->dirs, "");
+	t->unreadable = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return t;
 }
 
@@ -56,16 +58,36 @@ void fs_tree_free(FsTree *t)
 	if (!t)
 		return;
 	g_hash_table_destroy(t->dirs);
+	g_hash_table_destroy(t->unreadable);
 	g_mutex_clear(&t->lock);
 	g_free(t);
 }
 
-/* Adds MAILBOX and every missing ancestor, linking each to its parent. */
+gboolean fs_tree_has_empty_level(const char *mailbox, char delim)
+{
+	char twice[3] = {delim, delim, '\0'};
+	gsize n = strlen(mailbox);
+
+	if (!delim || n == 0)
+		return FALSE;
+	return mailbox[0] == delim || mailbox[n - 1] == delim || strstr(mailbox, twice);
+}
+
+/* Adds MAILBOX and every missing ancestor, linking each to its parent. A name with an
+ * empty level is one entry at the top: its empty prefix would be the root itself. */
 static void add_path(GHashTable *dirs, const char *mailbox, char delim, gboolean selectable)
 {
 	g_autofree char *parent = g_strdup("");
 	const char *start = mailbox;
 
+	if (fs_tree_has_empty_level(mailbox, delim)) {
+		Dir *d = dir_get(dirs, mailbox);
+
+		g_hash_table_replace(dir_get(dirs, "")->children,
+				     fs_name_of_mailbox(mailbox, delim), g_strdup(mailbox));
+		d->selectable = d->selectable || selectable;
+		return;
+	}
 	for (;;) {
 		const char *end = delim ? strchr(start, delim) : NULL;
 		gsize len = end ? (gsize)(end - mailbox) : strlen(mailbox);
@@ -75,7 +97,7 @@ static void add_path(GHashTable *dirs, const char *mailbox, char delim, gboolean
 		Dir *pd = dir_get(dirs, parent);
 		Dir *d = dir_get(dirs, full);
 
-		g_hash_table_replace(pd->children, fs_name_escape(comp), g_strdup(full));
+		g_hash_table_replace(pd->children, fs_name_of_component(comp), g_strdup(full));
 		if (!end) {
 			d->selectable = d->selectable || selectable;
 			return;
@@ -95,8 +117,8 @@ void fs_tree_set(FsTree *t, GPtrArray *mailboxes, char delimiter)
 		ImapMailbox *mb = g_ptr_array_index(mailboxes, i);
 		char delim = mb->delimiter ? mb->delimiter : delimiter;
 
-		/* An empty name or one with a newline cannot be a directory entry key. */
-		if (!mb->name || !*mb->name || strchr(mb->name, '\n'))
+		/* An empty name is the root, which is there already. */
+		if (!mb->name || !*mb->name)
 			continue;
 		add_path(dirs, mb->name, delim, !mb->noselect);
 	}
@@ -109,11 +131,21 @@ void fs_tree_set(FsTree *t, GPtrArray *mailboxes, char delimiter)
 
 void fs_tree_add(FsTree *t, const ImapMailbox *mb, char delimiter)
 {
-	if (!mb->name || !*mb->name || strchr(mb->name, '\n'))
+	if (!mb->name || !*mb->name)
 		return;
 	g_mutex_lock(&t->lock);
 	add_path(t->dirs, mb->name, mb->delimiter ? mb->delimiter : delimiter, !mb->noselect);
 	g_mutex_unlock(&t->lock);
+}
+
+gboolean fs_tree_note_unreadable(FsTree *t, const char *why)
+{
+	gboolean added;
+
+	g_mutex_lock(&t->lock);
+	added = g_hash_table_add(t->unreadable, g_strdup(why));
+	g_mutex_unlock(&t->lock);
+	return added;
 }
 
 gint64 fs_tree_listed_at(FsTree *t)

@@ -70,6 +70,10 @@ char *imap_arg_dup_string(ImapRawResp *raw, guint i, gboolean nil_ok, GError **e
 char **imap_arg_atom_list(ImapRawResp *raw, guint i, GError **error);
 guint imap_arg_count(ImapRawResp *raw, guint list);
 
+/* A whole LIST/LSUB response that cannot be read, as an IMAP_UNTAGGED_UNREADABLE one
+ * (text: WHY's message); NULL for any other response, whose fault stays fatal. */
+ImapResponse *imap_unreadable_response(const char *text, gsize len, const GError *why);
+
 /* The interpreters: raw holds one whole response. */
 gboolean imap_interpret(ImapRawResp *raw, ImapResponse **out, GError **error);
 gboolean imap_interpret_data(ImapRawResp *raw, ImapResponse *r, const char *kw, gsize kwlen,

@@ -317,9 +317,27 @@ static ImapResponse *response_new(void)
 	return r;
 }
 
+/* One bad LIST line must cost its folder only, not the folder list: the response
+ * arrived whole, so the stream is still in step. Other kinds stay fatal (a FETCH line
+ * skipped would hide a message). */
+ImapResponse *imap_unreadable_response(const char *text, gsize len, const GError *why)
+{
+	ImapResponse *r;
+
+	if (len < 7 || (g_ascii_strncasecmp(text, "* LIST ", 7) != 0 &&
+			g_ascii_strncasecmp(text, "* LSUB ", 7) != 0))
+		return NULL;
+	r = response_new();
+	r->kind = IMAP_RESP_UNTAGGED;
+	r->type = IMAP_UNTAGGED_UNREADABLE;
+	r->text = g_strdup(why->message);
+	return r;
+}
+
 gboolean imap_interpret(ImapRawResp *raw, ImapResponse **out, GError **error)
 {
 	g_autoptr(ImapResponse) r = response_new();
+	g_autoptr(GError) why = NULL;
 	const char *t = raw->text;
 	gsize end = raw->len - 2;
 	gboolean ok;
@@ -332,14 +350,22 @@ gboolean imap_interpret(ImapRawResp *raw, ImapResponse **out, GError **error)
 	} else {
 		gsize w1 = word_len(t, end);
 		if (w1 == 1 && t[0] == '*')
-			ok = parse_untagged(raw, r, error);
+			ok = parse_untagged(raw, r, &why);
 		else if (w1 >= end)
-			ok = (imap_parse_error(error, t, raw->len, 0, "expected a status"), FALSE);
+			ok = (imap_parse_error(&why, t, raw->len, 0, "expected a status"), FALSE);
 		else
-			ok = parse_tagged(raw, r, w1, error);
+			ok = parse_tagged(raw, r, w1, &why);
 	}
-	if (!ok)
-		return FALSE;
+	if (!ok) {
+		ImapResponse *bad = imap_unreadable_response(t, raw->len, why);
+
+		if (!bad) {
+			g_propagate_error(error, g_steal_pointer(&why));
+			return FALSE;
+		}
+		imap_response_free(r);
+		r = bad;
+	}
 	*out = g_steal_pointer(&r);
 	return TRUE;
 }

@@ -40,6 +40,7 @@ struct ImapParser {
 	guint64 mem_used;
 	guint64 lit_total; /* literal bytes announced in the current response */
 	guint n_spooled;   /* spooled literals in the current response */
+	gsize nul_at;	   /* 1 + offset in buf of the first NUL outside a literal, or 0 */
 
 	gboolean in_literal;
 	guint64 lit_size, lit_left;
@@ -97,6 +98,7 @@ static void response_clear(ImapParser *p)
 	p->mem_used = 0;
 	p->lit_total = 0;
 	p->n_spooled = 0;
+	p->nul_at = 0;
 }
 
 void imap_parser_reset(ImapParser *p)
@@ -332,8 +334,6 @@ static gboolean line_take(ImapParser *p, const guint8 *data, gsize len, gsize *p
 		guint8 c = data[i];
 		if (prev == '\r' && c != '\n')
 			what = "CR without LF";
-		else if (c == '\0')
-			what = "NUL outside a literal";
 		else if (i - start >= room)
 			what = "response too long";
 		else if (c == '\n' && prev != '\r')
@@ -342,6 +342,9 @@ static gboolean line_take(ImapParser *p, const guint8 *data, gsize len, gsize *p
 			g_byte_array_append(p->buf, data + start, (guint)(i + 1 - start));
 			return frame_error(p, error, what);
 		}
+		/* Judged when the response is whole: a LIST line costs only its folder. */
+		if (c == '\0' && !p->nul_at)
+			p->nul_at = p->buf->len + (i - start) + 1;
 		if (c == '\n') {
 			*eol = TRUE;
 			i++;
@@ -354,8 +357,29 @@ static gboolean line_take(ImapParser *p, const guint8 *data, gsize len, gsize *p
 	return TRUE;
 }
 
+/* A response with a NUL outside its literals: unreadable, and fatal unless LIST/LSUB. */
+static ImapParseResult nul_response(ImapParser *p, ImapResponse **out, GError **error)
+{
+	g_autoptr(GError) why = NULL;
+	ImapResponse *r;
+
+	imap_parse_error(&why, (const char *)p->buf->data, p->buf->len, p->nul_at - 1, "%s",
+			 "NUL outside a literal");
+	r = imap_unreadable_response((const char *)p->buf->data, p->buf->len, why);
+	response_clear(p);
+	if (!r) {
+		g_propagate_error(error, g_steal_pointer(&why));
+		p->failed = TRUE;
+		return IMAP_PARSE_ERROR;
+	}
+	*out = r;
+	return IMAP_PARSE_DONE;
+}
+
 static ImapParseResult response_done(ImapParser *p, ImapResponse **out, GError **error)
 {
+	if (p->nul_at)
+		return nul_response(p, out, error);
 	g_byte_array_append(p->buf, (const guint8 *)"", 1); /* NUL-terminate, not counted */
 	ImapRawResp raw = {
 		.text = (char *)p->buf->data,

@@ -7,7 +7,10 @@
  * temporary file in limits.spool_dir, never held whole in memory. Lines and literals
  * beyond the hard limits (also: at most 16 spooled bodies and 4096 literals in one
  * response) are IMAP_PARSE_ERROR (IMAP_ERROR_PROTOCOL), as is malformed
- * input; after an error the parser must be reset (the connection is unusable).
+ * input; after an error the parser must be reset (the connection is unusable). The one
+ * exception: a LIST or LSUB response that arrived whole but cannot be read (a NUL, bad
+ * syntax) is IMAP_UNTAGGED_UNREADABLE, text saying why, since the stream is still in
+ * step and one bad line should cost only its folder.
  *
  * Ownership: the parser copies the limits' strings; *out is owned by the caller.
  */

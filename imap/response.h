@@ -47,7 +47,8 @@ typedef enum {
 	IMAP_UNTAGGED_NAMESPACE,
 	IMAP_UNTAGGED_QUOTA,
 	IMAP_UNTAGGED_QUOTAROOT,
-	IMAP_UNTAGGED_OTHER, /* understood syntactically, not used by imapfs */
+	IMAP_UNTAGGED_OTHER,	  /* understood syntactically, not used by imapfs */
+	IMAP_UNTAGGED_UNREADABLE, /* a whole LIST/LSUB line that cannot be read; text: why */
 } ImapUntaggedType;
 
 typedef enum {

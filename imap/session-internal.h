@@ -131,9 +131,10 @@ gboolean session_connect_and_login(ImapSession *s, const ImapConfig *cfg, GError
 void session_set_caps(ImapSession *s, char *const *caps);
 
 /* ---- session-mailbox.c ---- */
-/* UTF-8 mailbox name -> wire form (modified UTF-7 unless UTF8=ACCEPT); NULL on error. */
+/* Session name (imap/mailbox-name.h) -> wire form; NULL on error. */
 char *session_mailbox_encode(ImapSession *s, const char *name, GError **error);
-char *session_mailbox_decode(ImapSession *s, const char *wire);
+/* Wire form -> session name; DELIMITER is the one its LIST line gave. */
+char *session_mailbox_decode(ImapSession *s, const char *wire, char delimiter);
 /* Appends " <mailbox>" to cmd. */
 gboolean session_cmd_add_mailbox(ImapSession *s, ImapCmd *cmd, const char *name, GError **error);
 

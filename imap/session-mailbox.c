@@ -1,31 +1,20 @@
 /* imapfs — mailbox commands: LIST, NAMESPACE, STATUS, CREATE/DELETE/RENAME and the
  * selected state (SELECT/EXAMINE with CONDSTORE/QRESYNC, CLOSE/UNSELECT). */
 #include "imap/session-internal.h"
-#include "imap/mutf7.h"
+#include "imap/mailbox-name.h"
 
 #include <string.h>
 
 char *session_mailbox_encode(ImapSession *s, const char *name, GError **error)
 {
-	if (!g_utf8_validate(name, -1, NULL)) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID,
-			    "mailbox name is not valid UTF-8");
-		return NULL;
-	}
-	if (imap_session_is_enabled(s, "UTF8=ACCEPT"))
-		return g_strdup(name);
-	return imap_mutf7_encode(name, error);
+	return imap_mailbox_name_to_wire(name, s->delimiter,
+					 imap_session_is_enabled(s, "UTF8=ACCEPT"), error);
 }
 
-char *session_mailbox_decode(ImapSession *s, const char *wire)
+char *session_mailbox_decode(ImapSession *s, const char *wire, char delimiter)
 {
-	char *name;
-
-	if (imap_session_is_enabled(s, "UTF8=ACCEPT"))
-		return g_strdup(wire);
-	/* A server that sends an invalid name still gets it back as sent. */
-	name = imap_mutf7_decode(wire, NULL);
-	return name ? name : g_strdup(wire);
+	return imap_mailbox_name_from_wire(wire, delimiter,
+					   imap_session_is_enabled(s, "UTF8=ACCEPT"));
 }
 
 gboolean session_cmd_add_mailbox(ImapSession *s, ImapCmd *cmd, const char *name, GError **error)
@@ -70,6 +59,7 @@ static void mailbox_set_status(ImapMailbox *mb, const ImapStatusData *st)
 typedef struct {
 	GPtrArray *list;
 	GHashTable *by_wire; /* wire name -> ImapMailbox* (borrowed) */
+	GPtrArray *unreadable; /* why each unreadable LIST line was, or NULL */
 } ListCollect;
 
 static gboolean on_list(ImapSession *s, const ImapResponse *r, gpointer data)
@@ -78,13 +68,19 @@ static gboolean on_list(ImapSession *s, const ImapResponse *r, gpointer data)
 	ImapMailbox *mb;
 
 	if (r->type == IMAP_UNTAGGED_LIST && r->list_data.mailbox) {
-		mb = mailbox_new(session_mailbox_decode(s, r->list_data.mailbox));
+		mb = mailbox_new(
+		    session_mailbox_decode(s, r->list_data.mailbox, r->list_data.delimiter));
 		mb->delimiter = r->list_data.delimiter;
 		mb->flags = g_strdupv(r->list_data.flags ? r->list_data.flags : (char *[]){NULL});
 		mb->noselect = imap_caps_has(mb->flags, "\\Noselect") ||
 			       imap_caps_has(mb->flags, "\\NonExistent");
 		g_ptr_array_add(c->list, mb);
 		g_hash_table_insert(c->by_wire, g_strdup(r->list_data.mailbox), mb);
+		return TRUE;
+	}
+	if (r->type == IMAP_UNTAGGED_UNREADABLE) {
+		if (c->unreadable)
+			g_ptr_array_add(c->unreadable, g_strdup(r->text));
 		return TRUE;
 	}
 	if (r->type == IMAP_UNTAGGED_STATUS_DATA && r->status_data.mailbox) {
@@ -99,12 +95,19 @@ static gboolean on_list(ImapSession *s, const ImapResponse *r, gpointer data)
 gboolean imap_session_list(ImapSession *s, const char *pattern, gboolean with_status,
 			   GPtrArray **out, GError **error)
 {
+	return imap_session_list_full(s, pattern, with_status, out, NULL, error);
+}
+
+gboolean imap_session_list_full(ImapSession *s, const char *pattern, gboolean with_status,
+				GPtrArray **out, GPtrArray **unreadable, GError **error)
+{
 	g_autoptr(ImapCmd) cmd = session_cmd_new(s, "LIST \"\"");
 	g_autoptr(GPtrArray) list =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)imap_mailbox_free);
 	g_autoptr(GHashTable) by_wire =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	ListCollect c = {list, by_wire};
+	g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func(g_free);
+	ListCollect c = {list, by_wire, bad};
 
 	if (!session_cmd_add_mailbox(s, cmd, pattern ? pattern : "*", error))
 		return FALSE;
@@ -120,6 +123,8 @@ gboolean imap_session_list(ImapSession *s, const char *pattern, gboolean with_st
 		}
 	}
 	*out = g_steal_pointer(&list);
+	if (unreadable)
+		*unreadable = g_steal_pointer(&bad);
 	return TRUE;
 }
 
@@ -164,6 +169,12 @@ gboolean imap_session_delimiter(ImapSession *s, char *out, GError **error)
 	}
 	*out = s->delimiter;
 	return TRUE;
+}
+
+void imap_session_set_delimiter(ImapSession *s, char delimiter)
+{
+	s->delimiter = delimiter;
+	s->delimiter_known = TRUE;
 }
 
 /* ---- STATUS ---- */

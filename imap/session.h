@@ -6,7 +6,9 @@
  * number in flight; the session keeps reading while it writes.
  *
  * Mailbox names in this API are UTF-8 (the session converts to modified UTF-7, or sends
- * UTF-8 when UTF8=ACCEPT is enabled) and use the server's hierarchy delimiter.
+ * UTF-8 when UTF8=ACCEPT is enabled) and use the server's hierarchy delimiter; a name
+ * that cannot be shown decoded is kept in a raw form that gives its exact wire bytes
+ * back (imap/mailbox-name.h).
  *
  * Unsolicited data (EXISTS, EXPUNGE, VANISHED, FETCH FLAGS, BYE, ALERT, …) that arrives
  * during any command is passed to the unsolicited handler, if one is set, as well as
@@ -51,7 +53,7 @@ void imap_session_set_unsolicited(ImapSession *s, ImapUnsolicitedFunc fn, gpoint
 /* ---- Folders ---------------------------------------------------------------- */
 
 typedef struct {
-	char *name;      /* UTF-8, server's delimiter */
+	char *name;	 /* UTF-8, server's delimiter (imap/mailbox-name.h) */
 	char delimiter;  /* '\0' if the server has none */
 	char **flags;    /* \Noselect, \HasChildren, \NonExistent, \Sent, … */
 	gboolean noselect; /* \Noselect or \NonExistent */
@@ -64,9 +66,17 @@ void imap_mailbox_free(ImapMailbox *mb);
  * offered and with_status is TRUE). *out: GPtrArray of ImapMailbox (free func set). */
 gboolean imap_session_list(ImapSession *s, const char *pattern, gboolean with_status,
 			   GPtrArray **out, GError **error);
+/* The same; a LIST line that cannot be read costs only its folder, and *unreadable
+ * (GPtrArray of char *, free func set) says why for each, with an excerpt of the line. */
+gboolean imap_session_list_full(ImapSession *s, const char *pattern, gboolean with_status,
+				GPtrArray **out, GPtrArray **unreadable, GError **error);
 
 /* The delimiter of the personal namespace (from NAMESPACE, else LIST "" ""). */
 gboolean imap_session_delimiter(ImapSession *s, char *out, GError **error);
+/* The delimiter another connection to the same account learnt: mailbox names are
+ * encoded level by level (imap/mailbox-name.h) from the first command on, without a
+ * NAMESPACE of this connection's own. */
+void imap_session_set_delimiter(ImapSession *s, char delimiter);
 
 gboolean imap_session_status(ImapSession *s, const char *mailbox, ImapMailbox **out,
 			     GError **error);

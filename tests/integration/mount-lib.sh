@@ -506,7 +506,8 @@ PYEOF
 
 # -- the scenario server (tests/harness/scenario-server) ------------------------------
 
-# sc_start SCENARIO.json: start a scenario server serving it; sets SC_PORT and SC_LOG
+# sc_start SCENARIO.json: start a scenario server serving it; sets SC_PORT, SC_LOG and
+# SC_WIRE (the exact bytes of the mailbox names sent, see the server's docstring)
 # (its command log). The scenario may be rewritten later: the server reads it again.
 sc_start() {
 	local pf=$W/scenario.port i
@@ -520,6 +521,7 @@ sc_start() {
 	done
 	SC_PORT=$(cat "$pf")
 	SC_LOG=$pf.log
+	SC_WIRE=$pf.wire
 }
 
 # sc_mount MOUNTPOINT [EXTRA_OPTS]: mt_mount against the scenario server.

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "fs/names.h"
+#include "imap/mailbox-name.h"
 #include "tests/test-util.h"
 
 static void check_roundtrip(const char *comp)
@@ -134,6 +135,95 @@ static void test_msg_names(void)
 	}
 }
 
+/* A directory entry the kernel and a shell can take as it is. */
+static void check_safe(const char *entry)
+{
+	CU_ASSERT_PTR_NULL(strchr(entry, '/'));
+	CU_ASSERT_STRING_NOT_EQUAL(entry, ".");
+	CU_ASSERT_STRING_NOT_EQUAL(entry, "..");
+	CU_ASSERT_NOT_EQUAL(entry[0], '\0');
+	CU_ASSERT(strlen(entry) <= FS_NAME_MAX);
+	for (const char *p = entry; *p; p++)
+		CU_ASSERT_TRUE((guchar)*p >= 0x20 && *p != 0x7f);
+}
+
+/* Names a hostile or broken server may list as one level: each gets its own entry. */
+static const char *const odd_levels[] = {
+    "..",      ".",	"a\tb",	  "cr\rhere", "\x1b[31mred",	      "&-",
+    "&",       "&Jjo",	"&-Jjo",  "\xff\xfe", "R\xc3\xa9sum\xc3\xa9", "R&AOk-sum&AOk-",
+    "a&AAk-b", "&AGE-", "a",	  "INBOX",    "0000000001.eml",	      "%26",
+    "%",       "100%",	"x&//0-",
+};
+
+static void test_raw_levels_unique(void)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(odd_levels); i++) {
+		g_autofree char *name = imap_mailbox_name_from_wire(odd_levels[i], '.', FALSE);
+		char *entry = fs_name_of_component(name);
+
+		check_safe(entry);
+		if (g_hash_table_contains(seen, entry))
+			fprintf(stderr, "two levels named %s\n", entry);
+		CU_ASSERT_FALSE(g_hash_table_contains(seen, entry));
+		g_hash_table_add(seen, entry);
+	}
+}
+
+static void test_raw_levels_named(void)
+{
+	const struct {
+		const char *wire, *entry;
+	} cases[] = {
+	    {"&", "%26"},
+	    {"&-", "&"},
+	    {"&Jjo", "%26Jjo"},
+	    {"&-Jjo", "&Jjo"},
+	    {"a\tb", "a%09b"},
+	    {"a&AAk-b", "a%26AAk-b"},
+	    {"\x1b[31mred", "%1B[31mred"},
+	    {"R\xc3\xa9sum\xc3\xa9", "R%C3%A9sum%C3%A9"},
+	    {"R&AOk-sum&AOk-", "Résumé"},
+	    {"\xff\xfe", "%FF%FE"},
+	    {"..", "%2E."},
+	    {"INBOX", "INBOX"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *name = imap_mailbox_name_from_wire(cases[i].wire, '/', FALSE);
+		g_autofree char *entry = fs_name_of_component(name);
+		g_autofree char *raw = imap_mailbox_comp_wire(name);
+
+		CU_ASSERT_STRING_EQUAL(entry, cases[i].entry);
+		/* Raw names are found through the tree only, never made from what is typed. */
+		if (raw) {
+			g_autofree char *typed = fs_name_unescape(entry);
+
+			CU_ASSERT_TRUE(!typed || strcmp(typed, name) != 0);
+		}
+	}
+}
+
+/* A name with an empty level is one entry: the delimiter's %XX joins its levels. */
+static void test_whole_mailbox_names(void)
+{
+	g_autofree char *lead = fs_name_of_mailbox(".lead", '.');
+	g_autofree char *slash = fs_name_of_mailbox("/lead", '/');
+	g_autofree char *etc = fs_name_of_mailbox("../../etc", '.');
+	g_autofree char *dots = fs_name_of_mailbox("..", '.');
+	g_autofree char *flat = fs_name_of_mailbox("a.b", '\0');
+
+	CU_ASSERT_STRING_EQUAL(lead, "%2Elead");
+	CU_ASSERT_STRING_EQUAL(slash, "%2Flead");
+	CU_ASSERT_STRING_EQUAL(etc, "%2E%2E%2F%2E%2E%2Fetc");
+	CU_ASSERT_STRING_EQUAL(dots, "%2E%2E");
+	CU_ASSERT_STRING_EQUAL(flat, "a.b");
+	check_safe(lead);
+	check_safe(etc);
+	check_safe(dots);
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -145,5 +235,8 @@ int main(void)
 	TEST_ADD(s, test_unescape_rejects_noncanonical);
 	TEST_ADD(s, test_long_names_hashed);
 	TEST_ADD(s, test_msg_names);
+	TEST_ADD(s, test_raw_levels_unique);
+	TEST_ADD(s, test_raw_levels_named);
+	TEST_ADD(s, test_whole_mailbox_names);
 	return test_run_all();
 }

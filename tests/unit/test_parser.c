@@ -249,6 +249,37 @@ static void test_nul_vectors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(e, "\\x00"));
 }
 
+/* A LIST line that cannot be read costs only its folder: the stream goes on. */
+static void test_unreadable_list_lines(void)
+{
+	static const char quoted[] = "* LIST () \".\" \"a\0b\"\r\n* LIST () \".\" ok\r\n";
+	static const char literal[] = "* LSUB () \".\" {3}\r\na\0b\r\n* 3 EXISTS\r\n";
+	static const char garbled[] = "* LIST (\\X \".\" \"x\r\nA1 OK done\r\n";
+	g_autofree char *q = check_splits(NULL, quoted, sizeof(quoted) - 1);
+	g_autofree char *l = check_splits(NULL, literal, sizeof(literal) - 1);
+	g_autofree char *g = check_splits(NULL, garbled, sizeof(garbled) - 1);
+	g_autofree char *type = g_strdup_printf("type=%d ", IMAP_UNTAGGED_UNREADABLE);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(q, type));
+	CU_ASSERT_PTR_NOT_NULL(strstr(q, "NUL outside a literal"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(q, "a\\\\x00b")); /* the line, quoted for a log */
+	CU_ASSERT_PTR_NOT_NULL(strstr(q, "mailbox=\"ok\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(q, "\nEND"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(l, type));
+	CU_ASSERT_PTR_NOT_NULL(strstr(l, "NUL in a string"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(l, "number=3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(g, type));
+	CU_ASSERT_PTR_NOT_NULL(strstr(g, "TAGGED tag=\"A1\""));
+	CU_ASSERT_PTR_NULL(strstr(q, "ERROR"));
+	CU_ASSERT_PTR_NULL(strstr(l, "ERROR"));
+	CU_ASSERT_PTR_NULL(strstr(g, "ERROR"));
+
+	/* Anything else with a NUL still stops the connection. */
+	static const char fetch[] = "* 1 FETCH (UID 1 FLAGS (\\Se\0en))\r\n";
+	g_autofree char *e = parse_err(NULL, fetch, sizeof(fetch) - 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "NUL outside a literal"));
+}
+
 /* ---- field values ------------------------------------------------------------- */
 
 static void test_status_responses(void)
@@ -745,6 +776,7 @@ int main(void)
 	CU_pSuite s = CU_add_suite("parser", NULL, NULL);
 	TEST_ADD(s, test_vectors_splits);
 	TEST_ADD(s, test_nul_vectors);
+	TEST_ADD(s, test_unreadable_list_lines);
 	TEST_ADD(s, test_status_responses);
 	TEST_ADD(s, test_codes_with_lists_and_sets);
 	TEST_ADD(s, test_untagged_data);
