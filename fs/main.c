@@ -19,6 +19,7 @@
 #include "fs/check.h"
 #include "fs/config-file.h"
 #include "fs/daemon.h"
+#include "fs/failed.h"
 #include "fs/mount.h"
 #include "fs/oauth2.h"
 #include "fs/options-smtp.h"
@@ -267,6 +268,7 @@ static void teardown(FsMount *m)
 	fs_read_forget_handles();
 	fs_readahead_free(m->readahead); /* its fetches use the pool and the cache */
 	fs_writes_free(m->writes);
+	fs_failed_free(m->failed);
 	fs_folders_free(m->folders); /* saves metadata for the next mount */
 	fs_pool_free(m->pool);	     /* LOGOUT */
 	cache_store_close(m->cache);
@@ -347,6 +349,7 @@ int main(int argc, char **argv)
 	m.folders = fs_folders_new(m.pool, m.cache, &m.stats);
 	m.readahead = fs_readahead_new(m.pool, m.cache, &m.stats, opts.connections);
 	m.writes = fs_writes_new();
+	m.failed = fs_failed_new();
 	ret = serve(&m, &args, &cl);
 	teardown(&m);
 out_opts:

@@ -23,6 +23,7 @@
 G_BEGIN_DECLS
 
 typedef struct FsWrites FsWrites; /* fs/write-table.h */
+typedef struct FsFailed FsFailed; /* fs/failed.h */
 
 #define FS_ATTR_TIMEOUT 60.0
 #define FS_REVALIDATE_US (2 * G_USEC_PER_SEC)
@@ -40,6 +41,7 @@ typedef struct {
 	FsReadAhead *readahead; /* NULL: none (no cache, one connection) */
 	FsPush *push;		/* set while the session is mounted */
 	FsWrites *writes;	/* files being written (write.h) */
+	FsFailed *failed;	/* body fetches that failed a moment ago (failed.h) */
 	FsStats stats;
 	char delimiter;
 	uid_t uid;

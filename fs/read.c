@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fs/errno-map.h"
+#include "fs/failed.h"
 #include "fs/mount.h"
 #include "fs/write.h"
 
@@ -188,12 +189,16 @@ static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint6
 	Batch b = {m, node->mailbox, node->uidvalidity, node->uid, NULL, 0};
 	gboolean ok = FALSE, retry = TRUE;
 
+	if (fs_failed_recent(m->failed, node->mailbox, node->uidvalidity, node->uid, error))
+		return NULL;
 	for (int attempt = 0; retry; attempt++) {
 		g_clear_pointer(&b.want, imap_body_unref);
 		b.n = 0;
 		ok = fetch_batch(m, node, uids, &b, attempt, &retry, error);
 	}
 	if (!ok) {
+		fs_failed_note(m->failed, node->mailbox, node->uidvalidity, node->uid,
+			       error ? *error : NULL);
 		imap_body_unref(b.want);
 		return NULL;
 	}
@@ -516,8 +521,12 @@ static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
 		h->next_len = MIN(h->next_len * 2, CHUNK_MAX);
 	else
 		h->next_len = CHUNK_MIN;
+	if (fs_failed_recent(m->failed, h->mailbox, h->uidvalidity, h->uid, error))
+		return FALSE;
 	for (int attempt = 0; retry; attempt++)
 		ok = fetch_chunk_once(m, h, off, attempt, &chunk, &retry, error);
+	if (!ok)
+		fs_failed_note(m->failed, h->mailbox, h->uidvalidity, h->uid, error ? *error : NULL);
 	if (ok && !chunk) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "message was expunged");
 		return FALSE;

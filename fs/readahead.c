@@ -1,10 +1,13 @@
 /* imapfs fs — background read-ahead of message bodies (see readahead.h). */
 #include "fs/readahead.h"
 
+#include "fs/failed.h"
+
 #include <gio/gio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fs/failed.h"
 #include "fs/mount.h"
 #include "fs/spool.h"
 
@@ -89,19 +92,24 @@ static void store_one(const ImapFetchData *fd, gpointer data)
 
 static gboolean fetch_burst(Burst *b)
 {
+	g_autoptr(GError) error = NULL;
 	gboolean fresh = FALSE, ok;
 	ImapSession *s = fs_pool_acquire(b->ra->pool, b->mailbox, NULL);
 
 	if (!s)
 		return FALSE;
 	/* UIDs of another UIDVALIDITY are other messages: store nothing. */
-	ok = fs_pool_examine_uidv(s, b->mailbox, b->uidvalidity, &fresh, NULL);
+	ok = fs_pool_examine_uidv(s, b->mailbox, b->uidvalidity, &fresh, &error);
 	if (ok) {
 		FS_STAT_INC(b->ra->stats, body_fetches);
 		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)b->uids->data, b->uids->len,
-					       store_one, b, NULL);
+					       store_one, b, &error);
 	}
 	fs_pool_release(b->ra->pool, s);
+	/* A reader waiting for one of these fails at once rather than fetch it again. */
+	for (guint i = 0; !ok && b->ra->mount && i < b->uids->len; i++)
+		fs_failed_note(b->ra->mount->failed, b->mailbox, b->uidvalidity,
+			       g_array_index(b->uids, guint32, i), error);
 	g_atomic_int_add(&b->ra->stats->bodies_fetched, (gint)b->n);
 	return ok;
 }

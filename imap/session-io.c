@@ -148,8 +148,12 @@ static void scan_input(ImapSession *s, const guint8 *data, gsize len)
 static GError *eof_error(ImapSession *s, GError *err)
 {
 	if (s->in_literal > 0) {
+		/* A stall keeps its code: a timeout is not retried (the user's time is spent),
+		 * a dropped connection is. */
+		int code = g_error_matches(err, IMAP_ERROR, IMAP_ERROR_TIMEOUT) ? IMAP_ERROR_TIMEOUT
+									  : IMAP_ERROR_NETWORK;
 		GError *e =
-		    g_error_new(IMAP_ERROR, IMAP_ERROR_NETWORK,
+		    g_error_new(IMAP_ERROR, code,
 				"connection closed inside a literal (%" G_GUINT64_FORMAT
 				" of %" G_GUINT64_FORMAT " bytes received): %s",
 				s->literal_size - s->in_literal, s->literal_size, err->message);
