@@ -56,7 +56,7 @@ static int folder_command(FsMount *m, const char *verb, const char *a, const cha
 	gboolean ok = FALSE;
 
 	if (!s)
-		return fs_errno_from_error(error);
+		return fs_errno_logged(m->log_limit, a, NULL, verb, error);
 	/* A folder selected here must not stay selected under a name that is gone. */
 	if (!strcmp(verb, "CREATE") || !imap_session_selected(s) ||
 	    strcmp(imap_session_selected(s), a) != 0 || imap_session_close(s, &error)) {
@@ -69,7 +69,7 @@ static int folder_command(FsMount *m, const char *verb, const char *a, const cha
 	}
 	fs_pool_release(m->pool, s);
 	refresh_tree(m);
-	return ok ? 0 : fs_errno_from_error(error);
+	return ok ? 0 : fs_errno_logged(m->log_limit, a, NULL, verb, error);
 }
 
 void fs_modify_mkdir(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name)
