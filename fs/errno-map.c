@@ -108,7 +108,8 @@ int fs_errno_logged(FsLogLimit *limit, const char *folder, const char *name, con
 	if (limit && !fs_log_limit_pass(limit, line, &dropped))
 		return err;
 	if (dropped)
-		g_printerr("imapfs: %s (%u identical lines dropped since the last one)\n", line, dropped);
+		g_printerr("imapfs: %s (%u identical lines dropped since the last one)\n", line,
+			   dropped);
 	else
 		g_printerr("imapfs: %s\n", line);
 	return err;

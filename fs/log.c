@@ -50,8 +50,8 @@ gboolean fs_log_open(FsLog *log, const char *value, gboolean foreground, GError 
 	if (fd < 0) {
 		int e = errno;
 
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open the log %s: %s",
-			    value, g_strerror(e));
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+			    "cannot open the log %s: %s", value, g_strerror(e));
 		return FALSE;
 	}
 	log->kind = FS_LOG_FILE;

@@ -211,8 +211,7 @@ static gboolean drain_notifier(FsMount *m)
 	return done;
 }
 
-static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl,
-		 const FsLog *log)
+static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl, const FsLog *log)
 {
 	struct fuse_loop_config lc = {0};
 	FsWatch *watch;

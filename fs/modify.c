@@ -174,7 +174,8 @@ static ImapSession *session_checked(FsMount *m, const char *mailbox, guint32 uid
 	ImapSession *s = fs_write_session(m, mailbox, &v, NULL, &error);
 
 	if (!s) {
-		*err = fs_errno_logged(m->log_limit, mailbox, NULL, "cannot open the folder", error);
+		*err =
+		    fs_errno_logged(m->log_limit, mailbox, NULL, "cannot open the folder", error);
 		return NULL;
 	}
 	if (v != uidv) {
@@ -250,7 +251,8 @@ static int msg_by_name(FsMount *m, const FsNode *parent, const char *name, guint
 	g_autoptr(GError) error = NULL;
 
 	if (!fs_mount_find_msg(m, parent->mailbox, name, uidv, uid, &error))
-		return fs_errno_logged(m->log_limit, parent->mailbox, name, "cannot look up", error);
+		return fs_errno_logged(m->log_limit, parent->mailbox, name, "cannot look up",
+				       error);
 	return *uid ? 0 : ENOENT;
 }
 
@@ -551,8 +553,8 @@ int fs_modify_store_flags(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 		return err;
 	snprintf(set, sizeof(set), "%u", uid);
 	if (!imap_session_store(s, set, IMAP_STORE_SET, flags, &error))
-		err = fs_mount_msg_errno(m, mailbox, uidvalidity, uid, "cannot set the flags",
-					 error);
+		err =
+		    fs_mount_msg_errno(m, mailbox, uidvalidity, uid, "cannot set the flags", error);
 	release(m, s);
 	/* setfattr over many messages: no re-read of the folder (O(messages)) per file. */
 	if (!err &&

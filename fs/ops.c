@@ -20,8 +20,8 @@ static FsMount *mount_of(fuse_req_t req)
 /* A listing of MAILBOX failed. */
 static void reply_error(fuse_req_t req, const char *mailbox, const GError *error)
 {
-	fuse_reply_err(req, fs_errno_logged(mount_of(req)->log_limit, mailbox, NULL,
-					    "cannot list", error));
+	fuse_reply_err(
+	    req, fs_errno_logged(mount_of(req)->log_limit, mailbox, NULL, "cannot list", error));
 }
 
 /* ---- refresh helpers --------------------------------------------------------------- */

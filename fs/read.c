@@ -233,7 +233,8 @@ static int open_miss(FsMount *m, FsFolder *f, const FsNode *node, guint64 size, 
 	}
 	body = fetch_whole(m, f, node, size, &err);
 	if (!body)
-		return fs_mount_msg_errno(m, node->mailbox, node->uidvalidity, node->uid, "cannot read", err);
+		return fs_mount_msg_errno(m, node->mailbox, node->uidvalidity, node->uid,
+					  "cannot read", err);
 	real = imap_body_get_size(body);
 	if (real != size)
 		correct_size(m, f, node, real);
@@ -543,7 +544,8 @@ static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 
 		/* An error, not the bytes so far: the kernel takes a short read for the end
 		 * of the file and would shrink its size. */
 		if (!chunk_has(h, pos) && !fetch_chunk(m, h, pos, &error)) {
-			*err = fs_mount_msg_errno(m, h->mailbox, h->uidvalidity, h->uid, "cannot read", error);
+			*err = fs_mount_msg_errno(m, h->mailbox, h->uidvalidity, h->uid,
+						  "cannot read", error);
 			return -1;
 		}
 		if (!chunk_has(h, pos))
@@ -576,7 +578,8 @@ static int load_lazy(FsMount *m, FsFile *h)
 		}
 		h->body = fetch_whole(m, f, &node, h->size, &err);
 		if (!h->body)
-			return fs_mount_msg_errno(m, h->mailbox, h->uidvalidity, h->uid, "cannot read", err);
+			return fs_mount_msg_errno(m, h->mailbox, h->uidvalidity, h->uid,
+						  "cannot read", err);
 		real = imap_body_get_size(h->body);
 	}
 	if (real != h->size) {

@@ -246,8 +246,8 @@ static void test_proxy_url(void)
 /* The last one given wins, as for every option; the words are kept as given. */
 static void test_log_option(void)
 {
-	const char *argv[] = {"imapfs", "/mnt", "-o", "host=h,user=u,log=stderr", "-o",
-			      "log=syslog", NULL};
+	const char *argv[] = {"imapfs", "/mnt",	      "-o", "host=h,user=u,log=stderr",
+			      "-o",	"log=syslog", NULL};
 	FsOptions o;
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
