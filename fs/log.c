@@ -89,6 +89,35 @@ static void to_syslog(const gchar *string)
 	}
 }
 
+/* GLib's and GIO's own warnings (g_warning, g_critical) bypass g_printerr: the same
+ * priorities GLib gives them in the journal; what GLib would drop (debug messages
+ * without G_MESSAGES_DEBUG) stays dropped. */
+static GLogWriterOutput glib_to_syslog(GLogLevelFlags level, const GLogField *fields,
+				       gsize n_fields, gpointer data)
+{
+	const char *domain = NULL, *message = NULL;
+	int prio = LOG_DEBUG;
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (!strcmp(fields[i].key, "GLIB_DOMAIN"))
+			domain = fields[i].value;
+		else if (!strcmp(fields[i].key, "MESSAGE"))
+			message = fields[i].value;
+	}
+	if (g_log_writer_default_would_drop(level, domain) || !message)
+		return G_LOG_WRITER_HANDLED;
+	if (level & G_LOG_LEVEL_ERROR)
+		prio = LOG_ERR;
+	else if (level & (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+		prio = LOG_WARNING;
+	else if (level & G_LOG_LEVEL_MESSAGE)
+		prio = LOG_NOTICE;
+	else if (level & G_LOG_LEVEL_INFO)
+		prio = LOG_INFO;
+	syslog(prio, "%s%s%s", domain ? domain : "", domain ? ": " : "", message);
+	return G_LOG_WRITER_HANDLED;
+}
+
 void fs_log_start(const FsLog *log)
 {
 	switch (log->kind) {
@@ -96,6 +125,8 @@ void fs_log_start(const FsLog *log)
 		/* The ident must outlive every syslog() call: a literal. */
 		openlog("imapfs", LOG_PID, LOG_DAEMON);
 		g_set_printerr_handler(to_syslog);
+		/* Once per process (GLib's rule): fs_log_start() is called once. */
+		g_log_set_writer_func(glib_to_syslog, NULL, NULL);
 		break;
 	case FS_LOG_FILE:
 		if (dup2(log->fd, STDERR_FILENO) < 0)
@@ -109,10 +140,9 @@ void fs_log_start(const FsLog *log)
 
 void fs_log_close(FsLog *log)
 {
-	if (log->kind == FS_LOG_SYSLOG) {
+	/* GLib's writer cannot be unset: it stays (syslog(3) reopens the log if need be). */
+	if (log->kind == FS_LOG_SYSLOG)
 		g_set_printerr_handler(NULL);
-		closelog();
-	}
 	if (log->fd >= 0)
 		close(log->fd); /* stderr, if started, stays on the file until exit */
 	fs_log_init(log);

@@ -6,7 +6,8 @@
  *   stderr  unchanged (the default with -f);
  *   syslog  a g_printerr handler hands each line to syslog(3), ident "imapfs", facility
  *           LOG_DAEMON, without the "imapfs: " prefix (the default in the background,
- *           where stderr is /dev/null; the journal reads /dev/log too);
+ *           where stderr is /dev/null; the journal reads /dev/log too); GLib's own
+ *           warnings (g_warning, g_critical) go there too;
  *   FILE    the file (opened O_APPEND|O_CLOEXEC, created 0600) becomes stderr, so lines
  *           need no handler, and a tunnel or password command's stderr lands there too.
  * The handler keeps no state of its own (libc keeps syslog's), so nothing of imapfs
@@ -36,8 +37,8 @@ gboolean fs_log_valid(const char *value, GError **error);
  * file are the caller's to see. FALSE with ERROR (and *log untouched) if it cannot be. */
 gboolean fs_log_open(FsLog *log, const char *value, gboolean foreground, GError **error);
 
-/* From now on lines go to the target (see above). Call from main() once the mount is up
- * (after fs_daemon_ready(), which points stderr at /dev/null in the background). */
+/* From now on lines go to the target (see above). Call once, from main(), once the mount
+ * is up (after fs_daemon_ready(), which points stderr at /dev/null in the background). */
 void fs_log_start(const FsLog *log);
 
 /* Closes the file, stops the handler; lines go to stderr again. Accepts a never opened
