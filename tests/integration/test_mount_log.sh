@@ -31,8 +31,9 @@ relay_start() {
 	done
 	RELAY_PORT=$(cat "$W/relay.port")
 }
-# Listings pass (UID FETCH 1:* (UID RFC822.SIZE ...)); every body fetch is refused.
-relay_start --refuse 'FETCH .*BODY'
+# Listings pass (UID FETCH 1:* (UID RFC822.SIZE ...)); every body fetch is refused, and
+# so is CREATE.
+relay_start --refuse 'FETCH .*BODY' --refuse '^CREATE '
 relay_opts() { printf 'port=%s,security=plain,connections=2' "$RELAY_PORT"; }
 
 # bg_mount EXTRA_OPTS: mount in the background (no -f); the command must return 0 once
@@ -117,9 +118,23 @@ if bg_mount "log=$LOG"; then
 		not_ok "the next line a second later counts the dropped ones (got '$dropped')"
 		diag "$LOG"
 	fi
+	# Another call's EIO: mkdir, whose CREATE is refused.
+	mkdir "$MNT/logtest" 2>"$W/mkdir.err"
+	check_eq "mkdir whose CREATE is refused fails" 1 "$?"
+	check "with EIO" grep -q 'Input/output error' "$W/mkdir.err"
+	n=$(grep -cE '^imapfs: logtest: mkdir: .*\[SERVERBUG\] refused by the test relay$' "$LOG")
+	check_eq "and logs one line naming the folder and the server's words" 1 "$n"
+	[ "$n" = 1 ] || diag "$LOG"
 	check "no password in the log" bash -c "! grep -qF '$IMAPFS_TEST_PASSWORD' '$LOG'"
 	check "nothing printed by the mount command" test ! -s "$W/bg.out"
 	check "unmount, and imapfs exits" bg_umount
+	if grep -vE "^imapfs: (html/$NAME: $WORDS_RE( \([0-9]+ identical lines dropped since the last one\))?|logtest: mkdir: .*)\$" \
+		"$LOG" >"$W/other.lines"; then
+		not_ok "nothing else in the log"
+		diag "$W/other.lines"
+	else
+		ok "nothing else in the log"
+	fi
 else
 	bg_kill
 fi
