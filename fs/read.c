@@ -610,6 +610,17 @@ void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t
 	kept_unref(k);
 }
 
+/* ERR of a read of the cache file (or spool) under H; an EIO (a failing disk) logged. */
+static int local_failed(FsMount *m, const FsFile *h, int err)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (err != EIO)
+		return err;
+	error = g_error_new(G_IO_ERROR, G_IO_ERROR_FAILED, "the cached copy: %s", g_strerror(err));
+	return fs_mount_msg_errno(m, h->mailbox, h->uidvalidity, h->uid, "cannot read", error);
+}
+
 /* Up to SIZE bytes at OFF of H into BUF: the count (0 at the end), or -1 and *ERR. */
 static gssize read_at(FsMount *m, FsFile *h, char *buf, size_t size, off_t off, int *err)
 {
@@ -635,7 +646,7 @@ static gssize read_at(FsMount *m, FsFile *h, char *buf, size_t size, off_t off, 
 	else
 		n = read_large(m, h, buf, size, (guint64)off, err);
 	if (n < 0 && (h->fd >= 0 || h->body))
-		*err = errno;
+		*err = local_failed(m, h, errno);
 	g_mutex_unlock(&h->lock);
 	return n;
 }
