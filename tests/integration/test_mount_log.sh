@@ -98,24 +98,29 @@ if bg_mount "log=$LOG"; then
 	grep -F "html/$NAME" "$LOG" >"$W/lines"
 	check_eq "the log has exactly one line for it" 1 "$(wc -l <"$W/lines")"
 	check "naming the folder, the file and the server's words" grep -qE "$LINE_RE" "$W/lines"
-	# A loop over the same failing read: identical lines at most once a second.
+	# A loop over the same failing read: identical lines at most once a second, and
+	# none lost without a trace: the lines plus the drops they count cover every read.
+	start=$(date +%s%N)
 	for _ in $(seq 20); do cat "$MNT/html/$NAME" >/dev/null 2>&1; done
+	secs=$((($(date +%s%N) - start + 999999999) / 1000000000))
 	n=$(grep -cF "html/$NAME" "$LOG")
-	if [ "$n" -ge 1 ] && [ "$n" -le 4 ]; then
-		ok "20 more failed reads add at most one line a second ($n in all)"
+	if [ "$n" -ge 1 ] && [ "$n" -le $((secs + 1)) ]; then
+		ok "20 more failed reads in ${secs} s add at most one line a second ($n in all)"
 	else
-		not_ok "20 more failed reads add at most one line a second (got $n lines)"
+		not_ok "20 more failed reads in ${secs} s add at most one line a second (got $n lines)"
 		diag "$LOG"
 	fi
 	# A second later the line is logged again, saying how many were dropped.
 	sleep 1.1
 	cat "$MNT/html/$NAME" >/dev/null 2>&1
-	dropped=$(grep -F "html/$NAME" "$LOG" | tail -n 1 |
-		sed -n 's/.* (\([0-9]*\) identical lines dropped since the last one)$/\1/p')
-	if [ -n "$dropped" ] && [ "$dropped" -ge 20 ]; then
-		ok "the next line a second later counts the dropped ones ($dropped)"
+	grep -F "html/$NAME" "$LOG" >"$W/lines"
+	dropped=$(sed -n 's/.* (\([0-9]*\) identical lines dropped since the last one)$/\1/p' \
+		"$W/lines" | awk '{ s += $1 } END { print s + 0 }')
+	lines=$(wc -l <"$W/lines")
+	if [ -n "$dropped" ] && [ $((dropped + lines)) -ge 22 ]; then
+		ok "the lines count the dropped ones ($lines lines, $dropped dropped, 22 reads)"
 	else
-		not_ok "the next line a second later counts the dropped ones (got '$dropped')"
+		not_ok "the lines count the dropped ones ($lines lines, '$dropped' dropped, 22 reads)"
 		diag "$LOG"
 	fi
 	# Another call's EIO: mkdir, whose CREATE is refused.
@@ -150,6 +155,9 @@ for n in null zero full random urandom tty fuse; do
 	touch "/dev/$n"
 	mount --bind "$W/realdev/$n" "/dev/$n"
 done
+# Each node is its own mount now: the real /dev leaves the scratch directory (which the
+# harness removes afterwards, from outside this namespace).
+umount -R -l "$W/realdev"
 ln -s /proc/self/fd /dev/fd
 ln -s /proc/self/fd/0 /dev/stdin
 ln -s /proc/self/fd/1 /dev/stdout
