@@ -88,6 +88,8 @@ int fs_errno_from_error(const GError *error)
 	return EIO;
 }
 
+/* Errors nothing else explains to the user; ENOENT, EEXIST, EDQUOT and the like are the
+ * answer itself (and refused writes log their own line, write-table.c). */
 static gboolean worth_a_line(int err)
 {
 	return err == EIO || err == ETIMEDOUT;

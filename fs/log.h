@@ -34,15 +34,16 @@ gboolean fs_log_valid(const char *value, GError **error);
 
 /* The target VALUE names (NULL: syslog, or stderr when FOREGROUND); a FILE is opened
  * now, before the fork and the chdir("/"), so that a relative name and an unwritable
- * file are the caller's to see. FALSE with ERROR (and *log untouched) if it cannot be. */
+ * file are the caller's to see. FALSE with ERROR if it cannot be (*log is then stderr). */
 gboolean fs_log_open(FsLog *log, const char *value, gboolean foreground, GError **error);
 
 /* From now on lines go to the target (see above). Call once, from main(), once the mount
  * is up (after fs_daemon_ready(), which points stderr at /dev/null in the background). */
 void fs_log_start(const FsLog *log);
 
-/* Closes the file, stops the handler; lines go to stderr again. Accepts a never opened
- * FsLog ({0} after fs_log_init()). */
+/* Stops the syslog handler and closes the file's descriptor (a stderr that fs_log_start()
+ * pointed at the file stays there until exit). Accepts an FsLog never opened or started
+ * (after fs_log_init()). */
 void fs_log_close(FsLog *log);
 void fs_log_init(FsLog *log);
 
