@@ -12,7 +12,8 @@
  *                      message the child printed on the still shared stderr).
  *   fs_daemon_ready()  in the child, after the mount: new session, cwd "/", stdin/stdout/
  *                      stderr on /dev/null, then the parent is let go. In the foreground
- *                      only the cwd changes, as with fuse_daemonize().
+ *                      only the cwd changes, as with fuse_daemonize(). The log lines go
+ *                      to syslog or a file from then on (fs_log_start(), fs/log.h).
  *
  * Not thread safe: call both from main() only.
  */

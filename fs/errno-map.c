@@ -87,3 +87,32 @@ int fs_errno_from_error(const GError *error)
 		return from_io(error);
 	return EIO;
 }
+
+/* Errors nothing else explains to the user; ENOENT, EEXIST, EDQUOT and the like are the
+ * answer itself (and refused writes log their own line, write-table.c). */
+static gboolean worth_a_line(int err)
+{
+	return err == EIO || err == ETIMEDOUT;
+}
+
+int fs_errno_logged(FsLogLimit *limit, const char *folder, const char *name, const char *what,
+		    const GError *error)
+{
+	int err = fs_errno_from_error(error);
+	g_autofree char *line = NULL;
+	guint dropped = 0;
+
+	if (!worth_a_line(err))
+		return err;
+	line = g_strdup_printf("%s%s%s: %s: %s", folder && *folder ? folder : "/", name ? "/" : "",
+			       name ? name : "", what,
+			       error && error->message ? error->message : "unknown error");
+	if (limit && !fs_log_limit_pass(limit, line, &dropped))
+		return err;
+	if (dropped)
+		g_printerr("imapfs: %s (%u identical lines dropped since the last one)\n", line,
+			   dropped);
+	else
+		g_printerr("imapfs: %s\n", line);
+	return err;
+}

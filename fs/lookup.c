@@ -19,7 +19,7 @@ static int lookup_msg(FsMount *m, const char *mailbox, const char *name, struct 
 	guint32 uidv, uid;
 
 	if (!fs_mount_find_msg(m, mailbox, name, &uidv, &uid, &err))
-		return fs_errno_from_error(err);
+		return fs_errno_logged(m->log_limit, mailbox, name, "cannot look up", err);
 	if (!uid || !fs_folder_msg(fs_folders_get(m->folders, mailbox), uidv, uid, &mi, NULL))
 		return ENOENT;
 	FsNode *n = fs_inode_ref_msg(m->inodes, mailbox, uidv, uid);

@@ -20,6 +20,7 @@
 #include "fs/config-file.h"
 #include "fs/daemon.h"
 #include "fs/failed.h"
+#include "fs/log.h"
 #include "fs/mount.h"
 #include "fs/oauth2.h"
 #include "fs/options-smtp.h"
@@ -211,7 +212,7 @@ static gboolean drain_notifier(FsMount *m)
 	return done;
 }
 
-static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl)
+static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl, const FsLog *log)
 {
 	struct fuse_loop_config lc = {0};
 	FsWatch *watch;
@@ -225,6 +226,7 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 	if (fuse_session_mount(m->se, cl->mountpoint) != 0)
 		goto signals;
 	fs_daemon_ready(); /* the parent exits 0 now */
+	fs_log_start(log); /* no terminal to see the lines from here on */
 	fs_notify_start(m);
 	m->push = fs_push_new(m);
 	watch = fs_watch_start(m);
@@ -275,6 +277,7 @@ static void teardown(FsMount *m)
 	fs_tree_free(m->tree);
 	fs_inode_table_free(m->inodes);
 	g_mutex_clear(&m->list_lock);
+	fs_log_limit_free(m->log_limit);
 }
 
 static gboolean wants_help(int argc, char **argv)
@@ -298,8 +301,10 @@ int main(int argc, char **argv)
 
 	FsConfig cfg = {0};
 	FsOAuth2 *oauth = NULL;
+	FsLog log;
 
 	fs_options_init(&opts);
+	fs_log_init(&log);
 	if (wants_help(argc, argv)) {
 		if (fuse_parse_cmdline(&args, &cl) == 0 && cl.show_help)
 			usage(argv[0]);
@@ -325,6 +330,10 @@ int main(int argc, char **argv)
 		g_printerr("imapfs: no mount point given (see --help)\n");
 		goto out_opts;
 	}
+	if (!fs_log_open(&log, opts.log, cl.foreground, &err)) {
+		g_printerr("imapfs: %s\n", err->message);
+		goto out_opts;
+	}
 	fs_daemon_start(cl.foreground); /* only the child returns */
 	ret = credentials(&opts, &oauth);
 	if (ret != FS_EXIT_OK)
@@ -334,6 +343,7 @@ int main(int argc, char **argv)
 	m.started = time(NULL);
 	m.gid = getgid();
 	m.inodes = fs_inode_table_new();
+	m.log_limit = fs_log_limit_new();
 	m.tree = fs_tree_new();
 	g_mutex_init(&m.list_lock);
 	if (!connect_account(&m, &opts, oauth, &step, &err)) {
@@ -350,13 +360,14 @@ int main(int argc, char **argv)
 	m.readahead = fs_readahead_new(m.pool, m.cache, &m.stats, opts.connections);
 	m.writes = fs_writes_new();
 	m.failed = fs_failed_new();
-	ret = serve(&m, &args, &cl);
+	ret = serve(&m, &args, &cl, &log);
 	teardown(&m);
 out_opts:
 	fs_outbox_teardown();
 	fs_options_clear(&opts);
 	fs_oauth2_free(oauth); /* after the pool that used it (teardown) */
 	fs_config_clear(&cfg);
+	fs_log_close(&log); /* last: everything above may still log */
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

@@ -174,7 +174,8 @@ static ImapSession *session_checked(FsMount *m, const char *mailbox, guint32 uid
 	ImapSession *s = fs_write_session(m, mailbox, &v, NULL, &error);
 
 	if (!s) {
-		*err = fs_errno_from_error(error);
+		*err =
+		    fs_errno_logged(m->log_limit, mailbox, NULL, "cannot open the folder", error);
 		return NULL;
 	}
 	if (v != uidv) {
@@ -250,7 +251,8 @@ static int msg_by_name(FsMount *m, const FsNode *parent, const char *name, guint
 	g_autoptr(GError) error = NULL;
 
 	if (!fs_mount_find_msg(m, parent->mailbox, name, uidv, uid, &error))
-		return fs_errno_from_error(error);
+		return fs_errno_logged(m->log_limit, parent->mailbox, name, "cannot look up",
+				       error);
 	return *uid ? 0 : ENOENT;
 }
 
@@ -289,12 +291,13 @@ static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, con
 		return err;
 	if (imap_session_has_cap(s, "MOVE")) {
 		if (!imap_session_move(s, uid, to, new_uidv, new_uid, &error))
-			err = fs_errno_from_error(error);
+			err = fs_mount_msg_errno(m, from, uidv, uid, "cannot move", error);
 	} else if (!imap_session_has_cap(s, "UIDPLUS") && others_deleted(s, uid, &error) != 0) {
 		/* Checked before the copy too, so a refusal leaves no duplicate behind. */
-		err = error ? fs_errno_from_error(error) : refuse_busy(&error);
+		err = error ? fs_mount_msg_errno(m, from, uidv, uid, "cannot move", error)
+			    : refuse_busy(&error);
 	} else if (!imap_session_copy(s, uid, to, new_uidv, new_uid, &error)) {
-		err = fs_errno_from_error(error);
+		err = fs_mount_msg_errno(m, from, uidv, uid, "cannot copy", error);
 	} else {
 		err = expunge_uid(s, uid, &marked, &error);
 	}
@@ -448,7 +451,8 @@ static void rename_msg(fuse_req_t req, FsMount *m, const FsNode *parent, const c
 		return;
 	}
 	if (!fs_mount_find_msg(m, newparent->mailbox, newname, &duidv, &duid, &error)) {
-		fuse_reply_err(req, fs_errno_from_error(error));
+		fuse_reply_err(req, fs_errno_logged(m->log_limit, newparent->mailbox, newname,
+						    "cannot look up", error));
 		return;
 	}
 	if (duid && (flags & RENAME_NOREPLACE)) {
@@ -549,7 +553,8 @@ int fs_modify_store_flags(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 		return err;
 	snprintf(set, sizeof(set), "%u", uid);
 	if (!imap_session_store(s, set, IMAP_STORE_SET, flags, &error))
-		err = fs_errno_from_error(error);
+		err =
+		    fs_mount_msg_errno(m, mailbox, uidvalidity, uid, "cannot set the flags", error);
 	release(m, s);
 	/* setfattr over many messages: no re-read of the folder (O(messages)) per file. */
 	if (!err &&

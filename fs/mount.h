@@ -13,6 +13,7 @@
 #include "cache/cache.h"
 #include "fs/folder.h"
 #include "fs/inode.h"
+#include "fs/log.h"
 #include "fs/options.h"
 #include "fs/pool.h"
 #include "fs/push.h"
@@ -51,6 +52,7 @@ typedef struct {
 	GMutex list_lock;      /* one LIST at a time */
 	gint cache_warned;
 	gint cache_old_warned; /* bodies of an older cache format were found (cache-damage.c) */
+	FsLogLimit *log_limit; /* repeated error lines (fs_errno_logged) */
 	time_t started;
 } FsMount;
 
@@ -99,6 +101,9 @@ gboolean fs_mount_find_msg(FsMount *m, const char *mailbox, const char *name, gu
 			   guint32 *uid, GError **error);
 /* LIST again when older than MAX_AGE_US. */
 gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error);
+/* fs_errno_logged() for the message UID of MAILBOX, by the name it is shown under. */
+int fs_mount_msg_errno(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid,
+		       const char *what, const GError *error);
 /* One warning for the whole mount when the cache cannot take a body. */
 void fs_mount_cache_warning(FsMount *m, const GError *error);
 /* Attributes of a folder / a message, and an entry reply for a node (lookup counted

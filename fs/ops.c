@@ -17,9 +17,11 @@ static FsMount *mount_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static void reply_error(fuse_req_t req, const GError *error)
+/* A listing of MAILBOX failed. */
+static void reply_error(fuse_req_t req, const char *mailbox, const GError *error)
 {
-	fuse_reply_err(req, fs_errno_from_error(error));
+	fuse_reply_err(
+	    req, fs_errno_logged(mount_of(req)->log_limit, mailbox, NULL, "cannot list", error));
 }
 
 /* ---- refresh helpers --------------------------------------------------------------- */
@@ -78,6 +80,15 @@ gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 	}
 	g_mutex_unlock(&m->list_lock);
 	return ok;
+}
+
+int fs_mount_msg_errno(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid,
+		       const char *what, const GError *error)
+{
+	FsFolder *f = fs_folders_get(m->folders, mailbox);
+	g_autofree char *name = fs_folder_msg_name(f, uidvalidity, uid);
+
+	return fs_errno_logged(m->log_limit, mailbox, name, what, error);
 }
 
 /* ---- attributes -------------------------------------------------------------------- */
@@ -303,7 +314,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	/* A listing is when other clients' changes become visible. */
 	if (!fs_mount_refresh_tree(m, FS_REVALIDATE_US, &err)) {
-		reply_error(req, err);
+		reply_error(req, n->mailbox, err);
 		return;
 	}
 	if (*n->mailbox && !fs_outbox_is(n->mailbox) && !fs_tree_dir(m->tree, n->mailbox, NULL)) {
@@ -316,7 +327,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	d->mailbox = g_strdup(n->mailbox);
 	if (!build_listing(m, d, &err)) {
 		dir_handle_free(d);
-		reply_error(req, err);
+		reply_error(req, n->mailbox, err);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;

@@ -1,6 +1,7 @@
 /* imapfs fs — option parsing (see options.h). */
 #define FUSE_USE_VERSION 34
 #include "fs/options.h"
+#include "fs/log.h"
 #include "fs/secret.h"
 
 #include <fuse_opt.h>
@@ -10,7 +11,7 @@
 /* Raw values as fuse_opt writes them (malloc'd strings, -1 = unset numbers). */
 typedef struct {
 	char *host, *user, *security, *ca_file, *tls_verify, *tls_verify_hostname, *tls_min;
-	char *password_command, *password_file, *cache_dir, *cache_size;
+	char *password_command, *password_file, *cache_dir, *cache_size, *log;
 	int port, timeout, connections, ro, trace, password_given;
 	/* connect: TLS details, routing, mechanisms, timeouts, OAuth2 */
 	char *tls_priority, *tls_client_cert, *tls_client_key, *tls_pin_sha256, *proxy, *tunnel;
@@ -41,6 +42,7 @@ static const struct fuse_opt opt_spec[] = {
     OPT("cache_dir=%s", cache_dir, 0),
     OPT("cache_size=%s", cache_size, 0),
     OPT("imap_trace", trace, 1),
+    OPT("log=%s", log, 0),
     OPT("tls_priority=%s", tls_priority, 0),
     OPT("tls_client_cert=%s", tls_client_cert, 0),
     OPT("tls_client_key=%s", tls_client_key, 0),
@@ -98,6 +100,7 @@ static void raw_free(RawOpts *r)
 			 &r->password_file,
 			 &r->cache_dir,
 			 &r->cache_size,
+			 &r->log,
 			 &r->tls_priority,
 			 &r->tls_client_cert,
 			 &r->tls_client_key,
@@ -132,6 +135,7 @@ void fs_options_clear(FsOptions *opts)
 	g_free(opts->password_file);
 	g_free(opts->proxy_password_file);
 	g_free(opts->cache_dir);
+	g_free(opts->log);
 	g_free(opts->oauth2_token_command);
 	g_free(opts->oauth2_token_url);
 	g_free(opts->oauth2_client_id);
@@ -384,6 +388,9 @@ static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
 	o->proxy_password_file = g_strdup(r->proxy_password_file);
 	o->cache_dir = r->cache_dir ? g_strdup(r->cache_dir)
 				    : g_build_filename(g_get_user_cache_dir(), "imapfs", NULL);
+	if (r->log && !fs_log_valid(r->log, error))
+		return FALSE;
+	o->log = g_strdup(r->log);
 	o->ro = r->ro;
 	o->trace = r->trace;
 	return TRUE;
@@ -437,7 +444,9 @@ const char *fs_options_help(void)
 	       "    -o cache_size=SIZE        cache limit, e.g. 512M (default unlimited)\n"
 	       "    -o ro                     read-only mount: EXAMINE only, writes fail; reads\n"
 	       "                              need no open (fastest for grep -r and backups)\n"
-	       "    -o imap_trace             IMAP protocol trace on stderr (secrets redacted)\n"
+	       "    -o imap_trace             IMAP protocol trace in the log (secrets redacted)\n"
+	       "    -o log=syslog|stderr|FILE where warnings and errors go once mounted\n"
+	       "                              (default: stderr with -f, else syslog)\n"
 	       "    -o tls_priority=STRING    GnuTLS priority string (default NORMAL)\n"
 	       "    -o tls_client_cert=FILE,tls_client_key=FILE   client certificate (PEM)\n"
 	       "    -o tls_pin_sha256=HEX     accept only this certificate (SHA-256 of its DER)\n"

@@ -30,7 +30,8 @@ typedef struct {
 	char *cache_dir;	   /* default: g_get_user_cache_dir()/imapfs */
 	guint64 cache_size;	   /* bytes, 0 = unlimited */
 	gboolean ro;
-	gboolean trace; /* -o imap_trace: protocol trace on stderr (redacted) */
+	gboolean trace; /* -o imap_trace: protocol trace in the log (redacted) */
+	char *log;	/* -o log=syslog|stderr|FILE; NULL: the default (fs/log.h) */
 
 	/* connect (fs/config-file.c, fs/oauth2.c, fs/check.c) */
 	guint keepalive;	    /* seconds between NOOPs on idle sessions, 0 = default */

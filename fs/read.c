@@ -238,7 +238,8 @@ static int open_miss(FsMount *m, FsFolder *f, const FsNode *node, guint64 size, 
 	}
 	body = fetch_whole(m, f, node, size, &err);
 	if (!body)
-		return fs_errno_from_error(err);
+		return fs_mount_msg_errno(m, node->mailbox, node->uidvalidity, node->uid,
+					  "cannot read", err);
 	real = imap_body_get_size(body);
 	if (real != size)
 		correct_size(m, f, node, real);
@@ -552,7 +553,8 @@ static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 
 		/* An error, not the bytes so far: the kernel takes a short read for the end
 		 * of the file and would shrink its size. */
 		if (!chunk_has(h, pos) && !fetch_chunk(m, h, pos, &error)) {
-			*err = fs_errno_from_error(error);
+			*err = fs_mount_msg_errno(m, h->mailbox, h->uidvalidity, h->uid,
+						  "cannot read", error);
 			return -1;
 		}
 		if (!chunk_has(h, pos))
@@ -585,7 +587,8 @@ static int load_lazy(FsMount *m, FsFile *h)
 		}
 		h->body = fetch_whole(m, f, &node, h->size, &err);
 		if (!h->body)
-			return fs_errno_from_error(err);
+			return fs_mount_msg_errno(m, h->mailbox, h->uidvalidity, h->uid,
+						  "cannot read", err);
 		real = imap_body_get_size(h->body);
 	}
 	if (real != h->size) {
@@ -616,6 +619,17 @@ void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t
 	kept_unref(k);
 }
 
+/* ERR of a read of the cache file (or spool) under H; an EIO (a failing disk) logged. */
+static int local_failed(FsMount *m, const FsFile *h, int err)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (err != EIO)
+		return err;
+	error = g_error_new(G_IO_ERROR, G_IO_ERROR_FAILED, "the cached copy: %s", g_strerror(err));
+	return fs_mount_msg_errno(m, h->mailbox, h->uidvalidity, h->uid, "cannot read", error);
+}
+
 /* Up to SIZE bytes at OFF of H into BUF: the count (0 at the end), or -1 and *ERR. */
 static gssize read_at(FsMount *m, FsFile *h, char *buf, size_t size, off_t off, int *err)
 {
@@ -641,7 +655,7 @@ static gssize read_at(FsMount *m, FsFile *h, char *buf, size_t size, off_t off, 
 	else
 		n = read_large(m, h, buf, size, (guint64)off, err);
 	if (n < 0 && (h->fd >= 0 || h->body))
-		*err = errno;
+		*err = local_failed(m, h, errno);
 	g_mutex_unlock(&h->lock);
 	return n;
 }

@@ -70,13 +70,14 @@ static int delete_guarded(FsMount *m, ImapSession *s, const char *mailbox)
 	int err;
 
 	if (n != 0)
-		return n < 0 ? fs_errno_from_error(error) : ENOTEMPTY;
+		return n < 0 ? fs_errno_logged(m->log_limit, mailbox, NULL, "rmdir", error)
+			     : ENOTEMPTY;
 	if (!imap_session_rename(s, mailbox, hidden, &error))
-		return fs_errno_from_error(error);
+		return fs_errno_logged(m->log_limit, mailbox, NULL, "rmdir", error);
 	n = contents(s, hidden, m->delimiter, &error);
 	if (n == 0 && imap_session_delete(s, hidden, &error))
 		return 0;
-	err = n > 0 ? ENOTEMPTY : fs_errno_from_error(error);
+	err = n > 0 ? ENOTEMPTY : fs_errno_logged(m->log_limit, mailbox, NULL, "rmdir", error);
 	g_clear_error(&error);
 	if (!imap_session_rename(s, hidden, mailbox, &error)) {
 		/* Nothing is lost, but the folder now has the other name: say where. */
@@ -96,13 +97,15 @@ static int remove_folder(FsMount *m, const char *mailbox, gboolean selectable)
 	int err;
 
 	if (!s)
-		return fs_errno_from_error(error);
+		return fs_errno_logged(m->log_limit, mailbox, NULL, "rmdir", error);
 	/* A folder selected here must not stay selected under a name that is gone. */
 	sel = imap_session_selected(s);
 	if (sel && !strcmp(sel, mailbox) && !imap_session_close(s, &error))
-		err = fs_errno_from_error(error);
+		err = fs_errno_logged(m->log_limit, mailbox, NULL, "rmdir", error);
 	else if (!selectable)
-		err = imap_session_delete(s, mailbox, &error) ? 0 : fs_errno_from_error(error);
+		err = imap_session_delete(s, mailbox, &error)
+			  ? 0
+			  : fs_errno_logged(m->log_limit, mailbox, NULL, "rmdir", error);
 	else
 		err = delete_guarded(m, s, mailbox);
 	fs_pool_release(m->pool, s);

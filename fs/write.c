@@ -175,7 +175,8 @@ int fs_pending_shown_msg(FsMount *m, const FsNode *parent, const char *name, gui
 	if (fs_outbox_is(parent->mailbox))
 		return 0;
 	if (!fs_mount_find_msg(m, parent->mailbox, name, uidv, uid, &error))
-		return fs_errno_from_error(error);
+		return fs_errno_logged(m->log_limit, parent->mailbox, name, "cannot look up",
+				       error);
 	if (!*uid)
 		return 0;
 	/* A message another file's APPEND has just stored shows under its UID name until
@@ -190,7 +191,7 @@ int fs_pending_shown_msg(FsMount *m, const FsNode *parent, const char *name, gui
 	*uidv = *uid = 0;
 	return fs_mount_find_msg(m, parent->mailbox, name, uidv, uid, &error)
 		   ? 0
-		   : fs_errno_from_error(error);
+		   : fs_errno_logged(m->log_limit, parent->mailbox, name, "cannot look up", error);
 }
 
 void fs_write_create(fuse_req_t req, FsMount *m, const FsNode *parent, const char *name,

@@ -142,6 +142,37 @@ static void test_prepare_fstab_style(void)
 	fuse_opt_free_args(&args);
 }
 
+/* "log = FILE" in a file is -o log=FILE; the command line's wins. */
+static void test_log_key(void)
+{
+	g_autofree char *path = write_config("logkey",
+					     "[DEFAULT]\nhost = h\nusername = u\n"
+					     "log = /home/u/imap fs.log\n",
+					     0600);
+	g_autofree char *cfgopt = g_strdup_printf("config=%s", path);
+	const char *argv[] = {"imapfs", "/mnt", "-o", cfgopt, NULL};
+	const char *argv_cli[] = {"imapfs", "/mnt", "-o", cfgopt, "-o", "log=syslog", NULL};
+	struct fuse_args args = make_args(argv);
+	FsConfig cfg = {0};
+	FsOptions o;
+	g_autoptr(GError) err = NULL;
+
+	CU_ASSERT_TRUE_FATAL(fs_config_prepare(&args, &cfg, &err));
+	CU_ASSERT_TRUE_FATAL(fs_options_parse(&args, &o, &err));
+	CU_ASSERT_STRING_EQUAL(o.log, "/home/u/imap fs.log");
+	fs_options_clear(&o);
+	fs_config_clear(&cfg);
+	fuse_opt_free_args(&args);
+
+	args = make_args(argv_cli);
+	CU_ASSERT_TRUE_FATAL(fs_config_prepare(&args, &cfg, &err));
+	CU_ASSERT_TRUE_FATAL(fs_options_parse(&args, &o, &err));
+	CU_ASSERT_STRING_EQUAL(o.log, "syslog");
+	fs_options_clear(&o);
+	fs_config_clear(&cfg);
+	fuse_opt_free_args(&args);
+}
+
 static void test_account_option_and_errors(void)
 {
 	g_autofree char *path = write_config("accounts2", accounts, 0600);
@@ -228,6 +259,7 @@ int main(void)
 	TEST_ADD(s, test_readable_secret_refused);
 	TEST_ADD(s, test_booleans_and_renames);
 	TEST_ADD(s, test_prepare_fstab_style);
+	TEST_ADD(s, test_log_key);
 	TEST_ADD(s, test_account_option_and_errors);
 	TEST_ADD(s, test_secrets_applied);
 	TEST_ADD(s, test_command_line_secret_refused);

@@ -48,7 +48,7 @@ static void test_full_options(void)
 			      "-o",
 			      "connections=4,cache_dir=/tmp/c,cache_size=512M,ro",
 			      "-o",
-			      "password_file=/pw,allow_other",
+			      "password_file=/pw,allow_other,log=/var/log/imapfs.log",
 			      NULL};
 	FsOptions o;
 	struct fuse_args rest;
@@ -69,6 +69,7 @@ static void test_full_options(void)
 	CU_ASSERT_EQUAL(o.cache_size, 512ULL << 20);
 	CU_ASSERT_TRUE(o.ro);
 	CU_ASSERT_STRING_EQUAL(o.password_file, "/pw");
+	CU_ASSERT_STRING_EQUAL(o.log, "/var/log/imapfs.log");
 	CU_ASSERT_FALSE(o.imap.allow_plaintext_auth);
 	/* FUSE's own options stay; ours are gone. */
 	CU_ASSERT_TRUE(args_contain(&rest, "allow_other"));
@@ -76,6 +77,7 @@ static void test_full_options(void)
 	CU_ASSERT_TRUE(args_contain(&rest, "/mnt"));
 	CU_ASSERT_FALSE(args_contain(&rest, "host="));
 	CU_ASSERT_FALSE(args_contain(&rest, "password_file"));
+	CU_ASSERT_FALSE(args_contain(&rest, "log="));
 	fuse_opt_free_args(&rest);
 	fs_options_clear(&o);
 }
@@ -95,6 +97,7 @@ static void test_defaults(void)
 	CU_ASSERT_FALSE(o.ro);
 	CU_ASSERT_EQUAL(o.cache_size, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(o.cache_dir, "imapfs"));
+	CU_ASSERT_PTR_NULL(o.log); /* fs/log.h: stderr with -f, syslog in the background */
 	fuse_opt_free_args(&rest);
 	fs_options_clear(&o);
 }
@@ -123,6 +126,7 @@ static void test_refusals(void)
 	expect_failure("host=h,user=u,port=70000", "port");
 	expect_failure("host=h,user=u,connections=0", "connections");
 	expect_failure("host=h,user=u,cache_size=12Q", "cache_size");
+	expect_failure("host=h,user=u,log=", "option log");
 	expect_failure("user=u", "host");
 	expect_failure("host=h,user=u,password_file=a,password_command=b", "not both");
 	expect_failure("host=h,user=u,proxy=socks5://px:hunter2@127.0.0.1:1080",
@@ -239,6 +243,22 @@ static void test_proxy_url(void)
 	fs_options_clear(&o);
 }
 
+/* The last one given wins, as for every option; the words are kept as given. */
+static void test_log_option(void)
+{
+	const char *argv[] = {"imapfs", "/mnt",	      "-o", "host=h,user=u,log=stderr",
+			      "-o",	"log=syslog", NULL};
+	FsOptions o;
+	struct fuse_args rest;
+	g_autoptr(GError) err = NULL;
+
+	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
+	CU_ASSERT_STRING_EQUAL(o.log, "syslog");
+	fuse_opt_free_args(&rest);
+	fs_options_clear(&o);
+	CU_ASSERT_PTR_NULL(o.log);
+}
+
 static void test_errno_map(void)
 {
 	g_autoptr(GError) nonexist =
@@ -274,6 +294,7 @@ int main(void)
 	TEST_ADD(s, test_secret_file);
 	TEST_ADD(s, test_secret_command);
 	TEST_ADD(s, test_proxy_url);
+	TEST_ADD(s, test_log_option);
 	TEST_ADD(s, test_errno_map);
 	return test_run_all();
 }
