@@ -36,7 +36,9 @@ static gboolean on_fetch_uid(ImapSession *s, const ImapResponse *r, gpointer dat
 {
 	FetchCollect *c = data;
 
-	if (r->type != IMAP_UNTAGGED_FETCH || !(r->fetch.fields & IMAP_FETCH_UID))
+	/* A line whose UID is unusable (0) answers this command too: the caller says so. */
+	if (r->type != IMAP_UNTAGGED_FETCH ||
+	    !((r->fetch.fields | r->fetch.unusable_fields) & IMAP_FETCH_UID))
 		return FALSE;
 	c->cb(&r->fetch, c->data);
 	return TRUE;
