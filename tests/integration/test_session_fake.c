@@ -205,7 +205,8 @@ static void count_unusable(const ImapFetchData *fd, gpointer data)
 
 	c->lines++;
 	c->no_uid += (fd->unusable_fields & IMAP_FETCH_UID) != 0;
-	c->bad_date += (fd->unusable_fields & IMAP_FETCH_INTERNALDATE) && (fd->fields & IMAP_FETCH_UID);
+	c->bad_date +=
+	    (fd->unusable_fields & IMAP_FETCH_INTERNALDATE) && (fd->fields & IMAP_FETCH_UID);
 }
 
 /* UID 0 and a date that is not one cost their line's item, not the session: the listing
@@ -213,9 +214,12 @@ static void count_unusable(const ImapFetchData *fd, gpointer data)
 static void test_fake_unusable(void)
 {
 	static const char *const replies[] = {
-	    "* 1 FETCH (UID 0 RFC822.SIZE 5 INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" FLAGS ())\r\n"
-	    "* 2 FETCH (UID 7 RFC822.SIZE 5 INTERNALDATE \"32-Foo-2020 99:00:00 +0000\" FLAGS ())\r\n"
-	    "* 3 FETCH (UID 8 RFC822.SIZE 5 INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" FLAGS ())\r\n"
+	    "* 1 FETCH (UID 0 RFC822.SIZE 5 INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" FLAGS "
+	    "())\r\n"
+	    "* 2 FETCH (UID 7 RFC822.SIZE 5 INTERNALDATE \"32-Foo-2020 99:00:00 +0000\" FLAGS "
+	    "())\r\n"
+	    "* 3 FETCH (UID 8 RFC822.SIZE 5 INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" FLAGS "
+	    "())\r\n"
 	    "%s OK done\r\n",
 	    "* SEARCH 0 4 7\r\n%s OK done\r\n",
 	    "* ESEARCH (TAG \"%s\") UID ALL 0:2,5\r\n%s OK done\r\n", NULL};
