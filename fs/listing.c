@@ -133,7 +133,7 @@ void fs_listing_add(const ImapFetchData *fd, gpointer listing)
 	g_autofree char *flags = NULL;
 	char name[FS_MSG_NAME_LEN + 1];
 
-	if (fd->unusable_fields & IMAP_FETCH_UID) {
+	if (!(fd->fields & IMAP_FETCH_UID) && (fd->unusable_fields & IMAP_FETCH_UID)) {
 		if (to_report(l->log, l->mailbox, 0))
 			g_printerr("imapfs: %s: ignored a FETCH line (message %u) without a "
 				   "usable UID: %s\n",
