@@ -11,6 +11,7 @@
 #   the unmount after them is prompt.
 #
 # usage (through the harness): with-dovecot --fill=empty -- test_scenario_data.sh IMAPFS
+# (SC_BIG=N in the environment lists N generated messages instead: a quicker run by hand)
 . "$(dirname "$0")/mount-lib.sh"
 
 BIG=${SC_BIG:-300000}
