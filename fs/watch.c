@@ -137,6 +137,10 @@ static void refresh(FsWatch *w, FsFolder *f)
 	const char *mailbox = fs_folder_mailbox(f);
 	guint64 dir;
 
+	/* A listing begun after the unmount would only delay the exit (a big folder's takes
+	 * seconds, and stop waits for it). */
+	if (stopping(w))
+		return;
 	/* Max age 0: revalidate now, whatever the last listing did. */
 	if (!fs_mount_refresh_folder(w->m, f, 0, &err)) {
 		g_debug("imapfs: watcher cannot revalidate %s: %s", mailbox, err->message);
