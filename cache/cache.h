@@ -172,6 +172,12 @@ CacheFolderMeta *cache_folder_meta_new(guint32 uidvalidity, guint32 uidnext, gui
 void cache_folder_meta_add(CacheFolderMeta *meta, guint32 uid, guint64 size, gint64 internaldate,
 			   const char *flags, guint64 modseq);
 
+/* Puts msgs back in order after appends out of order (g_array_append_val of
+ * CacheMsgMeta with flags from meta->strings): msgs[0..SORTED) must be sorted with unique
+ * uids; the rest is sorted (stably) and merged in, and of several entries of one uid the
+ * last appended stays. O(n) plus O(t log t) for the t entries after SORTED. */
+void cache_folder_meta_merge_tail(CacheFolderMeta *meta, guint sorted);
+
 /* Removes the message UID (expunged) if present; keeps the order. */
 void cache_folder_meta_remove(CacheFolderMeta *meta, guint32 uid);
 

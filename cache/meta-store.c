@@ -106,6 +106,56 @@ void cache_folder_meta_add(CacheFolderMeta *m, guint32 uid, guint64 size, gint64
 		g_array_insert_val(m->msgs, i, msg);
 }
 
+static gint by_uid(gconstpointer a, gconstpointer b, gpointer unused)
+{
+	guint32 x = ((const CacheMsgMeta *)a)->uid, y = ((const CacheMsgMeta *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts T stably and keeps the last entry of each uid; returns how many are left. */
+static guint sort_unique(CacheMsgMeta *t, guint n)
+{
+	guint k = 0;
+
+	g_qsort_with_data(t, (gint)n, sizeof(*t), by_uid, NULL); /* stable since GLib 2.32 */
+	for (guint i = 0; i < n; i++) {
+		if (k > 0 && t[k - 1].uid == t[i].uid)
+			k--;
+		t[k++] = t[i];
+	}
+	return k;
+}
+
+void cache_folder_meta_merge_tail(CacheFolderMeta *m, guint sorted)
+{
+	GArray *a = m->msgs;
+	CacheMsgMeta *p = (CacheMsgMeta *)a->data;
+	guint nt;
+
+	if (sorted >= a->len)
+		return;
+	nt = sort_unique(p + sorted, a->len - sorted);
+	if (sorted == 0 || p[sorted - 1].uid < p[sorted].uid) {
+		g_array_set_size(a, sorted + nt); /* the tail follows the prefix: no merge */
+		return;
+	}
+	GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(CacheMsgMeta), sorted + nt);
+	const CacheMsgMeta *x = p, *xe = p + sorted, *y = p + sorted, *ye = y + nt;
+
+	while (x < xe || y < ye) {
+		if (y == ye || (x < xe && x->uid < y->uid))
+			g_array_append_val(out, *x++);
+		else {
+			if (x < xe && x->uid == y->uid)
+				x++; /* the later entry wins */
+			g_array_append_val(out, *y++);
+		}
+	}
+	g_array_unref(a);
+	m->msgs = out;
+}
+
 void cache_folder_meta_remove(CacheFolderMeta *m, guint32 uid)
 {
 	guint i = lower_bound(m->msgs, uid);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "fs/folder.h"
+#include "fs/listing.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,7 @@ struct FsFolder {
 	 * under size_fixes_uidv (folder-sizes.c). Guarded by data_lock. */
 	GHashTable *size_fixes;
 	guint32 size_fixes_uidv;
+	FsListingLog *listing_log; /* what listings said already; under refresh_lock */
 };
 
 struct FsFolders {

@@ -1,5 +1,6 @@
 /* imapfs fs — per-folder message tables and their revalidation (see folder.h). */
 #include "fs/folder-internal.h"
+#include "fs/listing.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@ static void folder_free(FsFolder *f)
 		return;
 	cache_folder_meta_free(f->meta);
 	fs_folder_sizes_free(f);
+	fs_listing_log_free(f->listing_log);
 	if (f->by_name)
 		g_hash_table_unref(f->by_name);
 	if (f->names)
@@ -86,6 +88,7 @@ FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox)
 		f = g_new0(FsFolder, 1);
 		f->mailbox = g_strdup(mailbox);
 		f->fl = fl;
+		f->listing_log = fs_listing_log_new();
 		g_mutex_init(&f->refresh_lock);
 		g_mutex_init(&f->data_lock);
 		g_hash_table_insert(fl->folders, f->mailbox, f);
@@ -155,47 +158,20 @@ static CacheFolderMeta *meta_copy(const CacheFolderMeta *m)
 	return c;
 }
 
-/* \Recent belongs to the session that saw it first, not to the message: it is left out
- * so the value does not depend on which connection fetched it. */
-static char *join_flags(char *const *flags)
-{
-	GString *out = g_string_new(NULL);
-
-	for (gsize i = 0; flags[i]; i++) {
-		if (g_ascii_strcasecmp(flags[i], "\\Recent") == 0)
-			continue;
-		if (out->len)
-			g_string_append_c(out, ' ');
-		g_string_append(out, flags[i]);
-	}
-	return g_string_free(out, FALSE);
-}
-
-static void add_fetched(const ImapFetchData *fd, gpointer data)
-{
-	CacheFolderMeta *m = data;
-	const guint need = IMAP_FETCH_UID | IMAP_FETCH_SIZE | IMAP_FETCH_INTERNALDATE;
-	g_autofree char *flags = NULL;
-
-	if ((fd->fields & need) != need)
-		return;
-	if (fd->flags)
-		flags = join_flags(fd->flags);
-	cache_folder_meta_add(m, fd->uid, fd->size, fd->internaldate, flags, fd->modseq);
-}
-
-static gboolean fetch_all(FsFolders *fl, ImapSession *s, const ImapSelectInfo *info,
+static gboolean fetch_all(FsFolders *fl, FsFolder *f, ImapSession *s, const ImapSelectInfo *info,
 			  CacheFolderMeta **out, GError **error)
 {
-	g_autoptr(CacheFolderMeta) m =
-	    cache_folder_meta_new(info->uidvalidity, info->uidnext, info->highestmodseq);
+	g_autoptr(FsListing) l = fs_listing_new(
+	    f->mailbox,
+	    cache_folder_meta_new(info->uidvalidity, info->uidnext, info->highestmodseq),
+	    f->listing_log);
 
 	if (info->exists > 0) {
 		FS_STAT_INC(fl->stats, meta_fetches);
-		if (!imap_session_fetch_meta(s, "1:*", 0, add_fetched, m, error))
+		if (!imap_session_fetch_meta(s, "1:*", 0, fs_listing_add, l, error))
 			return FALSE;
 	}
-	*out = g_steal_pointer(&m);
+	*out = fs_listing_finish(g_steal_pointer(&l));
 	return TRUE;
 }
 
@@ -248,33 +224,36 @@ static void drop_vanished(GArray *msgs, const GArray *vanished)
 }
 
 /* QRESYNC: VANISHED gives the expunged UIDs, CHANGEDSINCE the new and changed ones. */
-static gboolean try_qresync(FsFolders *fl, ImapSession *s, const char *mailbox,
+static gboolean try_qresync(FsFolders *fl, FsFolder *f, ImapSession *s,
 			    const CacheFolderMeta *known, CacheFolderMeta **out, gboolean *done,
 			    GError **error)
 {
 	ImapSelectInfo info = {0};
-	g_autoptr(CacheFolderMeta) m = NULL;
+	g_autoptr(FsListing) l = NULL;
+	CacheFolderMeta *m;
 	gboolean ok = FALSE;
 
 	*done = FALSE;
-	if (!imap_session_select_qresync(s, mailbox, TRUE, known->uidvalidity, known->highestmodseq,
-					 NULL, NULL, &info, error))
+	if (!imap_session_select_qresync(s, f->mailbox, TRUE, known->uidvalidity,
+					 known->highestmodseq, NULL, NULL, &info, error))
 		return FALSE;
 	if (info.uidvalidity != known->uidvalidity || info.highestmodseq == 0) {
-		ok = fetch_all(fl, s, &info, out, error);
+		ok = fetch_all(fl, f, s, &info, out, error);
 		*done = ok;
 		goto out;
 	}
 	m = meta_copy(known);
 	if (info.vanished)
 		drop_vanished(m->msgs, info.vanished);
+	l = fs_listing_new(f->mailbox, m, f->listing_log);
 	FS_STAT_INC(fl->stats, revalidations);
 	if (info.highestmodseq != known->highestmodseq &&
-	    !imap_session_fetch_meta(s, "1:*", known->highestmodseq, add_fetched, m, error))
+	    !imap_session_fetch_meta(s, "1:*", known->highestmodseq, fs_listing_add, l, error))
 		goto out;
+	m = fs_listing_finish(g_steal_pointer(&l));
 	m->uidnext = info.uidnext;
 	m->highestmodseq = info.highestmodseq;
-	*out = g_steal_pointer(&m);
+	*out = m;
 	*done = ok = TRUE;
 out:
 	imap_select_info_clear(&info);
@@ -288,26 +267,26 @@ static gboolean unchanged(const CacheFolderMeta *known, const ImapSelectInfo *in
 	       known->msgs->len == info->exists;
 }
 
-static gboolean load(FsFolders *fl, ImapSession *s, const char *mailbox,
-		     const CacheFolderMeta *known, CacheFolderMeta **out, GError **error)
+static gboolean load(FsFolders *fl, FsFolder *f, ImapSession *s, const CacheFolderMeta *known,
+		     CacheFolderMeta **out, GError **error)
 {
 	ImapSelectInfo info = {0};
 	gboolean done = FALSE, ok;
 
 	if (known && known->highestmodseq && imap_session_is_enabled(s, "QRESYNC")) {
-		if (!try_qresync(fl, s, mailbox, known, out, &done, error))
+		if (!try_qresync(fl, f, s, known, out, &done, error))
 			return FALSE;
 		if (done)
 			return TRUE;
 	}
 	/* Always EXAMINE again, even when selected: it reports the current UIDVALIDITY. */
-	if (!imap_session_select(s, mailbox, TRUE, &info, error))
+	if (!imap_session_select(s, f->mailbox, TRUE, &info, error))
 		return FALSE;
 	if (unchanged(known, &info)) {
 		*out = meta_copy(known);
 		ok = TRUE;
 	} else {
-		ok = fetch_all(fl, s, &info, out, error);
+		ok = fetch_all(fl, f, s, &info, out, error);
 	}
 	imap_select_info_clear(&info);
 	return ok;
@@ -411,7 +390,7 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFold
 		gboolean retry;
 
 		s = fs_pool_acquire(fl->pool, f->mailbox, error);
-		ok = s && load(fl, s, f->mailbox, known, &cur, error);
+		ok = s && load(fl, f, s, known, &cur, error);
 		retry = !ok && fs_pool_should_retry(s, attempt, error);
 		fs_pool_release(fl->pool, s);
 		if (!retry)
@@ -588,8 +567,7 @@ gboolean fs_folder_remove(FsFolder *f, guint32 uidvalidity, guint32 uid)
 
 gboolean fs_folder_set_flags(FsFolder *f, guint32 uidvalidity, guint32 uid, char *const *flags)
 {
-	char *none[] = {NULL};
-	g_autofree char *joined = join_flags(flags ? flags : none);
+	g_autofree char *joined = fs_flags_join(flags);
 	CacheMsgMeta *m = NULL;
 
 	g_mutex_lock(&f->data_lock);

@@ -23,6 +23,7 @@ struct FsWatch {
 	ImapSession *s;
 	gboolean notify;    /* NOTIFY SET took */
 	gboolean sel_event; /* the EXAMINEd folder reported a change */
+	guint64 exists;	    /* its last EXISTS count */
 	GHashTable *seen;   /* mailbox -> Seen */
 	gint64 backoff_us;
 	gint64 last_round; /* monotonic us */
@@ -53,8 +54,18 @@ static void on_unsolicited(ImapSession *s, const ImapResponse *r, gpointer data)
 
 	switch (r->type) {
 	case IMAP_UNTAGGED_EXISTS:
+		/* A server may say EXISTS at every NOOP: only a new count is news (a message
+		 * replaced by another comes after its EXPUNGE). Else a folder of 300,000
+		 * messages without CONDSTORE would be listed again every window. */
+		if (r->number != w->exists)
+			w->sel_event = TRUE;
+		w->exists = r->number;
+		break;
 	case IMAP_UNTAGGED_EXPUNGE:
 	case IMAP_UNTAGGED_VANISHED:
+		w->exists = G_MAXUINT64; /* the next EXISTS is news whatever it says */
+		w->sel_event = TRUE;
+		break;
 	case IMAP_UNTAGGED_FETCH:
 	case IMAP_UNTAGGED_FLAGS: /* a new keyword: a message got it */
 		w->sel_event = TRUE;
@@ -126,6 +137,10 @@ static void refresh(FsWatch *w, FsFolder *f)
 	const char *mailbox = fs_folder_mailbox(f);
 	guint64 dir;
 
+	/* A listing begun after the unmount would only delay the exit (a big folder's takes
+	 * seconds, and stop waits for it). */
+	if (stopping(w))
+		return;
 	/* Max age 0: revalidate now, whatever the last listing did. */
 	if (!fs_mount_refresh_folder(w->m, f, 0, &err)) {
 		g_debug("imapfs: watcher cannot revalidate %s: %s", mailbox, err->message);
@@ -262,6 +277,7 @@ static gboolean examine(FsWatch *w, FsFolder *f, GError **error)
 	/* What EXAMINE itself reported is no news, but a table older than it may be stale.
 	 * Without HIGHESTMODSEQ a flag change cannot be told from here: revalidate. */
 	w->sel_event = !info.highestmodseq || select_differs(f, &info);
+	w->exists = info.exists;
 	imap_select_info_clear(&info);
 	return TRUE;
 }

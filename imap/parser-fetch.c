@@ -135,6 +135,34 @@ static gboolean fetch_body(ImapRawResp *raw, ImapFetchData *f, guint k, guint v,
 	return TRUE;
 }
 
+/* An item whose value is well-formed IMAP but cannot be used (UID 0, a date that is not
+ * one) costs the line that item only: what to do with the rest is the caller's call.
+ * Always TRUE (the response goes on). */
+static gboolean unusable(ImapFetchData *f, ImapFetchFields field, const Arg *key, const Arg *a)
+{
+	f->unusable_fields |= field;
+	if (f->unusable)
+		return TRUE;
+	g_autoptr(GString) s = g_string_new(NULL);
+	g_string_append_len(s, key->str, (gssize)key->len);
+	if (a->type == ARG_LIST)
+		g_string_append(s, " (...)");
+	else if (a->str == NULL)
+		g_string_append(s, " {literal}");
+	else {
+		gboolean quoted = a->type == ARG_STRING;
+		g_autofree char *raw = g_strndup(a->str, MIN(a->len, IMAP_FETCH_UNUSABLE_MAX));
+		g_autofree char *esc = g_strescape(raw, NULL);
+		g_string_append_printf(s, quoted ? " \"%s\"" : " %s", esc);
+	}
+	if (s->len > IMAP_FETCH_UNUSABLE_MAX) {
+		g_string_truncate(s, IMAP_FETCH_UNUSABLE_MAX - 3);
+		g_string_append(s, "...");
+	}
+	f->unusable = g_string_free(g_steal_pointer(&s), FALSE);
+	return TRUE;
+}
+
 static gboolean fetch_item(ImapRawResp *raw, ImapFetchData *f, guint k, guint v,
 			   GError **error)
 {
@@ -143,8 +171,10 @@ static gboolean fetch_item(ImapRawResp *raw, ImapFetchData *f, guint k, guint v,
 	if (key->type != ARG_ATOM)
 		return BAD(raw, k, "bad FETCH item name");
 	if (imap_arg_is(key, "UID")) {
-		if (!imap_arg_number(raw, v, G_MAXUINT32, "UID", &n, error))
-			return FALSE;
+		const Arg *a = ARG(raw, v);
+		if (a->type != ARG_ATOM || !imap_parse_number(a->str, a->len, G_MAXUINT32, &n) ||
+		    n == 0)
+			return unusable(f, IMAP_FETCH_UID, key, a);
 		f->uid = (guint32)n;
 		f->fields |= IMAP_FETCH_UID;
 	} else if (imap_arg_is(key, "FLAGS")) {
@@ -158,7 +188,7 @@ static gboolean fetch_item(ImapRawResp *raw, ImapFetchData *f, guint k, guint v,
 		const Arg *a = ARG(raw, v);
 		if (a->type != ARG_STRING || a->str == NULL ||
 		    !imap_parse_date_time(a->str, a->len, &f->internaldate))
-			return BAD(raw, v, "bad INTERNALDATE");
+			return unusable(f, IMAP_FETCH_INTERNALDATE, key, a);
 		f->fields |= IMAP_FETCH_INTERNALDATE;
 	} else if (imap_arg_is(key, "RFC822.SIZE")) {
 		if (!imap_arg_number(raw, v, G_MAXINT64, "RFC822.SIZE", &f->size, error))

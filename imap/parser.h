@@ -10,7 +10,9 @@
  * input; after an error the parser must be reset (the connection is unusable). The one
  * exception: a LIST or LSUB response that arrived whole but cannot be read (a NUL, bad
  * syntax) is IMAP_UNTAGGED_UNREADABLE, text saying why, since the stream is still in
- * step and one bad line should cost only its folder.
+ * step and one bad line should cost only its folder. Nor is a FETCH item whose value
+ * cannot be used (a UID of 0 or not a number, an INTERNALDATE that is not a date): the
+ * response is read, with that item in ImapFetchData.unusable_fields.
  *
  * Ownership: the parser copies the limits' strings; *out is owned by the caller.
  */

@@ -45,6 +45,7 @@ void imap_response_free(ImapResponse *r)
 	g_free(r->status_data.mailbox);
 	g_strfreev(r->fetch.flags);
 	g_free(r->fetch.body_section);
+	g_free(r->fetch.unusable);
 	imap_body_unref(r->fetch.body);
 	g_free(r->search.tag);
 	g_clear_pointer(&r->search.all, g_array_unref);
@@ -187,6 +188,10 @@ static void put_fetch(GString *s, const ImapFetchData *f)
 		put_str(s, "section", f->body_section);
 		put_i64(s, "origin", f->body_origin);
 		put_body(s, f->body);
+	}
+	if (f->unusable_fields) {
+		g_string_append_printf(s, " unusable_fields=%u", f->unusable_fields);
+		put_str(s, "unusable", f->unusable);
 	}
 }
 

@@ -132,7 +132,15 @@ typedef struct {
 	gint64 body_origin;  /* the <origin> of a partial fetch, or -1 */
 	gboolean body_binary; /* BINARY[...] rather than BODY[...] */
 	ImapBody *body;      /* NULL when the server sent NIL */
+	/* Items whose value cannot be used (UID 0, an INTERNALDATE that is not a date): their
+	 * bits are here instead of in fields, so the rest of the line still counts. unusable
+	 * is the first such item as the server sent it (escaped, at most
+	 * IMAP_FETCH_UNUSABLE_MAX bytes), NULL when there is none. */
+	guint unusable_fields;
+	char *unusable;
 } ImapFetchData;
+
+#define IMAP_FETCH_UNUSABLE_MAX 120
 
 /* ESEARCH / SEARCH */
 typedef struct {

@@ -391,6 +391,7 @@ static void reset_connection(ImapSession *s)
 	g_clear_pointer(&s->transport, imap_transport_close);
 	imap_parser_reset(s->parser);
 	g_byte_array_set_size(s->rbuf, 0);
+	s->rpos = 0;
 	g_clear_pointer(&s->caps, g_strfreev);
 	g_clear_error(&s->fatal);
 	s->mid_response = FALSE;

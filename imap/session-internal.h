@@ -35,7 +35,11 @@ typedef struct {
 struct ImapSession {
 	ImapTransport *transport;
 	ImapParser *parser;
-	GByteArray *rbuf; /* input not yet fed to the parser */
+	/* Input not yet fed to the parser: rbuf[rpos..len). Either rpos < len or both are 0,
+	 * so rbuf->len > 0 says whether input waits. Responses are taken from rpos and the
+	 * buffer moved once per read, not once per response (a 64 KiB read holds hundreds). */
+	GByteArray *rbuf;
+	guint rpos;
 	/* Output not yet sent: a command goes out in one write when it is complete (before
 	 * any read), not in pieces. Pieces would each wait for the peer's delayed ACK under
 	 * Nagle's algorithm (up to 200 ms a command through a relay). */

@@ -181,6 +181,8 @@ static int fill(ImapSession *s, int timeout_ms, gboolean fail_on_timeout, GError
 	if (n == 0)
 		return 0;
 	scan_input(s, buf, (gsize)n);
+	g_byte_array_remove_range(s->rbuf, 0, s->rpos);
+	s->rpos = 0;
 	g_byte_array_append(s->rbuf, buf, (guint)n);
 	return 1;
 }
@@ -195,10 +197,15 @@ static gboolean parse_buffered(ImapSession *s, ImapResponse **out, GError **erro
 	*out = NULL;
 	if (s->rbuf->len == 0)
 		return TRUE;
-	r = imap_parser_feed(s->parser, s->rbuf->data, s->rbuf->len, &consumed, out, &err);
+	r = imap_parser_feed(s->parser, s->rbuf->data + s->rpos, s->rbuf->len - s->rpos, &consumed,
+			     out, &err);
 	if (r == IMAP_PARSE_ERROR)
 		return session_fail(s, err, error);
-	g_byte_array_remove_range(s->rbuf, 0, (guint)MIN(consumed, s->rbuf->len));
+	s->rpos += (guint)MIN(consumed, s->rbuf->len - s->rpos);
+	if (s->rpos == s->rbuf->len) {
+		g_byte_array_set_size(s->rbuf, 0);
+		s->rpos = 0;
+	}
 	s->mid_response = (r == IMAP_PARSE_MORE);
 	return TRUE;
 }

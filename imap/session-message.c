@@ -36,7 +36,9 @@ static gboolean on_fetch_uid(ImapSession *s, const ImapResponse *r, gpointer dat
 {
 	FetchCollect *c = data;
 
-	if (r->type != IMAP_UNTAGGED_FETCH || !(r->fetch.fields & IMAP_FETCH_UID))
+	/* A line whose UID is unusable (0) answers this command too: the caller says so. */
+	if (r->type != IMAP_UNTAGGED_FETCH ||
+	    !((r->fetch.fields | r->fetch.unusable_fields) & IMAP_FETCH_UID))
 		return FALSE;
 	c->cb(&r->fetch, c->data);
 	return TRUE;
@@ -206,16 +208,24 @@ static gboolean on_search(ImapSession *s, const ImapResponse *r, gpointer data)
 
 	if (r->type != IMAP_UNTAGGED_SEARCH && r->type != IMAP_UNTAGGED_ESEARCH)
 		return FALSE;
-	if (sd->numbers)
-		g_array_append_vals(c->uids, sd->numbers->data, sd->numbers->len);
-	for (guint i = 0; sd->all && i < sd->all->len && !c->too_many; i++) {
-		const ImapRange *rg = &g_array_index(sd->all, ImapRange, i);
+	/* UID 0 names no message (a broken server's): it must not reach a later command. */
+	for (guint i = 0; sd->numbers && i < sd->numbers->len; i++) {
+		guint32 v = g_array_index(sd->numbers, guint32, i);
 
-		if ((guint64)rg->last - rg->first + 1 > SEARCH_MAX_RESULTS - c->uids->len) {
+		if (v)
+			g_array_append_val(c->uids, v);
+	}
+	for (guint i = 0; sd->all && i < sd->all->len && !c->too_many; i++) {
+		ImapRange rg = g_array_index(sd->all, ImapRange, i);
+
+		rg.first = MAX(rg.first, 1);
+		if (rg.first > rg.last)
+			continue;
+		if ((guint64)rg.last - rg.first + 1 > SEARCH_MAX_RESULTS - c->uids->len) {
 			c->too_many = TRUE;
 			break;
 		}
-		for (guint64 u = rg->first; u <= rg->last; u++) {
+		for (guint64 u = rg.first; u <= rg.last; u++) {
 			guint32 v = (guint32)u;
 			g_array_append_val(c->uids, v);
 		}

@@ -117,7 +117,8 @@ guint32 imap_session_selected_uidvalidity(const ImapSession *s);
 gboolean imap_session_close(ImapSession *s, GError **error); /* CLOSE/UNSELECT */
 
 /* UID FETCH uidset (UID RFC822.SIZE INTERNALDATE FLAGS [MODSEQ]) [(CHANGEDSINCE m)].
- * uidset is IMAP syntax ("1:*", "4,7:9"). Each message goes to cb. */
+ * uidset is IMAP syntax ("1:*", "4,7:9"). Each message goes to cb, also one whose UID
+ * or INTERNALDATE could not be used (see ImapFetchData.unusable_fields). */
 gboolean imap_session_fetch_meta(ImapSession *s, const char *uidset, guint64 changedsince,
 				 ImapFetchFunc cb, gpointer user_data, GError **error);
 

@@ -1,6 +1,7 @@
 /* imapfs — imap/session.c against a scripted server, for what Dovecot will not do on
  * request: PREAUTH and BYE greetings, a connection closed inside a literal, garbage, a
- * wrong tag, a timeout, an over-long SEARCH result, a refused IDLE. Run through
+ * wrong tag, a timeout, an over-long SEARCH result, a refused IDLE, UID 0 and a bad
+ * INTERNALDATE. Run through
  * tests/harness/with-dovecot (the configuration helpers read its environment). */
 #include "tests/integration/session-common.h"
 
@@ -194,6 +195,65 @@ static void test_fake_search_and_idle(void)
 	fake_stop(&f);
 }
 
+typedef struct {
+	guint lines, no_uid, bad_date;
+} UnusableCount;
+
+static void count_unusable(const ImapFetchData *fd, gpointer data)
+{
+	UnusableCount *c = data;
+
+	c->lines++;
+	c->no_uid += (fd->unusable_fields & IMAP_FETCH_UID) != 0;
+	c->bad_date +=
+	    (fd->unusable_fields & IMAP_FETCH_INTERNALDATE) && (fd->fields & IMAP_FETCH_UID);
+}
+
+/* UID 0 and a date that is not one cost their line's item, not the session: the listing
+ * hands both on (the table decides), and a SEARCH never hands on UID 0. */
+static void test_fake_unusable(void)
+{
+	static const char *const replies[] = {
+	    "* 1 FETCH (UID 0 RFC822.SIZE 5 INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" FLAGS "
+	    "())\r\n"
+	    "* 2 FETCH (UID 7 RFC822.SIZE 5 INTERNALDATE \"32-Foo-2020 99:00:00 +0000\" FLAGS "
+	    "())\r\n"
+	    "* 3 FETCH (UID 8 RFC822.SIZE 5 INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" FLAGS "
+	    "())\r\n"
+	    "%s OK done\r\n",
+	    "* SEARCH 0 4 7\r\n%s OK done\r\n",
+	    "* ESEARCH (TAG \"%s\") UID ALL 0:2,5\r\n%s OK done\r\n", NULL};
+	FakeServer f;
+	GError *err = NULL;
+	GArray *uids = NULL;
+	UnusableCount c = {0};
+	ImapSession *s;
+
+	fake_start(&f, PREAUTH, replies);
+	s = fake_open(&f, IMAP_SECURITY_PLAIN, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_TRUE(imap_session_fetch_meta(s, "1:*", 0, count_unusable, &c, &err));
+	CU_ASSERT_EQUAL(c.lines, 3);
+	CU_ASSERT_EQUAL(c.no_uid, 1);
+	CU_ASSERT_EQUAL(c.bad_date, 1);
+	CU_ASSERT_TRUE(imap_session_uid_search(s, "ALL", &uids, &err));
+	CU_ASSERT_EQUAL_FATAL(uids ? uids->len : 0, 2);
+	CU_ASSERT_EQUAL(g_array_index(uids, guint32, 0), 4);
+	g_array_unref(uids);
+	uids = NULL;
+	CU_ASSERT_TRUE(imap_session_uid_search(s, "ALL", &uids, &err));
+	if (err)
+		fprintf(stderr, "\nESEARCH: %s\n", err->message);
+	CU_ASSERT_EQUAL_FATAL(uids ? uids->len : 0, 3); /* 1 2 5 */
+	CU_ASSERT_EQUAL(g_array_index(uids, guint32, 0), 1);
+	CU_ASSERT_EQUAL(g_array_index(uids, guint32, 2), 5);
+	g_array_unref(uids);
+	CU_ASSERT_TRUE(imap_session_is_usable(s));
+	g_clear_error(&err);
+	imap_session_free(s);
+	fake_stop(&f);
+}
+
 static void test_fake_failures(void)
 {
 	fake_failure("* 1 FETCH (UID 1 BODY[] {100}\r\nonly part of it", IMAP_ERROR_NETWORK,
@@ -215,5 +275,6 @@ int main(void)
 	TEST_ADD(suite, test_fake_bye_greeting);
 	TEST_ADD(suite, test_fake_failures);
 	TEST_ADD(suite, test_fake_search_and_idle);
+	TEST_ADD(suite, test_fake_unusable);
 	return session_run();
 }

@@ -172,6 +172,63 @@ static void test_add_keeps_sorted(void)
 	CU_ASSERT_PTR_NULL(error);
 }
 
+/* Appends (uid, size) pairs as a listing does, out of order. */
+static void append_raw(CacheFolderMeta *m, const guint32 *uids, guint n, guint64 size0)
+{
+	for (guint i = 0; i < n; i++) {
+		CacheMsgMeta x = {.uid = uids[i], .size = size0 + i, .flags = ""};
+
+		g_array_append_val(m->msgs, x);
+	}
+}
+
+static void check_sorted_unique(const CacheFolderMeta *m)
+{
+	for (guint i = 1; i < m->msgs->len; i++)
+		CU_ASSERT(g_array_index(m->msgs, CacheMsgMeta, i - 1).uid <
+			  g_array_index(m->msgs, CacheMsgMeta, i).uid);
+}
+
+static void test_merge_tail(void)
+{
+	g_autoptr(CacheFolderMeta) m = cache_folder_meta_new(1, 100, 0);
+	const guint32 known[] = {2, 4, 6, 8};
+	const guint32 more[] = {9, 4, 1, 4, 7, 9, 3};
+
+	/* A sorted prefix, then lines in any order with repeats: the last of a UID wins. */
+	append_raw(m, known, G_N_ELEMENTS(known), 100);
+	append_raw(m, more, G_N_ELEMENTS(more), 200);
+	cache_folder_meta_merge_tail(m, G_N_ELEMENTS(known));
+	CU_ASSERT_EQUAL_FATAL(m->msgs->len, 8); /* 1 2 3 4 6 7 8 9 */
+	check_sorted_unique(m);
+	CU_ASSERT_EQUAL(cache_folder_meta_find(m, 4)->size, 203); /* the second 4 of MORE */
+	CU_ASSERT_EQUAL(cache_folder_meta_find(m, 9)->size, 205);
+	CU_ASSERT_EQUAL(cache_folder_meta_find(m, 2)->size, 100); /* untouched */
+	CU_ASSERT_EQUAL(cache_folder_meta_find(m, 1)->size, 202);
+
+	/* Nothing unsorted: no change; a tail after the prefix: appended as it is. */
+	cache_folder_meta_merge_tail(m, m->msgs->len);
+	CU_ASSERT_EQUAL(m->msgs->len, 8);
+	const guint32 after[] = {12, 10, 12};
+	append_raw(m, after, G_N_ELEMENTS(after), 300);
+	cache_folder_meta_merge_tail(m, 8);
+	CU_ASSERT_EQUAL_FATAL(m->msgs->len, 10);
+	check_sorted_unique(m);
+	CU_ASSERT_EQUAL(cache_folder_meta_find(m, 12)->size, 302);
+
+	/* All unsorted: 100,000 lines in descending order, each twice. */
+	g_autoptr(CacheFolderMeta) d = cache_folder_meta_new(1, 100001, 0);
+	for (guint32 u = 100000; u >= 1; u--) {
+		const guint32 two[] = {u, u};
+
+		append_raw(d, two, 2, u);
+	}
+	cache_folder_meta_merge_tail(d, 0);
+	CU_ASSERT_EQUAL_FATAL(d->msgs->len, 100000);
+	check_sorted_unique(d);
+	CU_ASSERT_EQUAL(cache_folder_meta_find(d, 77)->size, 78); /* the second of the pair */
+}
+
 static const char *const flag_sets[] = {"", "\\Seen", "\\Seen \\Answered", "\\Flagged", "$Junk"};
 
 static void test_100k(void)
@@ -310,6 +367,7 @@ int main(void)
 	TEST_ADD(s, test_absent);
 	TEST_ADD(s, test_empty_folder_and_replace);
 	TEST_ADD(s, test_add_keeps_sorted);
+	TEST_ADD(s, test_merge_tail);
 	TEST_ADD(s, test_100k);
 	TEST_ADD(s, test_damaged_is_absent);
 	TEST_ADD(s, test_hostile_folder_names);

@@ -1,0 +1,60 @@
+/* imapfs fs — a folder's message table from the FETCH lines of a listing, whatever the
+ * server makes of it: lines in any order, one line repeated many times, an item the
+ * server got wrong.
+ *
+ * Lines are appended as they come (O(1) each) and put in uid order when the listing ends,
+ * and also whenever the unsorted lines outnumber the sorted ones: a listing in descending
+ * order costs O(n log n) like an ascending one, and a line repeated 100,000 times holds
+ * at most a few thousand entries. Of several lines for one UID the last one counts.
+ *
+ * One bad item costs its message at most:
+ * - a line whose UID is unusable (0, not a number) is ignored: it never becomes a file,
+ *   nor a UID in a later command;
+ * - a message whose INTERNALDATE is not a date is kept, with the time 0 (1970-01-01
+ *   UTC). That is stable across listings and remounts (a backup tool sees no change)
+ *   and plainly not a real date; the folder's own time would move with new mail, and
+ *   the Date header would cost a fetch per message.
+ * Each is said once in the log (g_printerr, folder, UID and the server's text), and not
+ * again on the next listing under the same UIDVALIDITY: an FsListingLog lives with the
+ * folder. After FS_LISTING_REPORT_MAX messages a folder says so once and stops.
+ *
+ * Threads: an FsListing is one thread's; an FsListingLog must be used by one listing at
+ * a time (the folder's refresh lock).
+ */
+#pragma once
+
+#include <glib.h>
+#include "cache/cache.h"
+#include "imap/response.h"
+
+G_BEGIN_DECLS
+
+#define FS_LISTING_REPORT_MAX 20
+/* Unsorted lines are merged in once there are this many and more than sorted ones. */
+#define FS_LISTING_BATCH 4096
+
+typedef struct FsListingLog FsListingLog;
+FsListingLog *fs_listing_log_new(void);
+void fs_listing_log_free(FsListingLog *log); /* accepts NULL */
+
+typedef struct FsListing FsListing;
+
+/* A listing of MAILBOX (copied) into BASE (taken: an empty table, or the one known
+ * before, whose entries the lines replace); LOG is borrowed and may be NULL (say every
+ * problem). */
+FsListing *fs_listing_new(const char *mailbox, CacheFolderMeta *base, FsListingLog *log);
+/* One FETCH line: an ImapFetchFunc, LISTING is the FsListing. Lines without UID,
+ * RFC822.SIZE or INTERNALDATE (flag updates in passing) are not messages: ignored. */
+void fs_listing_add(const ImapFetchData *fd, gpointer listing);
+/* How many entries L holds now (repeats not merged yet count): what it costs. */
+guint fs_listing_held(const FsListing *l);
+/* The table, sorted with unique UIDs (the caller's); frees L. */
+CacheFolderMeta *fs_listing_finish(FsListing *l);
+void fs_listing_free(FsListing *l); /* abandons the table; accepts NULL */
+
+/* FLAGS (may be NULL) space-separated, without \Recent (the session's, not the
+ * message's): the form tables keep. A new string. */
+char *fs_flags_join(char *const *flags);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsListing, fs_listing_free)
+
+G_END_DECLS
