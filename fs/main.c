@@ -24,6 +24,7 @@
 #include "fs/mount.h"
 #include "fs/oauth2.h"
 #include "fs/options-smtp.h"
+#include "fs/stopper.h"
 #include "fs/outbox.h"
 #include "fs/prompt.h"
 #include "fs/secret.h"
@@ -215,6 +216,7 @@ static gboolean drain_notifier(FsMount *m)
 static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl, const FsLog *log)
 {
 	struct fuse_loop_config lc = {0};
+	FsStopper *stopper;
 	FsWatch *watch;
 	int ret = 1;
 
@@ -230,6 +232,7 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 	fs_notify_start(m);
 	m->push = fs_push_new(m);
 	watch = fs_watch_start(m);
+	stopper = fs_stopper_start(m->se, m->pool);
 	/* FUSE_USE_VERSION 34 binds fuse_session_loop_mt to the 3.2 ABI, which reads this
 	 * struct, not fuse_loop_cfg_create()'s: that one was read as clone_fd=1 and
 	 * max_idle_threads=0, so libfuse made and killed a thread for every request. */
@@ -241,7 +244,8 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 				  : (cl->max_threads ? cl->max_threads : 10);
 	ret = cl->singlethread ? fuse_session_loop(m->se) : fuse_session_loop_mt(m->se, &lc);
 	fs_watch_stop(watch); /* before the notifier it feeds */
-	fs_write_sweep(m, TRUE); /* nothing written is left unsent */
+	fs_stopper_stop(stopper); /* the sweep's sessions are not cut */
+	fs_write_sweep(m, TRUE);  /* nothing written is left unsent */
 	fs_push_quit(m->push);
 	if (drain_notifier(m)) {
 		fs_notify_stop(m);

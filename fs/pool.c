@@ -234,6 +234,15 @@ void fs_pool_release(FsPool *p, ImapSession *s)
 	g_mutex_unlock(&p->lock);
 }
 
+void fs_pool_abort_busy(FsPool *p)
+{
+	g_mutex_lock(&p->lock);
+	for (guint i = 0; i < p->n; i++)
+		if (p->slots[i].busy && p->slots[i].s)
+			imap_session_abort(p->slots[i].s);
+	g_mutex_unlock(&p->lock);
+}
+
 gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
 {
 	const GError *e = error ? *error : NULL;

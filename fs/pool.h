@@ -36,6 +36,10 @@ void fs_pool_set_keepalive(FsPool *p, guint seconds);
 
 ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error);
 void fs_pool_release(FsPool *p, ImapSession *s);
+/* The mount is going away: every session handed out now has its connection cut, so the
+ * requests waiting on a stalled server return at once (sessions acquired later work as
+ * before: what is left to send at unmount still goes). */
+void fs_pool_abort_busy(FsPool *p);
 
 /* Call before fs_pool_release() after a command failed: TRUE (and *error cleared) when
  * the connection died under it (BYE, EOF, reset), so the caller should try again on a

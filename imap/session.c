@@ -74,6 +74,12 @@ const char *imap_session_selected(const ImapSession *s)
 	return s->selected;
 }
 
+void imap_session_abort(ImapSession *s)
+{
+	if (s && s->transport)
+		imap_transport_abort(s->transport);
+}
+
 guint32 imap_session_selected_uidvalidity(const ImapSession *s)
 {
 	return s->selected ? s->uidvalidity : 0;

@@ -111,6 +111,10 @@ gboolean imap_session_select_qresync(ImapSession *s, const char *mailbox, gboole
 				     ImapSelectInfo *out, GError **error);
 /* The currently selected mailbox (UTF-8), or NULL. */
 const char *imap_session_selected(const ImapSession *s);
+/* From any thread, while another uses S: its connection is cut, so a command waiting on
+ * a stalled server fails now (IMAP_ERROR_NETWORK) rather than at its timeout. S is left
+ * unusable; its owner still frees it. */
+void imap_session_abort(ImapSession *s);
 /* The UIDVALIDITY of the selected mailbox as the server last said it (in the SELECT's
  * answer or in an untagged OK [UIDVALIDITY] since), 0 when none is selected. */
 guint32 imap_session_selected_uidvalidity(const ImapSession *s);

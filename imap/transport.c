@@ -406,6 +406,14 @@ static void close_tunnel(ImapTransport *t)
 	g_clear_object(&t->proc);
 }
 
+void imap_transport_abort(ImapTransport *t)
+{
+	if (t->is_socket)
+		shutdown(t->rfd, SHUT_RDWR);
+	else if (t->proc)
+		g_subprocess_force_exit(t->proc);
+}
+
 void imap_transport_close(ImapTransport *t)
 {
 	if (!t)

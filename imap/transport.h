@@ -56,5 +56,9 @@ gboolean imap_transport_write_all(ImapTransport *t, const void *buf, gsize len,
 				  GError **error);
 
 void imap_transport_close(ImapTransport *t);
+/* From any thread, while another may be inside a read or a write on T: the connection
+ * is cut (a socket shut down, a tunnel's command killed), so that call returns at once
+ * with an error instead of waiting out its timeout. T stays valid until closed. */
+void imap_transport_abort(ImapTransport *t);
 
 G_END_DECLS

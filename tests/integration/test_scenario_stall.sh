@@ -53,24 +53,30 @@ for mode in rw ro; do
 	check_eq "$mode: and says Connection timed out" "1" "$(grep -c 'Connection timed out' "$W/cat.out")"
 	check_same "$mode: another folder answers" "$W/msgs/fine.eml" <(cat "$MNT/Other/0000000001.eml")
 	mt_umount_allowing "$MNT" "INBOX|timed out|no data"
-	# A long timeout, and the stalled connection still open on the server's side:
-	# unmount now.
-	sc_mount "$MNT" "${o/timeout=$T/timeout=30}" || continue
-	cat "$MNT/INBOX/0000000001.eml" >/dev/null 2>&1 &
-	reader=$!
-	sleep 1
-	pid=${MT_PID[$MNT]}
-	t0=$(date +%s.%N)
-	fusermount3 -u -z "$MNT"
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+	# A long timeout and a reader waiting on the stalled server, which the user kills
+	# (^C), then unmounts; and the same ended by SIGTERM instead of an unmount.
+	for how in unmount SIGTERM; do
+		sc_mount "$MNT" "${o/timeout=$T/timeout=30}" || continue
+		cat "$MNT/INBOX/0000000001.eml" >/dev/null 2>&1 &
+		reader=$!
+		sleep 1
+		kill -KILL "$reader"
+		wait "$reader" 2>/dev/null
+		pid=${MT_PID[$MNT]}
+		t0=$(date +%s.%N)
+		if [ $how = unmount ]; then
+			fusermount3 -u "$MNT" || fusermount3 -u -z "$MNT"
+		else
+			kill -TERM "$pid"
+		fi
+		for i in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		t1=$(date +%s.%N)
+		within "$mode: imapfs exits soon after an $how during a stalled fetch (timeout=30)" \
+			"$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')" 3
+		mt_kill "$MNT"
 	done
-	t1=$(date +%s.%N)
-	within "$mode: imapfs exits soon after an unmount during a stalled fetch (timeout=30)" \
-		"$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')" 3
-	kill "$reader" 2>/dev/null
-	wait "$reader" 2>/dev/null
-	mt_kill "$MNT"
 done
 mt_finish
