@@ -46,11 +46,11 @@ void fs_failed_free(FsFailed *f)
 	g_free(f);
 }
 
+/* Only a stall: a dropped connection is retried on a new one at once (the pool's rule),
+ * and a reader after a killed read-ahead burst must not inherit its failure. */
 static gboolean server_absent(const GError *e)
 {
-	return e && e->domain == IMAP_ERROR &&
-	       (e->code == IMAP_ERROR_TIMEOUT || e->code == IMAP_ERROR_NETWORK ||
-		e->code == IMAP_ERROR_TLS || e->code == IMAP_ERROR_BYE);
+	return g_error_matches(e, IMAP_ERROR, IMAP_ERROR_TIMEOUT);
 }
 
 void fs_failed_note(FsFailed *f, const char *mailbox, guint32 uidv, guint32 uid,

@@ -4,7 +4,7 @@
  * reads the page itself), a read-only mount's handle is made anew for that READ, and a
  * background fetch may have been waiting on the same stalled server. Each try would
  * wait the whole timeout again: a cat of one stalled message took six timeouts. A
- * fetch that failed for want of the server (timeout, dropped connection) is remembered
+ * fetch that timed out is remembered
  * for FS_FAILED_TTL_US, and the tries in that time fail at once with the same error, so
  * the user's call fails within the timeout the user set.
  *
@@ -23,8 +23,9 @@ typedef struct FsFailed FsFailed;
 
 FsFailed *fs_failed_new(void);
 void fs_failed_free(FsFailed *f); /* accepts NULL */
-/* The fetch of MAILBOX's UID (under UIDV) failed with ERROR: remembered if it was the
- * server's absence (IMAP timeout, network, TLS, BYE), not an answer. F may be NULL. */
+/* The fetch of MAILBOX's UID (under UIDV) failed with ERROR: remembered if the server
+ * stalled (an IMAP timeout); a dropped connection is retried, an answer is an answer.
+ * F may be NULL. */
 void fs_failed_note(FsFailed *f, const char *mailbox, guint32 uidv, guint32 uid,
 		    const GError *error);
 /* TRUE, with a copy of the error, when that fetch failed less than FS_FAILED_TTL_US ago. */
