@@ -335,7 +335,7 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 		*why = g_strdup_printf("cannot read the data: %s", g_strerror(errno));
 		return errno;
 	}
-	if (fs_outbox_is(mailbox))
+	if (fs_outbox_is(m, mailbox))
 		return fs_outbox_send(m, fd, size); /* SMTP, then a copy in Sent */
 	if ((*why = fs_write_not_a_message(head, (gsize)n, size)))
 		return EINVAL; /* checked before anything is sent */

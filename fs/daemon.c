@@ -9,8 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int ready_fd = -1; /* the child's end of the pipe to the waiting parent */
-
 guint fs_daemon_thread_count(void)
 {
 	g_autofree char *status = NULL;
@@ -42,14 +40,14 @@ static _Noreturn void wait_for_child(pid_t pid, int fd)
 	_exit(1);
 }
 
-void fs_daemon_start(gboolean foreground)
+int fs_daemon_start(gboolean foreground)
 {
 	guint threads = fs_daemon_thread_count();
 	int fds[2];
 	pid_t pid;
 
 	if (foreground)
-		return;
+		return -1;
 	/* Everything before this point must stay single-threaded (see daemon.h). */
 	if (threads > 1)
 		g_printerr("imapfs: warning: %u threads before going to the background\n", threads);
@@ -66,17 +64,17 @@ void fs_daemon_start(gboolean foreground)
 	close(fds[0]);
 	/* Not inherited by a tunnel or password command: its EOF must mean our exit. */
 	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	ready_fd = fds[1];
+	return fds[1];
 }
 
-void fs_daemon_ready(void)
+void fs_daemon_ready(int *ready_fd)
 {
 	char byte = 0;
 	int null_fd;
 
 	if (chdir("/") != 0)
 		g_debug("imapfs: chdir /: %s", g_strerror(errno));
-	if (ready_fd < 0)
+	if (*ready_fd < 0)
 		return; /* foreground */
 	setsid();
 	null_fd = open("/dev/null", O_RDWR);
@@ -87,8 +85,8 @@ void fs_daemon_ready(void)
 		if (null_fd > STDERR_FILENO)
 			close(null_fd);
 	}
-	if (write(ready_fd, &byte, 1) != 1)
+	if (write(*ready_fd, &byte, 1) != 1)
 		g_debug("imapfs: the parent is gone: %s", g_strerror(errno));
-	close(ready_fd);
-	ready_fd = -1;
+	close(*ready_fd);
+	*ready_fd = -1;
 }

@@ -138,7 +138,7 @@ static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts)
 
 /* Passwords and tokens: 0, or the exit status of the failure. May start threads (a
  * password command, an HTTPS token request). */
-static int credentials(FsOptions *opts, FsOAuth2 **oauth)
+static int credentials(FsOptions *opts, FsOAuth2 **oauth, FsOutbox **outbox)
 {
 	g_autoptr(GError) err = NULL;
 
@@ -151,7 +151,7 @@ static int credentials(FsOptions *opts, FsOAuth2 **oauth)
 		g_printerr("imapfs: cannot get the proxy password: %s\n", err->message);
 		return FS_EXIT_CREDENTIALS;
 	}
-	if (!fs_outbox_setup(opts, &err)) {
+	if (!fs_outbox_new(opts, outbox, &err)) {
 		g_printerr("imapfs: cannot get the SMTP password: %s\n", err->message);
 		return FS_EXIT_CREDENTIALS;
 	}
@@ -160,7 +160,7 @@ static int credentials(FsOptions *opts, FsOAuth2 **oauth)
 		g_printerr("imapfs: %s\n", err->message);
 		return FS_EXIT_USAGE;
 	}
-	fs_outbox_set_oauth2(*oauth); /* SMTP needs fresh tokens too */
+	fs_outbox_set_oauth2(*outbox, *oauth); /* SMTP needs fresh tokens too */
 	if (*oauth && !fs_oauth2_update_config(*oauth, &opts->imap, &err)) {
 		g_printerr("imapfs: cannot get an OAuth2 access token: %s\nimapfs: try: %s\n",
 			   err->message, fs_check_hint(FS_EXIT_CREDENTIALS));
@@ -213,7 +213,9 @@ static gboolean drain_notifier(FsMount *m)
 	return done;
 }
 
-static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl, const FsLog *log)
+/* READY_FD: fs_daemon_start()'s pipe to the waiting parent, closed once mounted. */
+static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *cl, const FsLog *log,
+		 int *ready_fd)
 {
 	struct fuse_loop_config lc = {0};
 	FsStopper *stopper;
@@ -227,7 +229,7 @@ static int serve(FsMount *m, struct fuse_args *args, struct fuse_cmdline_opts *c
 		goto destroy;
 	if (fuse_session_mount(m->se, cl->mountpoint) != 0)
 		goto signals;
-	fs_daemon_ready(); /* the parent exits 0 now */
+	fs_daemon_ready(ready_fd); /* the parent exits 0 now */
 	fs_log_start(log); /* no terminal to see the lines from here on */
 	fs_notify_start(m);
 	m->push = fs_push_new(m);
@@ -271,7 +273,7 @@ destroy:
 
 static void teardown(FsMount *m)
 {
-	fs_read_forget_handles();
+	fs_read_forget_handles(m);
 	fs_readahead_free(m->readahead); /* its fetches use the pool and the cache */
 	fs_writes_free(m->writes);
 	fs_failed_free(m->failed);
@@ -306,6 +308,8 @@ int main(int argc, char **argv)
 	FsConfig cfg = {0};
 	FsOAuth2 *oauth = NULL;
 	FsLog log;
+	int ready_fd = -1;
+	FsOutbox *outbox = NULL;
 
 	fs_options_init(&opts);
 	fs_log_init(&log);
@@ -322,7 +326,7 @@ int main(int argc, char **argv)
 	if (ret != FS_EXIT_OK)
 		goto out_opts;
 	if (cfg.check) {
-		ret = credentials(&opts, &oauth);
+		ret = credentials(&opts, &oauth, &outbox);
 		if (ret == FS_EXIT_OK)
 			ret = fs_check_run(&opts);
 		goto out_opts;
@@ -338,11 +342,12 @@ int main(int argc, char **argv)
 		g_printerr("imapfs: %s\n", err->message);
 		goto out_opts;
 	}
-	fs_daemon_start(cl.foreground); /* only the child returns */
-	ret = credentials(&opts, &oauth);
+	ready_fd = fs_daemon_start(cl.foreground); /* only the child returns */
+	ret = credentials(&opts, &oauth, &outbox);
 	if (ret != FS_EXIT_OK)
 		goto out_opts;
 	m.opts = &opts;
+	m.outbox = outbox;
 	m.uid = getuid();
 	m.started = time(NULL);
 	m.gid = getgid();
@@ -364,10 +369,11 @@ int main(int argc, char **argv)
 	m.readahead = fs_readahead_new(m.pool, m.cache, &m.stats, opts.connections);
 	m.writes = fs_writes_new();
 	m.failed = fs_failed_new();
-	ret = serve(&m, &args, &cl, &log);
+	fs_read_start(&m);
+	ret = serve(&m, &args, &cl, &log, &ready_fd);
 	teardown(&m);
 out_opts:
-	fs_outbox_teardown();
+	fs_outbox_free(outbox);
 	fs_options_clear(&opts);
 	fs_oauth2_free(oauth); /* after the pool that used it (teardown) */
 	fs_config_clear(&cfg);

@@ -25,6 +25,8 @@ G_BEGIN_DECLS
 
 typedef struct FsWrites FsWrites; /* fs/write-table.h */
 typedef struct FsFailed FsFailed; /* fs/failed.h */
+typedef struct FsKept FsKept;	  /* fs/read-kept.h */
+typedef struct FsOutbox FsOutbox; /* fs/outbox.h */
 
 #define FS_ATTR_TIMEOUT 60.0
 #define FS_REVALIDATE_US (2 * G_USEC_PER_SEC)
@@ -43,12 +45,20 @@ typedef struct {
 	FsPush *push;		/* set while the session is mounted */
 	FsWrites *writes;	/* files being written (write.h) */
 	FsFailed *failed;	/* body fetches that failed a moment ago (failed.h) */
+	FsKept *kept;		/* handles of reads without an open (fs_read_start) */
+	FsOutbox *outbox;	/* NULL: no smtp_host (owned by main(), outbox.h) */
 	FsStats stats;
 	char delimiter;
 	uid_t uid;
 	gid_t gid;
 	struct fuse_session *se;
 	GThreadPool *notifier; /* kernel cache invalidations, off the request threads */
+	/* Set at unmount (fs_notify_drop): queued notifications are dropped, as the kernel's
+	 * caches go with the mount. notify_in_call is set while the notifier may be inside
+	 * fuse_lowlevel_notify_*, which can block until a request on the same directory is
+	 * answered. Both atomic, for the mount's whole life. */
+	gint notify_dropping;
+	gint notify_in_call;
 	GMutex list_lock;      /* one LIST at a time */
 	gint cache_warned;
 	gint cache_old_warned; /* bodies of an older cache format were found (cache-damage.c) */
@@ -78,7 +88,10 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 /* FI->fh 0: a read-only mount, where the kernel sends no OPEN (see read.c). */
 void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t off,
 		  struct fuse_file_info *fi);
-void fs_read_forget_handles(void); /* at unmount: the handles kept for reads without open */
+/* Before the session serves: the handles kept for reads without open (m->kept); at
+ * unmount, once no read can come, they are forgotten. */
+void fs_read_start(FsMount *m);
+void fs_read_forget_handles(FsMount *m);
 void fs_read_release(fuse_req_t req, FsMount *m, struct fuse_file_info *fi);
 /* The whole body of message NODE into FD from offset 0 (*SIZE: its length), as a read
  * would get it (cache, or FETCH): 0 or an errno. */

@@ -17,46 +17,42 @@ typedef struct {
 	char name[FS_NAME_MAX + 1];
 } Job;
 
-/* Set at unmount: queued notifications are dropped (the kernel's caches go with the
- * mount). IN_CALL is set while the thread may be inside fuse_lowlevel_notify_*, which
- * can block until a request on the same directory is answered. */
-static gint dropping, in_call;
-
 static void run_job(gpointer data, gpointer user_data)
 {
 	Job *j = data;
 	FsMount *m = user_data;
 
-	g_atomic_int_set(&in_call, 1); /* before reading DROPPING: see fs_notify_busy() */
-	if (!g_atomic_int_get(&dropping)) {
+	/* Before reading notify_dropping: see fs_notify_busy(). */
+	g_atomic_int_set(&m->notify_in_call, 1);
+	if (!g_atomic_int_get(&m->notify_dropping)) {
 		if (m->se && j->parent)
 			fuse_lowlevel_notify_inval_entry(m->se, j->parent, j->name,
 							 strlen(j->name));
 		if (m->se && j->nodeid)
 			fuse_lowlevel_notify_inval_inode(m->se, j->nodeid, 0, 0);
 	}
-	g_atomic_int_set(&in_call, 0);
+	g_atomic_int_set(&m->notify_in_call, 0);
 	g_free(j);
 }
 
 void fs_notify_start(FsMount *m)
 {
 	/* One thread keeps the notifications in order. */
-	g_atomic_int_set(&dropping, 0);
+	g_atomic_int_set(&m->notify_dropping, 0);
 	m->notifier = g_thread_pool_new(run_job, m, 1, FALSE, NULL);
 }
 
 void fs_notify_drop(FsMount *m)
 {
-	(void)m;
-	g_atomic_int_set(&dropping, 1);
+	g_atomic_int_set(&m->notify_dropping, 1);
 }
 
 gboolean fs_notify_busy(FsMount *m)
 {
-	/* After fs_notify_drop(): a job that has not set IN_CALL yet will see DROPPING. */
+	/* After fs_notify_drop(): a job that has not set notify_in_call yet will see
+	 * notify_dropping. */
 	return m->notifier &&
-	       (g_atomic_int_get(&in_call) || g_thread_pool_unprocessed(m->notifier) > 0);
+	       (g_atomic_int_get(&m->notify_in_call) || g_thread_pool_unprocessed(m->notifier) > 0);
 }
 
 void fs_notify_stop(FsMount *m)
@@ -88,7 +84,7 @@ void fs_notify_inode(FsMount *m, guint64 nodeid)
 
 void fs_notify_attr_now(FsMount *m, guint64 nodeid)
 {
-	if (m->se && nodeid && !g_atomic_int_get(&dropping))
+	if (m->se && nodeid && !g_atomic_int_get(&m->notify_dropping))
 		fuse_lowlevel_notify_inval_inode(m->se, nodeid, -1, 0); /* -1: attributes only */
 }
 

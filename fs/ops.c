@@ -128,7 +128,8 @@ static int node_attr(FsMount *m, const FsNode *n, struct stat *st)
 	FsMsgInfo mi;
 
 	if (n->kind == FS_NODE_DIR) {
-		if (*n->mailbox && !fs_outbox_is(n->mailbox) && !fs_tree_dir(m->tree, n->mailbox, NULL))
+		if (*n->mailbox && !fs_outbox_is(m, n->mailbox) &&
+		    !fs_tree_dir(m->tree, n->mailbox, NULL))
 			return ENOENT;
 		fs_mount_dir_attr(m, n->mailbox, n->ino, st);
 		return 0;
@@ -285,8 +286,8 @@ static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
 		for (guint i = 0; i < names->len; i++)
 			add_entry(d, g_ptr_array_index(names, i), g_ptr_array_index(mailboxes, i),
 				  NULL);
-	if (!*d->mailbox && fs_outbox_enabled())
-		add_entry(d, fs_outbox_name(), FS_OUTBOX_MAILBOX, NULL);
+	if (!*d->mailbox && m->outbox)
+		add_entry(d, fs_outbox_name(m->outbox), FS_OUTBOX_MAILBOX, NULL);
 	if (!f)
 		return TRUE;
 	msgs = fs_folder_snapshot(f, &d->uidvalidity, &own);
@@ -317,7 +318,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		reply_error(req, n->mailbox, err);
 		return;
 	}
-	if (*n->mailbox && !fs_outbox_is(n->mailbox) && !fs_tree_dir(m->tree, n->mailbox, NULL)) {
+	if (*n->mailbox && !fs_outbox_is(m, n->mailbox) &&
+	    !fs_tree_dir(m->tree, n->mailbox, NULL)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -486,7 +488,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode
 {
 	FsNode *n = write_parent(req, p);
 
-	if (n && fs_outbox_is(n->mailbox))
+	if (n && fs_outbox_is(mount_of(req), n->mailbox))
 		fuse_reply_err(req, EPERM); /* the outbox holds only messages to send */
 	else if (n)
 		fs_modify_mkdir(req, mount_of(req), n, name);
@@ -527,17 +529,18 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t p, const cha
 static void op_rename(fuse_req_t req, fuse_ino_t p, const char *name, fuse_ino_t np,
 		      const char *newname, unsigned int flags)
 {
+	FsMount *m = mount_of(req);
 	FsNode *n = write_parent(req, p), *nn;
 
 	if (!n)
 		return;
-	nn = fs_inode_get(mount_of(req)->inodes, np);
+	nn = fs_inode_get(m->inodes, np);
 	if (!nn || nn->kind != FS_NODE_DIR)
 		fuse_reply_err(req, nn ? ENOTDIR : ENOENT);
-	else if (fs_outbox_is(n->mailbox) != fs_outbox_is(nn->mailbox))
+	else if (fs_outbox_is(m, n->mailbox) != fs_outbox_is(m, nn->mailbox))
 		fuse_reply_err(req, EXDEV); /* into the outbox, mv copies: that sends */
 	else
-		fs_modify_rename(req, mount_of(req), n, name, nn, newname, flags);
+		fs_modify_rename(req, m, n, name, nn, newname, flags);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *newname)

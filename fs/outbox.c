@@ -11,32 +11,29 @@
 #include "fs/write.h"
 #include "smtp/client.h"
 
-static SmtpConfig smtp_cfg;
-static gboolean enabled;
-static char *outbox_name;
-static char *sent_configured; /* sent_folder=, or NULL */
-static char *sent_found;      /* the \Sent folder once looked up (guarded by sent_lock) */
-static GMutex sent_lock;
-static FsOAuth2 *oauth2; /* borrowed; NULL: no OAuth2 */
+struct FsOutbox {
+	SmtpConfig smtp_cfg; /* read-only once made: a send with a fresh token copies it */
+	char *name;
+	char *sent_configured; /* sent_folder=, or NULL */
+	GMutex sent_lock;
+	char *sent_found; /* the \Sent folder once looked up (guarded by sent_lock) */
+	FsOAuth2 *oauth2; /* borrowed; NULL: no OAuth2 */
+};
 
-gboolean fs_outbox_enabled(void)
+const char *fs_outbox_name(const FsOutbox *o)
 {
-	return enabled;
+	return o ? o->name : NULL;
 }
 
-const char *fs_outbox_name(void)
+gboolean fs_outbox_is(const FsMount *m, const char *mailbox)
 {
-	return enabled ? outbox_name : NULL;
-}
-
-gboolean fs_outbox_is(const char *mailbox)
-{
-	return enabled && mailbox && strcmp(mailbox, FS_OUTBOX_MAILBOX) == 0;
+	return m->outbox && mailbox && strcmp(mailbox, FS_OUTBOX_MAILBOX) == 0;
 }
 
 /* ---- settings ------------------------------------------------------------------------ */
 
-static gboolean smtp_password(const FsSmtpOptions *so, const FsOptions *opts, GError **error)
+static gboolean smtp_password(SmtpConfig *smtp_cfg, const FsSmtpOptions *so, const FsOptions *opts,
+			      GError **error)
 {
 	char *pw = NULL;
 
@@ -46,13 +43,13 @@ static gboolean smtp_password(const FsSmtpOptions *so, const FsOptions *opts, GE
 		pw = fs_secret_from_command(so->password_command, error);
 	else {
 		/* The IMAP credentials serve SMTP too, as with most providers. */
-		smtp_cfg.net.password = g_strdup(opts->imap.password);
-		smtp_cfg.net.oauth2_token = g_strdup(opts->imap.oauth2_token);
+		smtp_cfg->net.password = g_strdup(opts->imap.password);
+		smtp_cfg->net.oauth2_token = g_strdup(opts->imap.oauth2_token);
 		return TRUE;
 	}
 	if (!pw)
 		return FALSE;
-	smtp_cfg.net.password = g_strdup(pw);
+	smtp_cfg->net.password = g_strdup(pw);
 	fs_secret_free(pw);
 	return TRUE;
 }
@@ -71,52 +68,64 @@ static void copy_tls(const FsSmtpOptions *so, const ImapConfig *imap, ImapConfig
 					: so->allow_plaintext_auth;
 }
 
-gboolean fs_outbox_setup(const FsOptions *opts, GError **error)
+/* The SMTP settings of SO: the net part from SO, the IMAP settings where SO has none. */
+static void smtp_settings(SmtpConfig *c, const FsSmtpOptions *so, const FsOptions *opts)
+{
+	smtp_config_init(c);
+	c->net.host = g_strdup(so->host);
+	c->net.port = so->port;
+	c->net.security = so->security;
+	c->net.user = g_strdup(so->user ? so->user : opts->imap.user);
+	c->net.mechanisms = g_strdupv(so->mechanisms);
+	c->net.proxy = g_strdup(so->proxy);
+	c->net.io_timeout_ms = so->timeout_ms;
+	c->net.connect_timeout_ms = so->timeout_ms;
+	c->net.greeting_timeout_ms = so->greeting_timeout_ms;
+	c->net.trace = opts->imap.trace;
+	c->net.trace_data = opts->imap.trace_data;
+	copy_tls(so, &opts->imap, &c->net);
+	c->from = g_strdup(so->from);
+	c->helo_name = g_strdup(so->helo_name);
+}
+
+gboolean fs_outbox_new(const FsOptions *opts, FsOutbox **out, GError **error)
 {
 	const FsSmtpOptions *so = opts->smtp;
+	FsOutbox *o;
 
+	*out = NULL;
 	if (!so)
 		return TRUE;
-	smtp_config_init(&smtp_cfg);
-	smtp_cfg.net.host = g_strdup(so->host);
-	smtp_cfg.net.port = so->port;
-	smtp_cfg.net.security = so->security;
-	smtp_cfg.net.user = g_strdup(so->user ? so->user : opts->imap.user);
-	smtp_cfg.net.mechanisms = g_strdupv(so->mechanisms);
-	smtp_cfg.net.proxy = g_strdup(so->proxy);
-	smtp_cfg.net.io_timeout_ms = so->timeout_ms;
-	smtp_cfg.net.connect_timeout_ms = so->timeout_ms;
-	smtp_cfg.net.greeting_timeout_ms = so->greeting_timeout_ms;
-	smtp_cfg.net.trace = opts->imap.trace;
-	smtp_cfg.net.trace_data = opts->imap.trace_data;
-	copy_tls(so, &opts->imap, &smtp_cfg.net);
-	smtp_cfg.from = g_strdup(so->from);
-	smtp_cfg.helo_name = g_strdup(so->helo_name);
-	if (!smtp_password(so, opts, error)) {
-		smtp_config_clear(&smtp_cfg);
+	o = g_new0(FsOutbox, 1);
+	smtp_settings(&o->smtp_cfg, so, opts);
+	if (!smtp_password(&o->smtp_cfg, so, opts, error)) {
+		smtp_config_clear(&o->smtp_cfg);
+		g_free(o);
 		return FALSE;
 	}
-	outbox_name = g_strdup(so->outbox);
-	sent_configured = g_strdup(so->sent_folder);
-	enabled = TRUE;
+	o->name = g_strdup(so->outbox);
+	o->sent_configured = g_strdup(so->sent_folder);
+	g_mutex_init(&o->sent_lock);
+	*out = o;
 	return TRUE;
 }
 
-void fs_outbox_set_oauth2(FsOAuth2 *o)
+void fs_outbox_set_oauth2(FsOutbox *o, FsOAuth2 *oauth2)
 {
-	oauth2 = o;
+	if (o)
+		o->oauth2 = oauth2;
 }
 
-void fs_outbox_teardown(void)
+void fs_outbox_free(FsOutbox *o)
 {
-	oauth2 = NULL;
-	if (!enabled)
+	if (!o)
 		return;
-	enabled = FALSE;
-	smtp_config_clear(&smtp_cfg);
-	g_clear_pointer(&outbox_name, g_free);
-	g_clear_pointer(&sent_configured, g_free);
-	g_clear_pointer(&sent_found, g_free);
+	smtp_config_clear(&o->smtp_cfg);
+	g_free(o->name);
+	g_free(o->sent_configured);
+	g_free(o->sent_found);
+	g_mutex_clear(&o->sent_lock);
+	g_free(o);
 }
 
 /* ---- the directory -------------------------------------------------------------------- */
@@ -127,7 +136,7 @@ gboolean fs_outbox_lookup(fuse_req_t req, FsMount *m, const FsNode *parent, cons
 	struct stat st;
 	FsNode *n;
 
-	if (!enabled || *parent->mailbox || strcmp(name, outbox_name) != 0)
+	if (!m->outbox || *parent->mailbox || strcmp(name, m->outbox->name) != 0)
 		return FALSE;
 	n = fs_inode_ref_dir(m->inodes, FS_OUTBOX_MAILBOX);
 	fs_mount_dir_attr(m, FS_OUTBOX_MAILBOX, n->ino, &st);
@@ -156,25 +165,25 @@ static GBytes *read_all(int fd, guint64 size, int *err)
 }
 
 /* sent_folder=, else the folder the server marks \Sent (looked up once), else "Sent". */
-static char *sent_folder(ImapSession *s)
+static char *sent_folder(FsOutbox *o, ImapSession *s)
 {
 	g_autoptr(GPtrArray) list = NULL;
 	char *found = NULL;
 
-	if (sent_configured)
-		return g_strdup(sent_configured);
-	g_mutex_lock(&sent_lock);
-	if (!sent_found && imap_session_list(s, "*", FALSE, &list, NULL)) {
-		for (guint i = 0; i < list->len && !sent_found; i++) {
+	if (o->sent_configured)
+		return g_strdup(o->sent_configured);
+	g_mutex_lock(&o->sent_lock);
+	if (!o->sent_found && imap_session_list(s, "*", FALSE, &list, NULL)) {
+		for (guint i = 0; i < list->len && !o->sent_found; i++) {
 			ImapMailbox *mb = g_ptr_array_index(list, i);
 			if (mb->flags && g_strv_contains((const char *const *)mb->flags, "\\Sent"))
-				sent_found = g_strdup(mb->name);
+				o->sent_found = g_strdup(mb->name);
 		}
-		if (!sent_found)
-			sent_found = g_strdup("Sent");
+		if (!o->sent_found)
+			o->sent_found = g_strdup("Sent");
 	}
-	found = g_strdup(sent_found ? sent_found : "Sent");
-	g_mutex_unlock(&sent_lock);
+	found = g_strdup(o->sent_found ? o->sent_found : "Sent");
+	g_mutex_unlock(&o->sent_lock);
 	return found;
 }
 
@@ -193,7 +202,7 @@ static void store_sent(FsMount *m, int fd, guint64 size)
 		g_printerr("imapfs: outbox: sent, but no copy stored: %s\n", error->message);
 		return;
 	}
-	folder = sent_folder(s);
+	folder = sent_folder(m->outbox, s);
 	ok = imap_session_append(s, folder, seen, -1, fd, size, &v, &uid, &error);
 	if (!ok && g_error_matches(error, IMAP_ERROR, IMAP_ERROR_NO) &&
 	    strstr(error->message, "TRYCREATE") && imap_session_create(s, folder, NULL)) {
@@ -214,18 +223,18 @@ static void store_sent(FsMount *m, int fd, guint64 size)
 }
 
 /* smtp_cfg is shared and read-only: a token fresh for this send goes into a copy. */
-static gboolean send_with_fresh_token(const SmtpEnvelope *env, GError **error)
+static gboolean send_with_fresh_token(const FsOutbox *o, const SmtpEnvelope *env, GError **error)
 {
 	SmtpConfig cfg;
 	char *token;
 	gboolean ok;
 
-	if (!oauth2 || smtp_cfg.net.password)
-		return smtp_send(&smtp_cfg, env, error);
-	token = fs_oauth2_token(oauth2, error);
+	if (!o->oauth2 || o->smtp_cfg.net.password)
+		return smtp_send(&o->smtp_cfg, env, error);
+	token = fs_oauth2_token(o->oauth2, error);
 	if (!token)
 		return FALSE;
-	smtp_config_copy(&cfg, &smtp_cfg);
+	smtp_config_copy(&cfg, &o->smtp_cfg);
 	fs_secret_free(cfg.net.oauth2_token);
 	cfg.net.oauth2_token = token;
 	ok = smtp_send(&cfg, env, error);
@@ -245,12 +254,12 @@ int fs_outbox_send(FsMount *m, int fd, guint64 size)
 	message = read_all(fd, size, &err);
 	if (!message)
 		return err;
-	env = smtp_envelope_parse(message, smtp_cfg.from, &error);
+	env = smtp_envelope_parse(message, m->outbox->smtp_cfg.from, &error);
 	if (!env) {
 		g_printerr("imapfs: outbox: not sent: %s\n", error->message);
 		return EINVAL;
 	}
-	if (!send_with_fresh_token(env, &error)) {
+	if (!send_with_fresh_token(m->outbox, env, &error)) {
 		g_printerr("imapfs: outbox: not sent: %s\n", error->message);
 		return fs_errno_from_error(error);
 	}

@@ -16,6 +16,7 @@
 #include "fs/errno-map.h"
 #include "fs/failed.h"
 #include "fs/mount.h"
+#include "fs/read-kept.h"
 #include "fs/write.h"
 
 #define CHUNK_MIN (256 * 1024)
@@ -366,55 +367,23 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 
 #define NO_OPEN_HANDLES 8
 
-typedef struct {
-	guint64 nodeid;
-	FsFile *h;
-	gint refs;
-} Kept;
-
-static GMutex kept_lock;
-static GQueue kept = G_QUEUE_INIT; /* of Kept, most recent first */
-
-static void kept_unref(Kept *k)
+void fs_read_start(FsMount *m)
 {
-	gboolean last;
-
-	g_mutex_lock(&kept_lock);
-	last = --k->refs == 0;
-	g_mutex_unlock(&kept_lock);
-	if (last) {
-		file_free(k->h);
-		g_free(k);
-	}
+	m->kept = fs_kept_new(NO_OPEN_HANDLES, (GDestroyNotify)file_free);
 }
 
-/* Caller holds kept_lock. The kept handle of NODEID, made most recent, with a reference
- * for the caller; NULL if none. */
-static Kept *kept_find_locked(guint64 nodeid)
+void fs_read_forget_handles(FsMount *m)
 {
-	for (GList *l = kept.head; l; l = l->next) {
-		Kept *k = l->data;
-
-		if (k->nodeid == nodeid) {
-			g_queue_unlink(&kept, l);
-			g_queue_push_head_link(&kept, l);
-			k->refs++;
-			return k;
-		}
-	}
-	return NULL;
+	fs_kept_free(g_steal_pointer(&m->kept));
 }
 
 /* The kept handle of NODEID (a reference), made if need be; NULL with *err set. */
-static Kept *kept_get(FsMount *m, guint64 nodeid, int *err)
+static FsKeptRef *kept_get(FsMount *m, guint64 nodeid, int *err)
 {
 	const FsNode *node = fs_inode_get(m->inodes, nodeid);
-	Kept *k, *old = NULL;
+	FsKeptRef *k = fs_kept_find(m->kept, nodeid);
 	FsFile *h = NULL;
 
-	g_mutex_lock(&kept_lock);
-	k = kept_find_locked(nodeid);
-	g_mutex_unlock(&kept_lock);
 	if (k)
 		return k;
 	if (!node || node->kind != FS_NODE_MSG) {
@@ -423,37 +392,7 @@ static Kept *kept_get(FsMount *m, guint64 nodeid, int *err)
 	}
 	if ((*err = open_file(m, node, &h)) != 0)
 		return NULL;
-	g_mutex_lock(&kept_lock);
-	/* The kernel sends a READ and a read-ahead READ at once: one handle for both. */
-	if ((k = kept_find_locked(nodeid))) {
-		g_mutex_unlock(&kept_lock);
-		file_free(h);
-		return k;
-	}
-	k = g_new0(Kept, 1);
-	k->nodeid = nodeid;
-	k->h = h;
-	k->refs = 2; /* the list's and the caller's */
-	g_queue_push_head(&kept, k);
-	if (kept.length > NO_OPEN_HANDLES)
-		old = g_queue_pop_tail(&kept);
-	g_mutex_unlock(&kept_lock);
-	if (old)
-		kept_unref(old);
-	return k;
-}
-
-void fs_read_forget_handles(void)
-{
-	Kept *k;
-
-	g_mutex_lock(&kept_lock);
-	while ((k = g_queue_pop_head(&kept))) {
-		g_mutex_unlock(&kept_lock);
-		kept_unref(k);
-		g_mutex_lock(&kept_lock);
-	}
-	g_mutex_unlock(&kept_lock);
+	return fs_kept_add(m->kept, nodeid, h);
 }
 
 /* ---- read ----------------------------------------------------------------------- */
@@ -603,7 +542,7 @@ static void read_handle(fuse_req_t req, FsMount *m, FsFile *h, size_t size, off_
 void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t off,
 		  struct fuse_file_info *fi)
 {
-	Kept *k;
+	FsKeptRef *k;
 	int err = EIO;
 
 	FS_STAT_INC(&m->stats, reads);
@@ -615,8 +554,8 @@ void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t
 		fuse_reply_err(req, err);
 		return;
 	}
-	read_handle(req, m, k->h, size, off);
-	kept_unref(k);
+	read_handle(req, m, fs_kept_handle(k), size, off);
+	fs_kept_unref(k);
 }
 
 /* ERR of a read of the cache file (or spool) under H; an EIO (a failing disk) logged. */

@@ -40,7 +40,7 @@ static void sent_locked(FsMount *m, Pending *p, guint32 uidv, guint32 uid)
 	p->by_name = FALSE;
 	p->old_uid = 0;
 	fs_pending_close_fd(&p->fd);
-	if (fs_outbox_is(mailbox)) {
+	if (fs_outbox_is(m, mailbox)) {
 		fs_notify_entry(m, p->parent, name); /* sent: gone from the outbox */
 		return;
 	}
@@ -83,7 +83,7 @@ int fs_pending_send(FsMount *m, Pending *p, gboolean force)
 		fs_pending_close_fd(&p->fd);
 		g_mutex_unlock(&m->writes->lock);
 		if (!p->logged)
-			fs_pending_log_refused(p, g_strerror(err));
+			fs_pending_log_refused(m, p, g_strerror(err));
 		return err;
 	}
 	if (p->sent || p->discarded || p->sending || p->fd < 0 || (p->old_uid && !p->dirty)) {
@@ -106,7 +106,7 @@ int fs_pending_send(FsMount *m, Pending *p, gboolean force)
 		}
 		g_mutex_unlock(&m->writes->lock);
 		if (why)
-			fs_pending_log_refused(p, why);
+			fs_pending_log_refused(m, p, why);
 		return why ? EINVAL : 0;
 	}
 	p->sending = TRUE;
@@ -126,7 +126,7 @@ int fs_pending_send(FsMount *m, Pending *p, gboolean force)
 		fs_pending_close_fd(&p->fd);
 		fs_pending_appending(m, mailbox, -1);
 		g_mutex_unlock(&m->writes->lock);
-		fs_pending_log_refused(p, why);
+		fs_pending_log_refused(m, p, why);
 		return err;
 	}
 	sent_locked(m, p, uidv, uid);

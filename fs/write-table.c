@@ -195,9 +195,9 @@ void fs_pending_attr(FsMount *m, Pending *p, struct stat *st)
 
 /* "Work/x.eml" for the log: the folder as the server names it, and the file. The
  * outbox logs its own refusals (the SMTP server's words). */
-void fs_pending_log_refused(const Pending *p, const char *why)
+void fs_pending_log_refused(const FsMount *m, const Pending *p, const char *why)
 {
-	if (fs_outbox_is(p->mailbox))
+	if (fs_outbox_is(m, p->mailbox))
 		return;
 	g_printerr("imapfs: %s/%s: not stored: %s\n", p->mailbox, p->name ? p->name : "?",
 		   why ? why : "unknown error");

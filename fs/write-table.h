@@ -88,7 +88,7 @@ gboolean fs_pending_wait_appends(FsMount *m, const char *mailbox, gint64 timeout
 /* Attributes of P: its message's once sent, else its own. Lock held. */
 void fs_pending_attr(FsMount *m, Pending *p, struct stat *st);
 /* The one log line of a file that is not stored. */
-void fs_pending_log_refused(const Pending *p, const char *why);
+void fs_pending_log_refused(const FsMount *m, const Pending *p, const char *why);
 
 /* ---- write.c ------------------------------------------------------------------------ */
 /* The message a new file called NAME in PARENT replaces: *uid 0 when none; 0 or errno. */

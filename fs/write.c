@@ -172,7 +172,7 @@ int fs_pending_shown_msg(FsMount *m, const FsNode *parent, const char *name, gui
 	gboolean settled;
 
 	*uidv = *uid = 0;
-	if (fs_outbox_is(parent->mailbox))
+	if (fs_outbox_is(m, parent->mailbox))
 		return 0;
 	if (!fs_mount_find_msg(m, parent->mailbox, name, uidv, uid, &error))
 		return fs_errno_logged(m->log_limit, parent->mailbox, name, "cannot look up",
@@ -202,7 +202,7 @@ void fs_write_create(fuse_req_t req, FsMount *m, const FsNode *parent, const cha
 	Pending *p;
 	int fd, err = 0;
 
-	if (!fs_outbox_is(parent->mailbox) &&
+	if (!fs_outbox_is(m, parent->mailbox) &&
 	    (!fs_tree_dir(m->tree, parent->mailbox, &selectable) || !selectable)) {
 		fuse_reply_err(req, EPERM); /* the root and \Noselect folders hold no mail */
 		return;
@@ -386,12 +386,12 @@ void fs_write_read(fuse_req_t req, FsMount *m, size_t size, off_t off, struct fu
 /* The first bytes of a new file already show it cannot be a message (a picture, a
  * line of text): the write fails at once, so that even a shell's redirection, which
  * never looks at close(2), reports it. */
-static int check_start_locked(Pending *p, const char *buf, size_t size, off_t off)
+static int check_start_locked(const FsMount *m, Pending *p, const char *buf, size_t size, off_t off)
 {
-	if (off != 0 || p->old_uid || fs_outbox_is(p->mailbox) ||
+	if (off != 0 || p->old_uid || fs_outbox_is(m, p->mailbox) ||
 	    fs_write_header_state(buf, MIN(size, FS_WRITE_HEADER_PEEK), FALSE) >= 0)
 		return 0;
-	fs_pending_log_refused(p, "not a message: it does not start with a header block");
+	fs_pending_log_refused(m, p, "not a message: it does not start with a header block");
 	p->logged = TRUE;
 	return EINVAL;
 }
@@ -429,7 +429,7 @@ void fs_write_write(fuse_req_t req, FsMount *m, const char *buf, size_t size, of
 		err = p->failed;
 	else if (off < 0 || (guint64)off + size > FS_WRITE_MAX_SIZE)
 		err = EFBIG;
-	else if (!(err = check_start_locked(p, buf, size, off)) &&
+	else if (!(err = check_start_locked(m, p, buf, size, off)) &&
 		 !(err = fs_pending_fill_cow(m, p)))
 		err = write_all(p->fd, buf, size, off);
 	if (err && err != EPERM && !p->sent && !p->sending && !p->discarded)
