@@ -1,7 +1,8 @@
 /* imapfs cache — internals shared by the files of cache/ (not for fs/).
  *
- * store.c owns the CacheStore and its size/recency index; paths.c maps keys to paths;
- * file-util.c writes files atomically; body-cache.c and meta-store.c are the two users.
+ * store.c owns the CacheStore and its size/recency index; paths.c maps keys to paths
+ * (and makes a folder's directory); file-util.c writes files atomically; body-cache.c
+ * and meta-store.c are the two users.
  */
 #pragma once
 
@@ -64,6 +65,10 @@ char *cache_body_path(CacheStore *c, const char *folder, guint32 uidvalidity, gu
 
 /* TRUE when NAME is a non-empty decimal number that fits a guint32 (stored in *OUT). */
 gboolean cache_parse_u32(const char *name, guint32 *out);
+
+/* Ensures root/f/<folder-key>/ exists, recording FOLDER's real name inside. Returns
+ * the folder path (new string) or NULL with ERROR set. */
+char *cache_folder_ensure(CacheStore *c, const char *folder, GError **error);
 
 /* ---- file-util.c ---- */
 
@@ -129,10 +134,6 @@ void cache_index_set_verified(CacheStore *c, const char *path, const struct stat
 
 /* Removes least recently used bodies until the total is within the limit. */
 void cache_index_evict(CacheStore *c);
-
-/* Ensures root/f/<folder-key>/ exists, recording FOLDER's real name inside. Returns
- * the folder path (new string) or NULL with ERROR set. */
-char *cache_folder_ensure(CacheStore *c, const char *folder, GError **error);
 
 /* ---- meta-store.c ---- */
 

@@ -1,5 +1,5 @@
-/* imapfs cache — a folder's directory: creating it, dropping it, dropping stale
- * UIDVALIDITY generations.
+/* imapfs cache — a folder's directory: dropping it, dropping stale UIDVALIDITY
+ * generations (paths.c creates it).
  *
  * Bodies are keyed by UIDVALIDITY too, so a body of an old generation is never served
  * for the new one even before it is dropped; dropping only reclaims the space.
@@ -9,20 +9,6 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
-
-char *cache_folder_ensure(CacheStore *c, const char *folder, GError **error)
-{
-	g_autofree char *path = cache_folder_path(c, folder);
-	g_autofree char *name_file = g_build_filename(path, "name", NULL);
-
-	if (!cache_mkdir_private(path, error))
-		return NULL;
-	/* The directory name is a hash: record the real name for people and tools. */
-	if (!g_file_test(name_file, G_FILE_TEST_EXISTS) &&
-	    !cache_write_file_atomic(name_file, folder, strlen(folder), error))
-		return NULL;
-	return g_steal_pointer(&path);
-}
 
 void cache_folder_drop(CacheStore *c, const char *folder)
 {

@@ -71,3 +71,17 @@ gboolean cache_parse_u32(const char *name, guint32 *out)
 	*out = (guint32)v;
 	return TRUE;
 }
+
+char *cache_folder_ensure(CacheStore *c, const char *folder, GError **error)
+{
+	g_autofree char *path = cache_folder_path(c, folder);
+	g_autofree char *name_file = g_build_filename(path, "name", NULL);
+
+	if (!cache_mkdir_private(path, error))
+		return NULL;
+	/* The directory name is a hash: record the real name for people and tools. */
+	if (!g_file_test(name_file, G_FILE_TEST_EXISTS) &&
+	    !cache_write_file_atomic(name_file, folder, strlen(folder), error))
+		return NULL;
+	return g_steal_pointer(&path);
+}
