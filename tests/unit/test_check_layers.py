@@ -41,7 +41,7 @@ CLEAN = {
     "fs/ops.c": "#define FUSE_USE_VERSION 34\n#include <fuse_lowlevel.h>\n"
                 '#include "imap/parser.h"\n#include "cache/store.h"\n'
                 "/* static int not_code; */\nint main(void)\n{\n"
-                "\tstatic const char *s = \"static int x;\";\n\treturn imap_parse(s);\n}\n",
+                "\tstatic const char *const s = \"static int x;\";\n\treturn imap_parse(s);\n}\n",
     "tests/unit/test_x.c": '#include <fuse_lowlevel.h>\n#include "fs/ops.h"\n'
                            "static int failures;\n",
     "bench/b.c": '#include "fs/ops.h"\n',
@@ -189,8 +189,9 @@ class CheckLayers(unittest.TestCase):
                 """)},
             "cache/state.c:2: static: 'counter'", "cache/state.c:3: static: 'kept'",
             "cache/state.c:4: static: 'name'", "cache/state.c:5: static: 'table'",
-            "cache/state.c:6: static: 'global_count'", "cache/state.c:7: static: 'hook'")
-        self.assertEqual(len(lines), 6, lines)
+            "cache/state.c:6: static: 'global_count'", "cache/state.c:7: static: 'hook'",
+            "cache/state.c:14: static: 'inside'")
+        self.assertEqual(len(lines), 7, lines)
 
     def test_folder_in_no_layer(self):
         self.assert_reported({"util/meson.build": "\n", "util/u.c": "\n"},
