@@ -186,12 +186,14 @@ class CheckLayers(unittest.TestCase):
                 	static int inside;
                 	return inside++;
                 }
+                G_LOCK_DEFINE_STATIC(big);
+                G_DEFINE_QUARK(imapfs-x, x_error)
                 """)},
             "cache/state.c:2: static: 'counter'", "cache/state.c:3: static: 'kept'",
             "cache/state.c:4: static: 'name'", "cache/state.c:5: static: 'table'",
             "cache/state.c:6: static: 'global_count'", "cache/state.c:7: static: 'hook'",
-            "cache/state.c:14: static: 'inside'")
-        self.assertEqual(len(lines), 7, lines)
+            "cache/state.c:14: static: 'inside'", "cache/state.c:17: static: 'big'")
+        self.assertEqual(len(lines), 8, lines)
 
     def test_folder_in_no_layer(self):
         self.assert_reported({"util/meson.build": "\n", "util/u.c": "\n"},
