@@ -135,7 +135,7 @@ gboolean fs_append_landed(FsMount *m, const char *mailbox, guint32 uidv, guint32
 	g_autofree char *head = g_malloc(HEAD_BYTES);
 	ssize_t len = pread(fd, head, (size_t)MIN(size, HEAD_BYTES), 0);
 	gint64 deadline =
-	    g_get_monotonic_time() + (gint64)imap_config_io_timeout_ms(&m->opts->imap) * 1000;
+	    g_get_monotonic_time() + (gint64)net_config_io_timeout_ms(&m->opts->imap.net) * 1000;
 	gint64 uid = 0;
 	int misses = 0;
 

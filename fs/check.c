@@ -12,7 +12,7 @@ static gboolean proxy_refused(const ImapConfig *cfg, const GError *error)
 	const char *reason = strstr(error->message, "through the proxy: ");
 	g_autofree char *lower = NULL;
 
-	if (!cfg->proxy || !reason)
+	if (!cfg->net.proxy || !reason)
 		return FALSE;
 	/* GIO's own words for a proxy that answered but said no. */
 	lower = g_ascii_strdown(reason + strlen("through the proxy: "), -1);
@@ -69,7 +69,7 @@ const char *fs_check_hint(int exit_code)
 	}
 }
 
-static const char *security_name(ImapSecurity s)
+static const char *security_name(NetSecurity s)
 {
 	static const char *const names[] = {"tls", "starttls", "plain", "auto"};
 
@@ -119,17 +119,17 @@ int fs_check_run(const FsOptions *opts)
 	g_autoptr(GError) err = NULL;
 	ImapSession *s;
 
-	if (cfg->tunnel)
+	if (cfg->net.tunnel)
 		printf("connecting through the tunnel command\n");
 	else
-		printf("connecting to %s port %u (security %s%s)\n", cfg->host,
-		       imap_config_port(cfg), security_name(cfg->security),
-		       cfg->proxy ? ", through a proxy" : "");
+		printf("connecting to %s port %u (security %s%s)\n", cfg->net.host,
+		       imap_config_port(cfg), security_name(cfg->net.security),
+		       cfg->net.proxy ? ", through a proxy" : "");
 	fflush(stdout);
 	s = imap_session_open(cfg, &err);
 	if (!s)
 		return fail(cfg, "connect and log in", err);
-	printf("logged in as %s with %s\n", cfg->user ? cfg->user : "(pre-authenticated)",
+	printf("logged in as %s with %s\n", cfg->net.user ? cfg->net.user : "(pre-authenticated)",
 	       imap_session_auth_mechanism(s));
 	print_caps(s);
 	if (!print_folders(s, &err)) {

@@ -387,14 +387,14 @@ char *fs_config_load(const char *path, const char *account, FsConfig *cfg, GErro
 void fs_config_apply_secrets(FsConfig *cfg, FsOptions *opts)
 {
 	if (cfg->password && !opts->password_file && !opts->password_command &&
-	    !opts->imap.password)
-		opts->imap.password = g_steal_pointer(&cfg->password);
+	    !opts->imap.net.password)
+		opts->imap.net.password = g_steal_pointer(&cfg->password);
 	if (cfg->oauth2_client_secret && !opts->oauth2_client_secret)
 		opts->oauth2_client_secret = g_steal_pointer(&cfg->oauth2_client_secret);
 	if (cfg->oauth2_refresh_token && !opts->oauth2_refresh_token)
 		opts->oauth2_refresh_token = g_steal_pointer(&cfg->oauth2_refresh_token);
-	if (cfg->proxy && !opts->imap.proxy)
-		opts->imap.proxy = g_steal_pointer(&cfg->proxy);
+	if (cfg->proxy && !opts->imap.net.proxy)
+		opts->imap.net.proxy = g_steal_pointer(&cfg->proxy);
 	if (cfg->smtp_proxy && opts->smtp && !opts->smtp->proxy)
 		opts->smtp->proxy = g_steal_pointer(&cfg->smtp_proxy);
 }

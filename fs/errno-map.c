@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "imap/error.h"
+#include "smtp/error.h"
 
 /* A tagged NO carries a response code only in its message text ("[NONEXISTENT] ..."),
  * so that is where we look for it. */
@@ -51,6 +52,27 @@ static int from_imap(const GError *error)
 	}
 }
 
+/* SMTP's codes mean what IMAP's of the same name do; a refusal carries no IMAP code. */
+static int from_smtp(const GError *error)
+{
+	switch ((SmtpErrorCode)error->code) {
+	case SMTP_ERROR_TIMEOUT:
+		return ETIMEDOUT;
+	case SMTP_ERROR_AUTH:
+		return EACCES;
+	case SMTP_ERROR_UNSUPPORTED:
+		return ENOTSUP;
+	case SMTP_ERROR_INVALID:
+		return EINVAL;
+	case SMTP_ERROR_NO:
+	case SMTP_ERROR_NETWORK:
+	case SMTP_ERROR_TLS:
+	case SMTP_ERROR_PROTOCOL:
+	default:
+		return EIO;
+	}
+}
+
 static int from_io(const GError *error)
 {
 	switch (error->code) {
@@ -83,6 +105,8 @@ int fs_errno_from_error(const GError *error)
 		return EIO;
 	if (error->domain == IMAP_ERROR)
 		return from_imap(error);
+	if (error->domain == SMTP_ERROR)
+		return from_smtp(error);
 	if (error->domain == G_IO_ERROR)
 		return from_io(error);
 	return EIO;

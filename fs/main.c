@@ -55,13 +55,13 @@ static gboolean get_password(FsOptions *o, GError **error)
 		pw = fs_secret_from_file(o->password_file, error);
 	else if (o->password_command)
 		pw = fs_secret_from_command(o->password_command, error);
-	else if (o->imap.password || o->oauth2 || o->imap.tunnel || !fs_prompt_available())
+	else if (o->imap.net.password || o->oauth2 || o->imap.net.tunnel || !fs_prompt_available())
 		return TRUE; /* from the config file, OAuth2, PREAUTH, or none at all */
 	else
-		pw = fs_prompt_password(o->imap.user, o->imap.host, error);
+		pw = fs_prompt_password(o->imap.net.user, o->imap.net.host, error);
 	if (!pw)
 		return FALSE;
-	o->imap.password = g_strdup(pw);
+	o->imap.net.password = g_strdup(pw);
 	fs_secret_free(pw);
 	return TRUE;
 }
@@ -71,7 +71,7 @@ static gboolean proxy_password(FsOptions *o, GError **error)
 {
 	char *pw, *url;
 
-	if (!o->imap.proxy) {
+	if (!o->imap.net.proxy) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
 				    "proxy_password_file given without proxy=URL");
 		return FALSE;
@@ -79,18 +79,18 @@ static gboolean proxy_password(FsOptions *o, GError **error)
 	pw = fs_secret_from_file(o->proxy_password_file, error);
 	if (!pw)
 		return FALSE;
-	url = fs_secret_url_with_password(o->imap.proxy, pw, error);
+	url = fs_secret_url_with_password(o->imap.net.proxy, pw, error);
 	fs_secret_free(pw);
 	if (!url)
 		return FALSE;
-	fs_secret_free(o->imap.proxy);
-	o->imap.proxy = url;
+	fs_secret_free(o->imap.net.proxy);
+	o->imap.net.proxy = url;
 	return TRUE;
 }
 
 static char *account_key(const ImapConfig *c)
 {
-	return g_strdup_printf("%s@%s:%u", c->user, c->host, imap_config_port(c));
+	return g_strdup_printf("%s@%s:%u", c->net.user, c->net.host, imap_config_port(c));
 }
 
 static gboolean fresh_token(ImapConfig *cfg, gpointer oauth, GError **error)
@@ -132,7 +132,7 @@ static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts)
 	}
 	fs_config_apply_secrets(cfg, opts);
 	if (opts->trace)
-		opts->imap.trace = trace_line;
+		opts->imap.net.trace = trace_line;
 	return FS_EXIT_OK;
 }
 
@@ -358,9 +358,9 @@ int main(int argc, char **argv)
 	if (!connect_account(&m, &opts, oauth, &step, &err)) {
 		ret = fs_check_exit_code(&opts.imap, err);
 		g_printerr("imapfs: cannot %s %s as %s: %s\nimapfs: try: %s\n", step,
-			   opts.imap.host ? opts.imap.host : "the tunnel",
-			   opts.imap.user ? opts.imap.user : "(pre-authenticated)", err->message,
-			   fs_check_hint(ret));
+			   opts.imap.net.host ? opts.imap.net.host : "the tunnel",
+			   opts.imap.net.user ? opts.imap.net.user : "(pre-authenticated)",
+			   err->message, fs_check_hint(ret));
 		teardown(&m);
 		goto out_opts;
 	}

@@ -8,7 +8,8 @@
 #include "fs/json-mini.h"
 #include "fs/secret.h"
 #include "imap/error.h"
-#include "imap/transport.h"
+#include "net/error.h"
+#include "net/transport.h"
 
 #define HTTP_MAX_RESPONSE (64 * 1024)
 #define REFRESH_MARGIN_US (60 * G_USEC_PER_SEC)
@@ -19,7 +20,7 @@ struct FsOAuth2 {
 	char *command;			     /* oauth2_token_command, or NULL */
 	char *url, *client_id;		     /* the refresh grant */
 	char *client_secret, *refresh_token; /* secrets */
-	ImapConfig tls;			     /* how to reach the endpoint */
+	NetConfig tls;			     /* how to reach the endpoint */
 	char *path;			     /* path?query of the endpoint */
 	char *token;			     /* the current one, or NULL */
 	gint64 expires;			     /* monotonic µs */
@@ -36,7 +37,7 @@ void fs_oauth2_free(FsOAuth2 *o)
 	fs_secret_free(o->client_secret);
 	fs_secret_free(o->refresh_token);
 	fs_secret_free(o->token);
-	imap_config_clear(&o->tls);
+	net_config_clear(&o->tls);
 	g_mutex_clear(&o->lock);
 	g_free(o);
 }
@@ -51,17 +52,17 @@ static gboolean parse_endpoint(FsOAuth2 *o, const ImapConfig *imap, GError **err
 			    "oauth2_token_url must be an https:// URL (got %s)", o->url);
 		return FALSE;
 	}
-	imap_config_init(&o->tls);
+	net_config_init(&o->tls);
 	o->tls.host = g_strdup(g_uri_get_host(uri));
 	o->tls.port = g_uri_get_port(uri) > 0 ? (guint16)g_uri_get_port(uri) : 443;
-	o->tls.security = IMAP_SECURITY_TLS;
-	o->tls.ca_file = g_strdup(imap->ca_file);
-	o->tls.tls_verify_cert = imap->tls_verify_cert;
-	o->tls.tls_verify_hostname = imap->tls_verify_hostname;
-	o->tls.tls_min = imap->tls_min;
-	o->tls.proxy = g_strdup(imap->proxy);
-	o->tls.connect_timeout_ms = imap->connect_timeout_ms;
-	o->tls.io_timeout_ms = imap->io_timeout_ms;
+	o->tls.security = NET_SECURITY_TLS;
+	o->tls.ca_file = g_strdup(imap->net.ca_file);
+	o->tls.tls_verify_cert = imap->net.tls_verify_cert;
+	o->tls.tls_verify_hostname = imap->net.tls_verify_hostname;
+	o->tls.tls_min = imap->net.tls_min;
+	o->tls.proxy = g_strdup(imap->net.proxy);
+	o->tls.connect_timeout_ms = imap->net.connect_timeout_ms;
+	o->tls.io_timeout_ms = imap->net.io_timeout_ms;
 	o->path = g_strdup_printf("%s%s%s", *g_uri_get_path(uri) ? g_uri_get_path(uri) : "/",
 				  g_uri_get_query(uri) ? "?" : "",
 				  g_uri_get_query(uri) ? g_uri_get_query(uri) : "");
@@ -131,20 +132,20 @@ static GString *build_request(FsOAuth2 *o)
 static GString *http_exchange(FsOAuth2 *o, GError **error)
 {
 	g_autoptr(GString) req = build_request(o);
-	ImapTransport *t = imap_transport_connect(&o->tls, TRUE, error);
+	NetTransport *t = net_transport_connect(&o->tls, o->tls.port, TRUE, error);
 	GString *resp = g_string_new(NULL);
 	GError *err = NULL;
 	char buf[4096];
 	gboolean ok;
 
-	ok = t && imap_transport_write_all(t, req->str, req->len, NULL, NULL, error);
+	ok = t && net_transport_write_all(t, req->str, req->len, NULL, NULL, error);
 	explicit_bzero(req->str, req->len);
 	while (ok && resp->len < HTTP_MAX_RESPONSE) {
 		int ms = o->tls.io_timeout_ms ? (int)o->tls.io_timeout_ms : 30000;
-		gssize n = imap_transport_read(t, buf, sizeof(buf), ms, TRUE, &err);
+		gssize n = net_transport_read(t, buf, sizeof(buf), ms, TRUE, &err);
 		if (n < 0) {
 			/* HTTP/1.0: the server closes the connection at the end. */
-			ok = resp->len > 0 && g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NETWORK);
+			ok = resp->len > 0 && g_error_matches(err, NET_ERROR, NET_ERROR_NETWORK);
 			if (!ok)
 				g_propagate_error(error, g_steal_pointer(&err));
 			g_clear_error(&err);
@@ -152,7 +153,8 @@ static GString *http_exchange(FsOAuth2 *o, GError **error)
 		}
 		g_string_append_len(resp, buf, n);
 	}
-	imap_transport_close(t);
+	net_transport_close(t);
+	imap_error_from_net(error);
 	if (!ok) {
 		explicit_bzero(resp->str, resp->len);
 		g_string_free(resp, TRUE);
@@ -247,7 +249,7 @@ gboolean fs_oauth2_update_config(FsOAuth2 *o, ImapConfig *cfg, GError **error)
 
 	if (!token)
 		return FALSE;
-	fs_secret_free(cfg->oauth2_token);
-	cfg->oauth2_token = token;
+	fs_secret_free(cfg->net.oauth2_token);
+	cfg->net.oauth2_token = token;
 	return TRUE;
 }

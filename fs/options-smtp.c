@@ -127,16 +127,16 @@ static gboolean tristate(const char *opt, const char *val, int *out, GError **er
 	return bad(error, opt, val, "yes or no");
 }
 
-static gboolean security(const char *val, ImapSecurity *out, GError **error)
+static gboolean security(const char *val, NetSecurity *out, GError **error)
 {
 	static const char *const names[] = {"tls", "starttls", "plain", "auto"};
 
-	*out = IMAP_SECURITY_AUTO;
+	*out = NET_SECURITY_AUTO;
 	if (!val)
 		return TRUE;
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
 		if (!strcmp(val, names[i]))
-			return *out = (ImapSecurity)i, TRUE;
+			return *out = (NetSecurity)i, TRUE;
 	}
 	return bad(error, "smtp_security", val, "tls, starttls, plain or auto");
 }

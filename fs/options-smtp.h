@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 typedef struct FsSmtpOptions {
 	char *host;
 	guint16 port;		/* 0: 465 (tls, auto) or 587 */
-	ImapSecurity security;	/* default auto */
+	NetSecurity security;	/* default auto */
 	char *user;		/* NULL: the IMAP user */
 	char *password_command; /* neither: the IMAP password */
 	char *password_file;

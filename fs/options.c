@@ -210,44 +210,44 @@ static gboolean apply_tls(const RawOpts *r, ImapConfig *c, GError **error)
 {
 	if (r->security) {
 		if (!strcmp(r->security, "tls"))
-			c->security = IMAP_SECURITY_TLS;
+			c->net.security = NET_SECURITY_TLS;
 		else if (!strcmp(r->security, "starttls"))
-			c->security = IMAP_SECURITY_STARTTLS;
+			c->net.security = NET_SECURITY_STARTTLS;
 		else if (!strcmp(r->security, "plain"))
-			c->security = IMAP_SECURITY_PLAIN;
+			c->net.security = NET_SECURITY_PLAIN;
 		else if (!strcmp(r->security, "auto"))
-			c->security = IMAP_SECURITY_AUTO;
+			c->net.security = NET_SECURITY_AUTO;
 		else
 			return bad(error, "security", r->security, "tls, starttls, plain or auto");
 	}
 	if (r->tls_min) {
 		if (!strcmp(r->tls_min, "1.2"))
-			c->tls_min = IMAP_TLS_1_2;
+			c->net.tls_min = NET_TLS_1_2;
 		else if (!strcmp(r->tls_min, "1.3"))
-			c->tls_min = IMAP_TLS_1_3;
+			c->net.tls_min = NET_TLS_1_3;
 		else
 			return bad(error, "tls_min", r->tls_min, "1.2 or 1.3");
 	}
-	if (!parse_bool("tls_verify", r->tls_verify, &c->tls_verify_cert, error) ||
-	    !parse_bool("tls_verify_hostname", r->tls_verify_hostname, &c->tls_verify_hostname,
+	if (!parse_bool("tls_verify", r->tls_verify, &c->net.tls_verify_cert, error) ||
+	    !parse_bool("tls_verify_hostname", r->tls_verify_hostname, &c->net.tls_verify_hostname,
 			error))
 		return FALSE;
-	c->ca_file = g_strdup(r->ca_file);
+	c->net.ca_file = g_strdup(r->ca_file);
 	/* A tunnel is the user's own secure channel (ssh, a local imapd), as in mbsync:
 	 * no TLS over it unless asked for by name. */
 	if (r->tunnel && !r->security)
-		c->security = IMAP_SECURITY_PLAIN;
+		c->net.security = NET_SECURITY_PLAIN;
 	/* Choosing plaintext by name is the consent to send the password in clear. */
-	c->allow_plaintext_auth = c->security == IMAP_SECURITY_PLAIN;
-	if (!parse_bool("allow_plaintext_auth", r->allow_plaintext_auth, &c->allow_plaintext_auth,
-			error))
+	c->net.allow_plaintext_auth = c->net.security == NET_SECURITY_PLAIN;
+	if (!parse_bool("allow_plaintext_auth", r->allow_plaintext_auth,
+			&c->net.allow_plaintext_auth, error))
 		return FALSE;
-	c->tls_priority = g_strdup(r->tls_priority);
-	c->tls_client_cert = g_strdup(r->tls_client_cert);
-	c->tls_client_key = g_strdup(r->tls_client_key);
-	c->tls_pin_sha256 = g_strdup(r->tls_pin_sha256);
-	c->proxy = g_strdup(r->proxy);
-	c->tunnel = g_strdup(r->tunnel);
+	c->net.tls_priority = g_strdup(r->tls_priority);
+	c->net.tls_client_cert = g_strdup(r->tls_client_cert);
+	c->net.tls_client_key = g_strdup(r->tls_client_key);
+	c->net.tls_pin_sha256 = g_strdup(r->tls_pin_sha256);
+	c->net.proxy = g_strdup(r->proxy);
+	c->net.tunnel = g_strdup(r->tunnel);
 	return TRUE;
 }
 
@@ -276,7 +276,7 @@ static gboolean apply_mechanisms(const RawOpts *r, FsOptions *o, GError **error)
 		return FALSE;
 	if (!r->mechanisms) {
 		if (o->oauth2)
-			o->imap.mechanisms = g_strsplit("OAUTHBEARER XOAUTH2", " ", -1);
+			o->imap.net.mechanisms = g_strsplit("OAUTHBEARER XOAUTH2", " ", -1);
 		return TRUE;
 	}
 	parts = g_strsplit_set(r->mechanisms, " ,:;", -1);
@@ -292,7 +292,7 @@ static gboolean apply_mechanisms(const RawOpts *r, FsOptions *o, GError **error)
 	if (list->len == 0)
 		return bad(error, "mechanisms", r->mechanisms, "at least one mechanism");
 	g_ptr_array_add(list, NULL);
-	o->imap.mechanisms = (char **)g_ptr_array_free(g_steal_pointer(&list), FALSE);
+	o->imap.net.mechanisms = (char **)g_ptr_array_free(g_steal_pointer(&list), FALSE);
 	return TRUE;
 }
 
@@ -303,18 +303,18 @@ static gboolean apply_numbers(const RawOpts *r, FsOptions *o, GError **error)
 	if (r->port != -1) {
 		if (r->port <= 0 || r->port > 65535)
 			return bad(error, "port", "out of range", "1..65535");
-		o->imap.port = (guint16)r->port;
+		o->imap.net.port = (guint16)r->port;
 	}
 	if (r->timeout != -1) {
 		if (r->timeout <= 0 || r->timeout > 3600)
 			return bad(error, "timeout", "out of range", "1..3600 seconds");
-		o->imap.io_timeout_ms = (guint)r->timeout * 1000;
-		o->imap.connect_timeout_ms = (guint)r->timeout * 1000;
-		o->imap.greeting_timeout_ms = (guint)r->timeout * 1000;
+		o->imap.net.io_timeout_ms = (guint)r->timeout * 1000;
+		o->imap.net.connect_timeout_ms = (guint)r->timeout * 1000;
+		o->imap.net.greeting_timeout_ms = (guint)r->timeout * 1000;
 	}
-	if (!seconds("greeting_timeout", r->greeting_timeout, 3600, &o->imap.greeting_timeout_ms,
-		     error) ||
-	    !seconds("connect_timeout", r->connect_timeout, 3600, &o->imap.connect_timeout_ms,
+	if (!seconds("greeting_timeout", r->greeting_timeout, 3600,
+		     &o->imap.net.greeting_timeout_ms, error) ||
+	    !seconds("connect_timeout", r->connect_timeout, 3600, &o->imap.net.connect_timeout_ms,
 		     error) ||
 	    !seconds("keepalive", r->keepalive, 86400, &keepalive_ms, error))
 		return FALSE;
@@ -381,8 +381,8 @@ static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
 	o->oauth2_token_command = g_strdup(r->oauth2_token_command);
 	o->oauth2_token_url = g_strdup(r->oauth2_token_url);
 	o->oauth2_client_id = g_strdup(r->oauth2_client_id);
-	o->imap.host = g_strdup(r->host);
-	o->imap.user = g_strdup(r->user);
+	o->imap.net.host = g_strdup(r->host);
+	o->imap.net.user = g_strdup(r->user);
 	o->password_command = g_strdup(r->password_command);
 	o->password_file = g_strdup(r->password_file);
 	o->proxy_password_file = g_strdup(r->proxy_password_file);

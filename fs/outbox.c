@@ -43,8 +43,8 @@ static gboolean smtp_password(SmtpConfig *smtp_cfg, const FsSmtpOptions *so, con
 		pw = fs_secret_from_command(so->password_command, error);
 	else {
 		/* The IMAP credentials serve SMTP too, as with most providers. */
-		smtp_cfg->net.password = g_strdup(opts->imap.password);
-		smtp_cfg->net.oauth2_token = g_strdup(opts->imap.oauth2_token);
+		smtp_cfg->net.password = g_strdup(opts->imap.net.password);
+		smtp_cfg->net.oauth2_token = g_strdup(opts->imap.net.oauth2_token);
 		return TRUE;
 	}
 	if (!pw)
@@ -54,17 +54,17 @@ static gboolean smtp_password(SmtpConfig *smtp_cfg, const FsSmtpOptions *so, con
 	return TRUE;
 }
 
-static void copy_tls(const FsSmtpOptions *so, const ImapConfig *imap, ImapConfig *net)
+static void copy_tls(const FsSmtpOptions *so, const ImapConfig *imap, NetConfig *net)
 {
-	net->ca_file = g_strdup(so->ca_file ? so->ca_file : imap->ca_file);
-	net->tls_verify_cert = so->tls_verify == -1 ? imap->tls_verify_cert : so->tls_verify;
+	net->ca_file = g_strdup(so->ca_file ? so->ca_file : imap->net.ca_file);
+	net->tls_verify_cert = so->tls_verify == -1 ? imap->net.tls_verify_cert : so->tls_verify;
 	net->tls_verify_hostname =
-	    so->tls_verify_hostname == -1 ? imap->tls_verify_hostname : so->tls_verify_hostname;
-	net->tls_min = imap->tls_min;
-	net->tls_priority = g_strdup(imap->tls_priority);
+	    so->tls_verify_hostname == -1 ? imap->net.tls_verify_hostname : so->tls_verify_hostname;
+	net->tls_min = imap->net.tls_min;
+	net->tls_priority = g_strdup(imap->net.tls_priority);
 	/* Choosing plaintext by name is the consent to send the password in clear. */
 	net->allow_plaintext_auth = so->allow_plaintext_auth == -1
-					? so->security == IMAP_SECURITY_PLAIN
+					? so->security == NET_SECURITY_PLAIN
 					: so->allow_plaintext_auth;
 }
 
@@ -75,14 +75,14 @@ static void smtp_settings(SmtpConfig *c, const FsSmtpOptions *so, const FsOption
 	c->net.host = g_strdup(so->host);
 	c->net.port = so->port;
 	c->net.security = so->security;
-	c->net.user = g_strdup(so->user ? so->user : opts->imap.user);
+	c->net.user = g_strdup(so->user ? so->user : opts->imap.net.user);
 	c->net.mechanisms = g_strdupv(so->mechanisms);
 	c->net.proxy = g_strdup(so->proxy);
 	c->net.io_timeout_ms = so->timeout_ms;
 	c->net.connect_timeout_ms = so->timeout_ms;
 	c->net.greeting_timeout_ms = so->greeting_timeout_ms;
-	c->net.trace = opts->imap.trace;
-	c->net.trace_data = opts->imap.trace_data;
+	c->net.trace = opts->imap.net.trace;
+	c->net.trace_data = opts->imap.net.trace_data;
 	copy_tls(so, &opts->imap, &c->net);
 	c->from = g_strdup(so->from);
 	c->helo_name = g_strdup(so->helo_name);

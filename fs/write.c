@@ -183,8 +183,8 @@ int fs_pending_shown_msg(FsMount *m, const FsNode *parent, const char *name, gui
 	 * that file's own name is recorded: it is not the one NAME means to replace (rsync's
 	 * next file would expunge the one before). Asked again once those APPENDs end. */
 	g_mutex_lock(&m->writes->lock);
-	settled = fs_pending_wait_appends(m, parent->mailbox,
-					  (gint64)imap_config_io_timeout_ms(&m->opts->imap) * 1000);
+	settled = fs_pending_wait_appends(
+	    m, parent->mailbox, (gint64)net_config_io_timeout_ms(&m->opts->imap.net) * 1000);
 	g_mutex_unlock(&m->writes->lock);
 	if (settled)
 		return 0;

@@ -1,8 +1,4 @@
-/* imapfs — ImapConfig defaults, deep copy and teardown.
- *
- * The secrets (password, OAuth2 token) are wiped before their memory is returned to
- * the allocator, so a later heap dump or core file does not carry them.
- */
+/* imapfs — ImapConfig defaults, deep copy and teardown (the secrets are NetConfig's). */
 #include "imap/config.h"
 
 #include <string.h>
@@ -10,75 +6,34 @@
 void imap_config_init(ImapConfig *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->security = IMAP_SECURITY_TLS;
-	cfg->tls_verify_cert = TRUE;
-	cfg->tls_verify_hostname = TRUE;
-	cfg->tls_min = IMAP_TLS_1_2;
-}
-
-static void free_secret(char **secret)
-{
-	if (*secret) {
-		explicit_bzero(*secret, strlen(*secret));
-		g_free(*secret);
-		*secret = NULL;
-	}
+	net_config_init(&cfg->net);
 }
 
 void imap_config_clear(ImapConfig *cfg)
 {
 	if (!cfg)
 		return;
-	free_secret(&cfg->password);
-	free_secret(&cfg->oauth2_token);
-	/* A proxy URL may carry "user:pass@": treat it as a secret too. */
-	free_secret(&cfg->proxy);
-	g_clear_pointer(&cfg->host, g_free);
-	g_clear_pointer(&cfg->ca_file, g_free);
-	g_clear_pointer(&cfg->tls_priority, g_free);
-	g_clear_pointer(&cfg->tls_client_cert, g_free);
-	g_clear_pointer(&cfg->tls_client_key, g_free);
-	g_clear_pointer(&cfg->tls_pin_sha256, g_free);
-	g_clear_pointer(&cfg->tunnel, g_free);
-	g_clear_pointer(&cfg->user, g_free);
-	g_clear_pointer(&cfg->mechanisms, g_strfreev);
+	net_config_clear(&cfg->net);
 	g_clear_pointer(&cfg->spool_dir, g_free);
 }
 
 void imap_config_copy(ImapConfig *dst, const ImapConfig *src)
 {
-	/* Scalars and the trace callback first, then replace every string with a copy. */
 	*dst = *src;
-	dst->host = g_strdup(src->host);
-	dst->ca_file = g_strdup(src->ca_file);
-	dst->tls_priority = g_strdup(src->tls_priority);
-	dst->tls_client_cert = g_strdup(src->tls_client_cert);
-	dst->tls_client_key = g_strdup(src->tls_client_key);
-	dst->tls_pin_sha256 = g_strdup(src->tls_pin_sha256);
-	dst->proxy = g_strdup(src->proxy);
-	dst->tunnel = g_strdup(src->tunnel);
-	dst->user = g_strdup(src->user);
-	dst->password = g_strdup(src->password);
-	dst->oauth2_token = g_strdup(src->oauth2_token);
-	dst->mechanisms = g_strdupv(src->mechanisms);
+	net_config_copy(&dst->net, &src->net);
 	dst->spool_dir = g_strdup(src->spool_dir);
-}
-
-guint imap_config_io_timeout_ms(const ImapConfig *cfg)
-{
-	return cfg->io_timeout_ms ? cfg->io_timeout_ms : IMAP_DEFAULT_IO_TIMEOUT_MS;
 }
 
 guint16 imap_config_port(const ImapConfig *cfg)
 {
-	if (cfg->port)
-		return cfg->port;
-	switch (cfg->security) {
-	case IMAP_SECURITY_TLS:
-	case IMAP_SECURITY_AUTO:
+	if (cfg->net.port)
+		return cfg->net.port;
+	switch (cfg->net.security) {
+	case NET_SECURITY_TLS:
+	case NET_SECURITY_AUTO:
 		return 993;
-	case IMAP_SECURITY_STARTTLS:
-	case IMAP_SECURITY_PLAIN:
+	case NET_SECURITY_STARTTLS:
+	case NET_SECURITY_PLAIN:
 	default:
 		return 143;
 	}

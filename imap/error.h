@@ -29,4 +29,9 @@ typedef enum {
 
 GQuark imap_error_quark(void);
 
+/* A NET_ERROR in *error (from net/: transport, SASL) is replaced by the IMAP_ERROR of
+ * the same meaning with the same message, so callers above the session see one domain.
+ * Anything else, and NULL, is left as it is. */
+void imap_error_from_net(GError **error);
+
 G_END_DECLS

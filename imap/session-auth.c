@@ -1,7 +1,7 @@
 /* imapfs — getting a session to the authenticated state: connect (with the AUTO
  * fallback), greeting, STARTTLS, CAPABILITY, SASL or LOGIN, ENABLE. */
 #include "imap/session-internal.h"
-#include "imap/sasl.h"
+#include "net/sasl.h"
 
 #include <string.h>
 
@@ -16,17 +16,19 @@ void session_set_caps(ImapSession *s, char *const *caps)
 	s->caps = g_strdupv((char **)caps);
 }
 
-static ImapTransport *connect_as(const ImapConfig *cfg, ImapSecurity sec, guint16 port,
-				 guint connect_timeout_ms, GError **error)
+static NetTransport *connect_as(const ImapConfig *cfg, NetSecurity sec, guint16 port,
+				guint connect_timeout_ms, GError **error)
 {
 	/* A shallow copy: the transport only reads the config during the call. */
-	ImapConfig tmp = *cfg;
+	NetConfig tmp = cfg->net;
+	NetTransport *t;
 
 	tmp.security = sec;
-	tmp.port = port;
 	if (connect_timeout_ms)
 		tmp.connect_timeout_ms = connect_timeout_ms;
-	return imap_transport_connect(&tmp, sec == IMAP_SECURITY_TLS, error);
+	t = net_transport_connect(&tmp, port, sec == NET_SECURITY_TLS, error);
+	imap_error_from_net(error);
+	return t;
 }
 
 static gboolean read_greeting(ImapSession *s, guint timeout_ms, gboolean *preauth, GError **error)
@@ -112,7 +114,8 @@ static gboolean starttls(ImapSession *s, GError **error)
 						"unencrypted data after STARTTLS; refusing it"),
 				    error);
 	}
-	if (!imap_transport_starttls(s->transport, &err)) {
+	if (!net_transport_starttls(s->transport, &err)) {
+		imap_error_from_net(&err);
 		if (err->domain != IMAP_ERROR || err->code != IMAP_ERROR_TLS) {
 			GError *e = g_error_new(IMAP_ERROR, IMAP_ERROR_TLS, "STARTTLS failed: %s",
 						err->message);
@@ -145,12 +148,12 @@ static GPtrArray *allowed_mechs(const ImapConfig *cfg)
 {
 	GPtrArray *list = g_ptr_array_new();
 
-	if (cfg->mechanisms) {
-		for (char **m = cfg->mechanisms; *m; m++)
+	if (cfg->net.mechanisms) {
+		for (char **m = cfg->net.mechanisms; *m; m++)
 			g_ptr_array_add(list, *m);
 		return list;
 	}
-	if (cfg->oauth2_token) {
+	if (cfg->net.oauth2_token) {
 		for (const char *const *m = oauth_mechs; *m; m++)
 			g_ptr_array_add(list, (gpointer)*m);
 	}
@@ -167,7 +170,7 @@ static const char *choose_mech(ImapSession *s, const ImapConfig *cfg, GError **e
 
 	for (guint i = 0; i < allowed->len; i++) {
 		const char *m = g_ptr_array_index(allowed, i);
-		const char *secret = is_oauth(m) ? cfg->oauth2_token : cfg->password;
+		const char *secret = is_oauth(m) ? cfg->net.oauth2_token : cfg->net.password;
 
 		if (secret && mech_offered(s, m))
 			return m;
@@ -210,8 +213,9 @@ static gboolean login_cmd(ImapSession *s, const ImapConfig *cfg, GError **error)
 	g_autoptr(ImapResponse) tagged = NULL;
 	guint id;
 
-	imap_cmd_add_astring(cmd, cfg->user ? cfg->user : "", cfg->user ? strlen(cfg->user) : 0);
-	imap_cmd_add_astring(cmd, cfg->password, strlen(cfg->password));
+	imap_cmd_add_astring(cmd, cfg->net.user ? cfg->net.user : "",
+			     cfg->net.user ? strlen(cfg->net.user) : 0);
+	imap_cmd_add_astring(cmd, cfg->net.password, strlen(cfg->net.password));
 	id = session_begin(s, error);
 	if (!id || !session_send_cmd(s, id, cmd, "LOGIN <user> <secret>", TRUE, error))
 		return FALSE;
@@ -239,7 +243,7 @@ static gboolean send_sasl_line(ImapSession *s, GBytes *data, const char *empty_a
 }
 
 /* Answers the server's challenges until the tagged response. */
-static gboolean sasl_exchange(ImapSession *s, ImapSasl *sasl, guint id, gboolean initial_sent,
+static gboolean sasl_exchange(ImapSession *s, NetSasl *sasl, guint id, gboolean initial_sent,
 			      GError **error)
 {
 	SessionPending *p = g_hash_table_lookup(s->pending, GUINT_TO_POINTER(id));
@@ -260,10 +264,10 @@ static gboolean sasl_exchange(ImapSession *s, ImapSasl *sasl, guint id, gboolean
 
 		/* Without SASL-IR the first "+" of a mechanism with an initial response
 		 * asks for that response; otherwise it carries the first challenge. */
-		if (!initial_sent && imap_sasl_has_initial(sasl))
-			resp = imap_sasl_step(sasl, NULL, &err);
+		if (!initial_sent && net_sasl_has_initial(sasl))
+			resp = net_sasl_step(sasl, NULL, &err);
 		else
-			resp = imap_sasl_step(sasl, challenge, &err);
+			resp = net_sasl_step(sasl, challenge, &err);
 		initial_sent = TRUE;
 		/* On a mechanism error an empty response makes the server answer NO. */
 		if (!send_sasl_line(s, resp, "", FALSE, error))
@@ -275,9 +279,9 @@ static gboolean sasl_exchange(ImapSession *s, ImapSasl *sasl, guint id, gboolean
 			    error);
 }
 
-static gboolean authenticate_with(ImapSession *s, ImapSasl *sasl, const char *mech, GError **error)
+static gboolean authenticate_with(ImapSession *s, NetSasl *sasl, const char *mech, GError **error)
 {
-	gboolean ir = imap_sasl_has_initial(sasl) && imap_session_has_cap(s, "SASL-IR");
+	gboolean ir = net_sasl_has_initial(sasl) && imap_session_has_cap(s, "SASL-IR");
 	g_autoptr(ImapResponse) tagged = NULL;
 	g_autofree char *line = NULL;
 	g_autofree char *traced = NULL;
@@ -292,7 +296,9 @@ static gboolean authenticate_with(ImapSession *s, ImapSasl *sasl, const char *me
 	if (!session_write(s, line, strlen(line), error))
 		return FALSE;
 	if (ir) {
-		g_autoptr(GBytes) initial = imap_sasl_step(sasl, NULL, error);
+		g_autoptr(GBytes) initial = net_sasl_step(sasl, NULL, error);
+
+		imap_error_from_net(error);
 		if (!initial || !send_sasl_line(s, initial, "=", TRUE, error))
 			return FALSE;
 	} else if (!session_write(s, "\r\n", 2, error)) {
@@ -308,16 +314,17 @@ static gboolean authenticate_with(ImapSession *s, ImapSasl *sasl, const char *me
 static gboolean authenticate(ImapSession *s, const ImapConfig *cfg, const char *mech,
 			     GError **error)
 {
-	const char *secret = is_oauth(mech) ? cfg->oauth2_token : cfg->password;
-	ImapSasl *sasl;
+	const char *secret = is_oauth(mech) ? cfg->net.oauth2_token : cfg->net.password;
+	NetSasl *sasl;
 	gboolean ok;
 
-	sasl = imap_sasl_new(mech, cfg->user ? cfg->user : "", secret, cfg->host,
-			     imap_config_port(cfg), error);
+	sasl = net_sasl_new(mech, cfg->net.user ? cfg->net.user : "", secret, cfg->net.host,
+			    imap_config_port(cfg), error);
+	imap_error_from_net(error);
 	if (!sasl)
 		return FALSE;
 	ok = authenticate_with(s, sasl, mech, error);
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 	return ok;
 }
 
@@ -329,7 +336,7 @@ static gboolean login(ImapSession *s, const ImapConfig *cfg, GError **error)
 		return FALSE;
 	/* Decided before anything is sent: a password never crosses an unencrypted line
 	 * unless the user asked for exactly that. */
-	if (!imap_transport_is_tls(s->transport) && !cfg->allow_plaintext_auth) {
+	if (!net_transport_is_tls(s->transport) && !cfg->net.allow_plaintext_auth) {
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH,
 			    "refusing to send credentials over an unencrypted connection "
 			    "(use TLS or STARTTLS, or allow plaintext authentication)");
@@ -370,7 +377,7 @@ static gboolean enable_extensions(ImapSession *s, GError **error)
 static gboolean greet_and_secure(ImapSession *s, const ImapConfig *cfg, gboolean want_starttls,
 				 gboolean *preauth, GError **error)
 {
-	guint greeting_ms = cfg->greeting_timeout_ms ? cfg->greeting_timeout_ms : 10000;
+	guint greeting_ms = cfg->net.greeting_timeout_ms ? cfg->net.greeting_timeout_ms : 10000;
 
 	if (!read_greeting(s, greeting_ms, preauth, error))
 		return FALSE;
@@ -388,7 +395,7 @@ static gboolean greet_and_secure(ImapSession *s, const ImapConfig *cfg, gboolean
 
 static void reset_connection(ImapSession *s)
 {
-	g_clear_pointer(&s->transport, imap_transport_close);
+	g_clear_pointer(&s->transport, net_transport_close);
 	imap_parser_reset(s->parser);
 	g_byte_array_set_size(s->rbuf, 0);
 	s->rpos = 0;
@@ -402,18 +409,18 @@ static void reset_connection(ImapSession *s)
 /* AUTO: implicit TLS first (bounded by the greeting timeout), then STARTTLS. */
 static gboolean open_auto(ImapSession *s, const ImapConfig *cfg, gboolean *preauth, GError **error)
 {
-	guint greeting_ms = cfg->greeting_timeout_ms ? cfg->greeting_timeout_ms : 10000;
+	guint greeting_ms = cfg->net.greeting_timeout_ms ? cfg->net.greeting_timeout_ms : 10000;
 	g_autoptr(GError) first = NULL;
 	GError *second = NULL;
 
-	s->transport =
-	    connect_as(cfg, IMAP_SECURITY_TLS, cfg->port ? cfg->port : 993, greeting_ms, &first);
+	s->transport = connect_as(cfg, NET_SECURITY_TLS, cfg->net.port ? cfg->net.port : 993,
+				  greeting_ms, &first);
 	if (s->transport && greet_and_secure(s, cfg, FALSE, preauth, &first))
 		return TRUE;
 	reset_connection(s);
 	/* With an explicit port the user named the one port the server listens on. */
 	s->transport =
-	    connect_as(cfg, IMAP_SECURITY_STARTTLS, cfg->port ? cfg->port : 143, 0, &second);
+	    connect_as(cfg, NET_SECURITY_STARTTLS, cfg->net.port ? cfg->net.port : 143, 0, &second);
 	if (s->transport && greet_and_secure(s, cfg, TRUE, preauth, &second))
 		return TRUE;
 	g_set_error(error, IMAP_ERROR, second->code,
@@ -427,15 +434,16 @@ gboolean session_connect_and_login(ImapSession *s, const ImapConfig *cfg, GError
 {
 	gboolean preauth = FALSE;
 
-	if (cfg->security == IMAP_SECURITY_AUTO) {
+	if (cfg->net.security == NET_SECURITY_AUTO) {
 		if (!open_auto(s, cfg, &preauth, error))
 			return FALSE;
 	} else {
-		s->transport =
-		    imap_transport_connect(cfg, cfg->security == IMAP_SECURITY_TLS, error);
+		s->transport = net_transport_connect(&cfg->net, imap_config_port(cfg),
+						     cfg->net.security == NET_SECURITY_TLS, error);
+		imap_error_from_net(error);
 		if (!s->transport)
 			return FALSE;
-		if (!greet_and_secure(s, cfg, cfg->security == IMAP_SECURITY_STARTTLS, &preauth,
+		if (!greet_and_secure(s, cfg, cfg->net.security == NET_SECURITY_STARTTLS, &preauth,
 				      error))
 			return FALSE;
 	}

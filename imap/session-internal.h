@@ -12,7 +12,7 @@
 #include "imap/session.h"
 #include "imap/parser.h"
 #include "imap/quote.h"
-#include "imap/transport.h"
+#include "net/transport.h"
 
 G_BEGIN_DECLS
 
@@ -33,7 +33,7 @@ typedef struct {
 } SessionPending;
 
 struct ImapSession {
-	ImapTransport *transport;
+	NetTransport *transport;
 	ImapParser *parser;
 	/* Input not yet fed to the parser: rbuf[rpos..len). Either rpos < len or both are 0,
 	 * so rbuf->len > 0 says whether input waits. Responses are taken from rpos and the
@@ -52,7 +52,7 @@ struct ImapSession {
 	guint64 in_literal; /* bytes of the current input literal still to come */
 	guint64 literal_size;
 
-	ImapTraceFunc trace;
+	NetTraceFunc trace;
 	gpointer trace_data;
 	guint io_timeout_ms;
 	char *host;

@@ -1,7 +1,7 @@
 /* imapfs — the session's wire: tags, writing commands, the read/dispatch loop and the
  * bounded in-flight queue. */
 #include "imap/session-internal.h"
-#include "imap/trace.h"
+#include "net/trace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +28,10 @@ ImapSession *session_new(const ImapConfig *cfg)
 	s->rbuf = g_byte_array_new();
 	s->wbuf = g_byte_array_new();
 	s->trace_line = g_string_new(NULL);
-	s->trace = cfg->trace;
-	s->trace_data = cfg->trace_data;
-	s->io_timeout_ms = imap_config_io_timeout_ms(cfg);
-	s->host = g_strdup(cfg->host);
+	s->trace = cfg->net.trace;
+	s->trace_data = cfg->net.trace_data;
+	s->io_timeout_ms = net_config_io_timeout_ms(&cfg->net);
+	s->host = g_strdup(cfg->net.host);
 	s->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, pending_free);
 	s->enabled = g_ptr_array_new_with_free_func(g_free);
 	s->usable = TRUE;
@@ -42,7 +42,7 @@ void imap_session_free(ImapSession *s)
 {
 	if (!s)
 		return;
-	imap_transport_close(s->transport);
+	net_transport_close(s->transport);
 	imap_parser_free(s->parser);
 	g_byte_array_unref(s->rbuf);
 	g_byte_array_unref(s->wbuf);
@@ -68,7 +68,7 @@ void session_trace(ImapSession *s, const char *prefix, const char *text)
 	/* Every line we send passes the redactor too, so a LOGIN or AUTHENTICATE that
 	 * reached the wire some other way (imap_session_submit) cannot leak its secret. */
 	if (g_str_equal(prefix, "C: ")) {
-		g_autofree char *safe = imap_trace_redact(text);
+		g_autofree char *safe = net_trace_redact(text);
 		line = g_strconcat(prefix, safe, NULL);
 	} else {
 		line = g_strconcat(prefix, text, NULL);
@@ -173,8 +173,9 @@ static int fill(ImapSession *s, int timeout_ms, gboolean fail_on_timeout, GError
 	/* Whoever reads waits for an answer to what we queued: send it first. */
 	if (!s->flushing && !session_flush(s, error))
 		return -1;
-	n = imap_transport_read(s->transport, buf, sizeof(buf), timeout_ms, fail_on_timeout, &err);
+	n = net_transport_read(s->transport, buf, sizeof(buf), timeout_ms, fail_on_timeout, &err);
 	if (n < 0) {
+		imap_error_from_net(&err);
 		session_fail(s, eof_error(s, err), error);
 		return -1;
 	}
@@ -411,7 +412,7 @@ gboolean session_flush(ImapSession *s, GError **error)
 	g_autoptr(GByteArray) out = g_steal_pointer(&s->wbuf);
 	s->wbuf = g_byte_array_new();
 	s->flushing = TRUE;
-	ok = imap_transport_write_all(s->transport, out->data, out->len, on_readable, s, &err);
+	ok = net_transport_write_all(s->transport, out->data, out->len, on_readable, s, &err);
 	if (!ok)
 		/* The server may have said why it closed (BYE) before the write failed. */
 		drain(s);
@@ -422,6 +423,7 @@ gboolean session_flush(ImapSession *s, GError **error)
 		g_clear_error(&err);
 		return session_check_usable(s, error);
 	}
+	imap_error_from_net(&err);
 	return session_fail(s, err, error);
 }
 
@@ -440,7 +442,7 @@ guint session_begin(ImapSession *s, GError **error)
 	SessionPending *p;
 
 	/* A BYE that arrived while the session sat idle explains better than a failed write. */
-	if (s->usable && s->rbuf->len == 0 && imap_transport_has_pending(s->transport))
+	if (s->usable && s->rbuf->len == 0 && net_transport_has_pending(s->transport))
 		drain(s);
 	while (s->n_inflight >= SESSION_MAX_INFLIGHT) {
 		if (!session_pump(s, -1, TRUE, NULL, error))

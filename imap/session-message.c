@@ -450,7 +450,7 @@ gboolean imap_session_poll_alive(ImapSession *s)
 
 	/* Only what has arrived already (a BYE, EOF or reset) is looked at: no round trip.
 	 * Untagged data found meanwhile goes to the unsolicited handler as usual. */
-	while (got && s->usable && (s->rbuf->len > 0 || imap_transport_has_pending(s->transport))) {
+	while (got && s->usable && (s->rbuf->len > 0 || net_transport_has_pending(s->transport))) {
 		if (!session_pump(s, 0, FALSE, &got, NULL))
 			break;
 	}
@@ -481,7 +481,7 @@ static gboolean idle_wait(ImapSession *s, SessionPending *p, int timeout_ms, gbo
 		*got_data = got && !p->done;
 	}
 	/* Take in the rest of a burst (EXPUNGE ... EXISTS) before ending IDLE. */
-	while (*got_data && !p->done && imap_transport_has_pending(s->transport)) {
+	while (*got_data && !p->done && net_transport_has_pending(s->transport)) {
 		if (!session_pump(s, 0, FALSE, NULL, error))
 			return FALSE;
 	}

@@ -9,7 +9,7 @@ ImapSession *imap_session_open(const ImapConfig *cfg, GError **error)
 	ImapSession *s;
 
 	g_return_val_if_fail(cfg != NULL, NULL);
-	if (!cfg->host && !cfg->tunnel) {
+	if (!cfg->net.host && !cfg->net.tunnel) {
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID, "no IMAP server given");
 		return NULL;
 	}
@@ -77,7 +77,7 @@ const char *imap_session_selected(const ImapSession *s)
 void imap_session_abort(ImapSession *s)
 {
 	if (s && s->transport)
-		imap_transport_abort(s->transport);
+		net_transport_abort(s->transport);
 }
 
 guint32 imap_session_selected_uidvalidity(const ImapSession *s)

@@ -7,7 +7,7 @@
  * groups the pieces into mailboxes.
  */
 #include "smtp/address.h"
-#include "imap/error.h"
+#include "smtp/error.h"
 
 #include <string.h>
 
@@ -34,7 +34,7 @@ static gboolean fail(Parser *ps, const char *what)
 {
 	if (!ps->error) {
 		int shown = (int)MIN(ps->len, 200);
-		ps->error = g_error_new(IMAP_ERROR, IMAP_ERROR_INVALID,
+		ps->error = g_error_new(SMTP_ERROR, SMTP_ERROR_INVALID,
 					"malformed address list (%s): %.*s", what, shown, ps->s);
 	}
 	return FALSE;

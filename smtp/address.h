@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 #define SMTP_MAX_ADDRESS_LEN 998
 
 /* text is an unfolded field body (no CRLF needed, but tolerated), not NUL-terminated.
- * FALSE with IMAP_ERROR_INVALID and a message quoting the culprit when malformed. */
+ * FALSE with SMTP_ERROR_INVALID and a message quoting the culprit when malformed. */
 gboolean smtp_address_list_parse(const char *text, gsize len, GPtrArray *out, GError **error);
 
 G_END_DECLS

@@ -1,7 +1,7 @@
-/* imapfs — SMTP AUTH (RFC 4954) with the SASL mechanisms of imap/sasl.h: the first
+/* imapfs — SMTP AUTH (RFC 4954) with the SASL mechanisms of net/sasl.h: the first
  * mechanism of the allow-list that the server offers and that has a secret. */
-#include "imap/error.h"
-#include "imap/sasl.h"
+#include "smtp/error.h"
+#include "net/sasl.h"
 #include "smtp/client-internal.h"
 
 #include <string.h>
@@ -30,7 +30,7 @@ static gboolean offered(const char *list, const char *mech)
 }
 
 /* The allow-list in order of preference (borrowed strings). */
-static GPtrArray *allowed_mechs(const ImapConfig *net)
+static GPtrArray *allowed_mechs(const NetConfig *net)
 {
 	GPtrArray *list = g_ptr_array_new();
 
@@ -50,7 +50,7 @@ static GPtrArray *allowed_mechs(const ImapConfig *net)
 	return list;
 }
 
-static const char *choose_mech(const ImapConfig *net, const char *offer, GError **error)
+static const char *choose_mech(const NetConfig *net, const char *offer, GError **error)
 {
 	g_autoptr(GPtrArray) allowed = allowed_mechs(net);
 	g_autofree char *allowed_text = NULL;
@@ -64,7 +64,7 @@ static const char *choose_mech(const ImapConfig *net, const char *offer, GError 
 	}
 	g_ptr_array_add(allowed, NULL);
 	allowed_text = g_strjoinv(" ", (char **)allowed->pdata);
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH,
+	g_set_error(error, SMTP_ERROR, SMTP_ERROR_AUTH,
 		    "no usable SMTP authentication mechanism: the server offers %s; allowed (with "
 		    "credentials given): %s",
 		    offer[0] ? offer : "none", allowed_text);
@@ -90,7 +90,7 @@ static void wipe_free(char *s)
 
 /* "AUTH MECH" with the initial response on the same line when it fits; when it does
  * not, *pending holds it for the server's first (empty) 334. */
-static gboolean send_auth(SmtpClient *c, ImapSasl *sasl, const char *mech, char **pending,
+static gboolean send_auth(SmtpClient *c, NetSasl *sasl, const char *mech, char **pending,
 			  GError **error)
 {
 	g_autofree char *traced = NULL;
@@ -98,8 +98,10 @@ static gboolean send_auth(SmtpClient *c, ImapSasl *sasl, const char *mech, char 
 	char *line;
 	gboolean inline_ir = FALSE, ok;
 
-	if (imap_sasl_has_initial(sasl)) {
-		g_autoptr(GBytes) initial = imap_sasl_step(sasl, NULL, error);
+	if (net_sasl_has_initial(sasl)) {
+		g_autoptr(GBytes) initial = net_sasl_step(sasl, NULL, error);
+
+		smtp_error_from_net(error);
 		if (!initial)
 			return FALSE;
 		ir = encode(initial, "=");
@@ -118,13 +120,13 @@ static gboolean send_auth(SmtpClient *c, ImapSasl *sasl, const char *mech, char 
 static gboolean auth_refused(GError **error, const char *mech, const SmtpReply *r)
 {
 	g_autofree char *text = smtp_reply_text(r);
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH, "the SMTP server refused login (%s): %s",
+	g_set_error(error, SMTP_ERROR, SMTP_ERROR_AUTH, "the SMTP server refused login (%s): %s",
 		    mech, text);
 	return FALSE;
 }
 
 /* Answers 334 challenges until the final reply. */
-static gboolean exchange(SmtpClient *c, ImapSasl *sasl, const char *mech, GError **error)
+static gboolean exchange(SmtpClient *c, NetSasl *sasl, const char *mech, GError **error)
 {
 	char *pending = NULL;
 
@@ -156,7 +158,7 @@ static gboolean exchange(SmtpClient *c, ImapSasl *sasl, const char *mech, GError
 		gsize clen = 0;
 		g_autofree guchar *raw = g_base64_decode(r->lines[0], &clen);
 		g_autoptr(GBytes) challenge = g_bytes_new(raw, clen);
-		resp = imap_sasl_step(sasl, challenge, &err);
+		resp = net_sasl_step(sasl, challenge, &err);
 		/* On a mechanism error (XOAUTH2's error JSON) an empty line makes the server
 		 * answer with its refusal. */
 		b64 = encode(resp, "");
@@ -166,31 +168,31 @@ static gboolean exchange(SmtpClient *c, ImapSasl *sasl, const char *mech, GError
 			return FALSE;
 	}
 	c->usable = FALSE;
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_PROTOCOL,
+	g_set_error(error, SMTP_ERROR, SMTP_ERROR_PROTOCOL,
 		    "SMTP authentication did not finish after %u rounds", SMTP_MAX_AUTH_ROUNDS);
 	return FALSE;
 }
 
 gboolean smtp_client_auth(SmtpClient *c, GError **error)
 {
-	const ImapConfig *net = &c->cfg->net;
+	const NetConfig *net = &c->cfg->net;
 	const char *offer, *mech;
-	ImapSasl *sasl;
+	NetSasl *sasl;
 	gboolean ok;
 
 	if (!net->user && !net->oauth2_token)
 		return TRUE; /* a server that takes mail without login (e.g. on localhost) */
 	offer = smtp_client_ext(c, "AUTH");
 	if (!offer) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH,
+		g_set_error(error, SMTP_ERROR, SMTP_ERROR_AUTH,
 			    "the SMTP server offers no authentication (no AUTH after EHLO%s)",
-			    imap_transport_is_tls(c->t) ? "" : " on an unencrypted connection");
+			    net_transport_is_tls(c->t) ? "" : " on an unencrypted connection");
 		return FALSE;
 	}
 	/* Decided before anything is sent: a secret never crosses an unencrypted line
 	 * unless the user asked for exactly that. */
-	if (!imap_transport_is_tls(c->t) && !net->allow_plaintext_auth) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH,
+	if (!net_transport_is_tls(c->t) && !net->allow_plaintext_auth) {
+		g_set_error(error, SMTP_ERROR, SMTP_ERROR_AUTH,
 			    "refusing to send SMTP credentials over an unencrypted connection "
 			    "(use TLS or STARTTLS, or allow plaintext authentication)");
 		return FALSE;
@@ -198,12 +200,13 @@ gboolean smtp_client_auth(SmtpClient *c, GError **error)
 	mech = choose_mech(net, offer, error);
 	if (!mech)
 		return FALSE;
-	sasl = imap_sasl_new(mech, net->user ? net->user : "",
-			     is_oauth(mech) ? net->oauth2_token : net->password, net->host,
-			     smtp_config_port(c->cfg), error);
+	sasl = net_sasl_new(mech, net->user ? net->user : "",
+			    is_oauth(mech) ? net->oauth2_token : net->password, net->host,
+			    smtp_config_port(c->cfg), error);
+	smtp_error_from_net(error);
 	if (!sasl)
 		return FALSE;
 	ok = exchange(c, sasl, mech, error);
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 	return ok;
 }

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <glib.h>
-#include "imap/transport.h"
+#include "net/transport.h"
 #include "smtp/config.h"
 #include "smtp/envelope.h"
 
@@ -22,7 +22,7 @@ typedef struct {
 
 typedef struct {
 	const SmtpConfig *cfg; /* borrowed for the client's lifetime */
-	ImapTransport *t;
+	NetTransport *t;
 	GByteArray *rbuf; /* received, not yet parsed */
 	char **ext;	  /* EHLO keyword lines ("AUTH PLAIN LOGIN"), or NULL */
 	gboolean usable;  /* FALSE once the connection is broken or out of step */

@@ -1,6 +1,6 @@
-/* imapfs — SMTP replies and command lines over an ImapTransport: multi-line replies
+/* imapfs — SMTP replies and command lines over a NetTransport: multi-line replies
  * ("250-..." then "250 ..."), bounded in length and count, every line's code checked. */
-#include "imap/error.h"
+#include "smtp/error.h"
 #include "smtp/client-internal.h"
 
 #include <string.h>
@@ -22,7 +22,7 @@ char *smtp_reply_text(const SmtpReply *r)
 void smtp_client_refused(GError **error, const char *what, const SmtpReply *r)
 {
 	g_autofree char *text = smtp_reply_text(r);
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_NO, "%s: %s", what, text);
+	g_set_error(error, SMTP_ERROR, SMTP_ERROR_NO, "%s: %s", what, text);
 }
 
 void smtp_client_trace(SmtpClient *c, const char *prefix, const char *text)
@@ -55,11 +55,12 @@ static gboolean read_more(SmtpClient *c, int timeout_ms, gboolean fail_on_timeou
 
 	if (c->rbuf->len > SMTP_MAX_REPLY_LINE * 4) {
 		return broken(c, error,
-			      g_error_new(IMAP_ERROR, IMAP_ERROR_PROTOCOL,
+			      g_error_new(SMTP_ERROR, SMTP_ERROR_PROTOCOL,
 					  "the server sent more than %u bytes unasked",
 					  SMTP_MAX_REPLY_LINE * 4));
 	}
-	n = imap_transport_read(c->t, buf, sizeof(buf), timeout_ms, fail_on_timeout, &err);
+	n = net_transport_read(c->t, buf, sizeof(buf), timeout_ms, fail_on_timeout, &err);
+	smtp_error_from_net(&err);
 	if (n < 0)
 		return broken(c, error, err);
 	g_byte_array_append(c->rbuf, buf, (guint)n);
@@ -78,8 +79,10 @@ gboolean smtp_client_write(SmtpClient *c, const void *data, gsize len, GError **
 {
 	GError *err = NULL;
 
-	if (!imap_transport_write_all(c->t, data, len, on_readable, c, &err))
+	if (!net_transport_write_all(c->t, data, len, on_readable, c, &err)) {
+		smtp_error_from_net(&err);
 		return broken(c, error, err);
+	}
 	return TRUE;
 }
 
@@ -104,7 +107,7 @@ static char *take_line(SmtpClient *c, GError **error)
 	if (!nl) {
 		if (c->rbuf->len > SMTP_MAX_REPLY_LINE)
 			broken(c, error,
-			       g_error_new(IMAP_ERROR, IMAP_ERROR_PROTOCOL,
+			       g_error_new(SMTP_ERROR, SMTP_ERROR_PROTOCOL,
 					   "a reply line from the server is longer than %u bytes",
 					   SMTP_MAX_REPLY_LINE));
 		return NULL;
@@ -135,7 +138,7 @@ static gboolean parse_line(const char *line, guint *code, gboolean *last, const 
 static gboolean bad_reply(SmtpClient *c, GError **error, const char *what, const char *line)
 {
 	return broken(c, error,
-		      g_error_new(IMAP_ERROR, IMAP_ERROR_PROTOCOL, "%s: \"%.200s\"", what, line));
+		      g_error_new(SMTP_ERROR, SMTP_ERROR_PROTOCOL, "%s: \"%.200s\"", what, line));
 }
 
 SmtpReply *smtp_client_read_reply(SmtpClient *c, guint timeout_ms, GError **error)

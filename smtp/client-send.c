@@ -5,7 +5,7 @@
  * said 354 when a recipient turns out refused; the connection is then dropped without
  * the final ".", which RFC 5321 4.1.1.4 says discards the message.
  */
-#include "imap/error.h"
+#include "smtp/error.h"
 #include "smtp/client-internal.h"
 #include "smtp/data.h"
 
@@ -20,7 +20,7 @@ static gboolean unsupported(GError **error, const char *fmt, ...)
 	va_start(ap, fmt);
 	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error_literal(error, IMAP_ERROR, IMAP_ERROR_UNSUPPORTED, msg);
+	g_set_error_literal(error, SMTP_ERROR, SMTP_ERROR_UNSUPPORTED, msg);
 	return FALSE;
 }
 
@@ -162,7 +162,7 @@ static gboolean abandon(SmtpClient *c, Outcome *o, GError **error)
 	if (o->first) {
 		g_propagate_error(error, g_steal_pointer(&o->first));
 	} else {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_NO,
+		g_set_error(error, SMTP_ERROR, SMTP_ERROR_NO,
 			    "the SMTP server refused %s%s; nothing was sent",
 			    o->refused == 1 ? "recipient " : "recipients ", o->refusals->str);
 	}

@@ -1,7 +1,7 @@
 /* imapfs — an SMTP connection up to the point where mail can be sent: connect (with
  * the AUTO fallback), greeting, EHLO/HELO, STARTTLS, AUTH. */
 #include "smtp/client.h"
-#include "imap/error.h"
+#include "smtp/error.h"
 #include "smtp/client-internal.h"
 
 #include <string.h>
@@ -24,7 +24,7 @@ static void client_free(SmtpClient *c)
 {
 	if (!c)
 		return;
-	imap_transport_close(c->t);
+	net_transport_close(c->t);
 	g_byte_array_unref(c->rbuf);
 	g_strfreev(c->ext);
 	g_free(c);
@@ -32,19 +32,26 @@ static void client_free(SmtpClient *c)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SmtpClient, client_free)
 
-static SmtpClient *client_connect(const SmtpConfig *cfg, ImapSecurity sec, guint connect_ms,
+/* The port for one try: under AUTO the first try is implicit TLS, the second STARTTLS. */
+static guint16 default_port(NetSecurity sec)
+{
+	return sec == NET_SECURITY_TLS ? 465 : 587;
+}
+
+static SmtpClient *client_connect(const SmtpConfig *cfg, NetSecurity sec, guint connect_ms,
 				  GError **error)
 {
 	/* A shallow copy: the transport only reads the config during the call. */
-	ImapConfig net = cfg->net;
-	ImapTransport *t;
+	NetConfig net = cfg->net;
+	NetTransport *t;
 	SmtpClient *c;
 
 	net.security = sec;
-	net.port = cfg->net.port ? cfg->net.port : (sec == IMAP_SECURITY_TLS ? 465 : 587);
 	if (connect_ms)
 		net.connect_timeout_ms = connect_ms;
-	t = imap_transport_connect(&net, sec == IMAP_SECURITY_TLS, error);
+	t = net_transport_connect(&net, cfg->net.port ? cfg->net.port : default_port(sec),
+				  sec == NET_SECURITY_TLS, error);
+	smtp_error_from_net(error);
 	if (!t)
 		return NULL;
 	c = g_new0(SmtpClient, 1);
@@ -64,8 +71,8 @@ static gboolean read_greeting(SmtpClient *c, GError **error)
 
 	r = smtp_client_read_reply(c, ms, &err);
 	if (!r) {
-		if (g_error_matches(err, IMAP_ERROR, IMAP_ERROR_TIMEOUT)) {
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_TIMEOUT,
+		if (g_error_matches(err, SMTP_ERROR, SMTP_ERROR_TIMEOUT)) {
+			g_set_error(error, SMTP_ERROR, SMTP_ERROR_TIMEOUT,
 				    "the SMTP server sent no greeting within %u ms", ms);
 			g_error_free(err);
 			return FALSE;
@@ -98,7 +105,7 @@ static gboolean ehlo(SmtpClient *c, GError **error)
 		c->ext = g_strdupv(r->lines + 1); /* the first line is the server's name */
 		return TRUE;
 	}
-	if (r->code >= 500 && c->cfg->net.security == IMAP_SECURITY_PLAIN) {
+	if (r->code >= 500 && c->cfg->net.security == NET_SECURITY_PLAIN) {
 		g_autofree char *helo = g_strdup_printf("HELO %s", helo_name(c));
 		g_autoptr(SmtpReply) h = smtp_client_command(c, helo, NULL, error);
 		if (!h)
@@ -114,7 +121,7 @@ static gboolean ehlo(SmtpClient *c, GError **error)
 
 static gboolean tls_error(GError **error, GError *err, const char *what)
 {
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "%s: %s", what, err->message);
+	g_set_error(error, SMTP_ERROR, SMTP_ERROR_TLS, "%s: %s", what, err->message);
 	g_error_free(err);
 	return FALSE;
 }
@@ -125,7 +132,7 @@ static gboolean starttls(SmtpClient *c, GError **error)
 	GError *err = NULL;
 
 	if (!smtp_client_ext(c, "STARTTLS")) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+		g_set_error(error, SMTP_ERROR, SMTP_ERROR_TLS,
 			    "the SMTP server does not offer STARTTLS; refusing to continue "
 			    "unencrypted");
 		return FALSE;
@@ -135,19 +142,20 @@ static gboolean starttls(SmtpClient *c, GError **error)
 		return tls_error(error, err, "STARTTLS failed");
 	if (r->code != 220) {
 		g_autofree char *text = smtp_reply_text(r);
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "STARTTLS refused: %s", text);
+		g_set_error(error, SMTP_ERROR, SMTP_ERROR_TLS, "STARTTLS refused: %s", text);
 		return FALSE;
 	}
 	/* Bytes after the 220 came in plaintext: a man in the middle injecting replies. */
 	if (c->rbuf->len > 0) {
 		c->usable = FALSE;
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+		g_set_error(error, SMTP_ERROR, SMTP_ERROR_TLS,
 			    "unencrypted data after STARTTLS; refusing it");
 		return FALSE;
 	}
-	if (!imap_transport_starttls(c->t, &err)) {
+	if (!net_transport_starttls(c->t, &err)) {
 		c->usable = FALSE;
-		if (err->domain == IMAP_ERROR && err->code == IMAP_ERROR_TLS) {
+		smtp_error_from_net(&err);
+		if (err->domain == SMTP_ERROR && err->code == SMTP_ERROR_TLS) {
 			g_propagate_error(error, err);
 			return FALSE;
 		}
@@ -164,12 +172,11 @@ static gboolean greet_and_secure(SmtpClient *c, gboolean want_starttls, GError *
 	return !want_starttls || starttls(c, error);
 }
 
-static SmtpClient *open_as(const SmtpConfig *cfg, ImapSecurity sec, guint connect_ms,
-			   GError **error)
+static SmtpClient *open_as(const SmtpConfig *cfg, NetSecurity sec, guint connect_ms, GError **error)
 {
 	g_autoptr(SmtpClient) c = client_connect(cfg, sec, connect_ms, error);
 
-	if (!c || !greet_and_secure(c, sec == IMAP_SECURITY_STARTTLS, error))
+	if (!c || !greet_and_secure(c, sec == NET_SECURITY_STARTTLS, error))
 		return NULL;
 	return g_steal_pointer(&c);
 }
@@ -184,13 +191,13 @@ static SmtpClient *open_auto(const SmtpConfig *cfg, GError **error)
 	g_autoptr(GError) second = NULL;
 	SmtpClient *c;
 
-	c = open_as(cfg, IMAP_SECURITY_TLS, greeting_ms, &first);
+	c = open_as(cfg, NET_SECURITY_TLS, greeting_ms, &first);
 	if (c)
 		return c;
-	c = open_as(cfg, IMAP_SECURITY_STARTTLS, 0, &second);
+	c = open_as(cfg, NET_SECURITY_STARTTLS, 0, &second);
 	if (c)
 		return c;
-	g_set_error(error, IMAP_ERROR, second->code,
+	g_set_error(error, SMTP_ERROR, second->code,
 		    "implicit TLS failed (%s); STARTTLS failed (%s)", first->message,
 		    second->message);
 	return NULL;
@@ -201,10 +208,10 @@ static SmtpClient *client_open(const SmtpConfig *cfg, GError **error)
 	g_autoptr(SmtpClient) c = NULL;
 
 	if (!cfg->net.host && !cfg->net.tunnel) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID, "no SMTP host configured");
+		g_set_error(error, SMTP_ERROR, SMTP_ERROR_INVALID, "no SMTP host configured");
 		return NULL;
 	}
-	if (cfg->net.security == IMAP_SECURITY_AUTO)
+	if (cfg->net.security == NET_SECURITY_AUTO)
 		c = open_auto(cfg, error);
 	else
 		c = open_as(cfg, cfg->net.security, 0, error);

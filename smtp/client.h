@@ -13,7 +13,7 @@
  * before the final "." (RSET, or the connection dropped once DATA was accepted), so no
  * recipient gets the message.
  *
- * Errors are IMAP_ERROR codes, for fs/errno-map.c: NETWORK, TIMEOUT (connect, greeting,
+ * Errors are SMTP_ERROR codes, for fs/errno-map.c: NETWORK, TIMEOUT (connect, greeting,
  * I/O), TLS, AUTH, NO (the server refused: the message quotes its reply), PROTOCOL
  * (a malformed reply, a limit exceeded), UNSUPPORTED (the message needs SMTPUTF8 or
  * 8BITMIME and the server lacks it, or it exceeds the server's SIZE).

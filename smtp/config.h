@@ -1,8 +1,8 @@
 /* imapfs — how to reach and log in to one SMTP submission server.
  *
  * The connection settings (host, security, TLS checks, proxy, credentials, mechanism
- * allow-list, timeouts, trace) are an embedded ImapConfig, so the transport and SASL
- * code of imap/ serve SMTP unchanged. In net, port 0 means 465 for implicit TLS and 587
+ * allow-list, timeouts, trace) are an embedded NetConfig, so the transport and SASL
+ * code of net/ serve SMTP as they serve IMAP. In net, port 0 means 465 for implicit TLS and 587
  * otherwise; "LOGINCMD" in net.mechanisms means nothing to SMTP and is ignored.
  *
  * Ownership: every string belongs to the SmtpConfig; smtp_config_clear() wipes the
@@ -11,7 +11,7 @@
 #pragma once
 
 #include <glib.h>
-#include "imap/config.h"
+#include "net/config.h"
 
 G_BEGIN_DECLS
 
@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 #define SMTP_MAX_RECIPIENTS 1000
 
 typedef struct {
-	ImapConfig net;
+	NetConfig net;
 	char *helo_name; /* the name given in EHLO/HELO; NULL: "localhost" */
 	char *from;	 /* envelope sender instead of the From: address, or NULL */
 } SmtpConfig;

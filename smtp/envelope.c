@@ -1,7 +1,7 @@
 /* imapfs — the envelope of a message: walk the header block once, parse the address
  * fields, and cut the Bcc fields out of what will be sent. */
 #include "smtp/envelope.h"
-#include "imap/error.h"
+#include "smtp/error.h"
 #include "smtp/address.h"
 #include "smtp/config.h"
 
@@ -24,7 +24,7 @@ static gboolean invalid(GError **error, const char *fmt, ...)
 	va_start(ap, fmt);
 	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error_literal(error, IMAP_ERROR, IMAP_ERROR_INVALID, msg);
+	g_set_error_literal(error, SMTP_ERROR, SMTP_ERROR_INVALID, msg);
 	return FALSE;
 }
 

@@ -5,7 +5,7 @@
  *
  * The file must start with a header block (fields, then an empty line or the end); line
  * ends may be LF or CRLF. Everything refused here is refused before anything is sent,
- * with IMAP_ERROR_INVALID and a message that says what is wrong.
+ * with SMTP_ERROR_INVALID and a message that says what is wrong.
  *
  * Ownership: smtp_envelope_parse() returns a new SmtpEnvelope owning all its members
  * (the message holds a reference to the input when nothing was removed);

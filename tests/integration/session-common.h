@@ -28,25 +28,25 @@ static inline void on_trace(const char *line, gpointer data)
 		fprintf(stderr, "%s\n", line);
 }
 
-static inline void make_config(ImapConfig *cfg, ImapSecurity sec, const char *mech)
+static inline void make_config(ImapConfig *cfg, NetSecurity sec, const char *mech)
 {
 	imap_config_init(cfg);
-	cfg->host = g_strdup(env("IMAPFS_TEST_HOST"));
-	cfg->security = sec;
-	cfg->port = (guint16)atoi(sec == IMAP_SECURITY_TLS ? env("IMAPFS_TEST_TLS_PORT")
-							   : env("IMAPFS_TEST_PORT"));
+	cfg->net.host = g_strdup(env("IMAPFS_TEST_HOST"));
+	cfg->net.security = sec;
+	cfg->net.port = (guint16)atoi(sec == NET_SECURITY_TLS ? env("IMAPFS_TEST_TLS_PORT")
+							      : env("IMAPFS_TEST_PORT"));
 	if (g_getenv("IMAPFS_TEST_CA"))
-		cfg->ca_file = g_strdup(g_getenv("IMAPFS_TEST_CA"));
-	cfg->user = g_strdup(env("IMAPFS_TEST_USER"));
-	cfg->password = g_strdup(env("IMAPFS_TEST_PASSWORD"));
-	cfg->allow_plaintext_auth = sec == IMAP_SECURITY_PLAIN;
-	cfg->io_timeout_ms = 20000;
-	cfg->greeting_timeout_ms = 5000;
+		cfg->net.ca_file = g_strdup(g_getenv("IMAPFS_TEST_CA"));
+	cfg->net.user = g_strdup(env("IMAPFS_TEST_USER"));
+	cfg->net.password = g_strdup(env("IMAPFS_TEST_PASSWORD"));
+	cfg->net.allow_plaintext_auth = sec == NET_SECURITY_PLAIN;
+	cfg->net.io_timeout_ms = 20000;
+	cfg->net.greeting_timeout_ms = 5000;
 	cfg->spool_dir = g_strdup(env("IMAPFS_TEST_DIR"));
 	if (mech)
-		cfg->mechanisms = g_strsplit(mech, " ", -1);
+		cfg->net.mechanisms = g_strsplit(mech, " ", -1);
 	g_ptr_array_set_size(trace_lines, 0);
-	cfg->trace = on_trace;
+	cfg->net.trace = on_trace;
 }
 
 static inline ImapSession *open_default(void)
@@ -55,7 +55,7 @@ static inline ImapSession *open_default(void)
 	GError *err = NULL;
 	ImapSession *s;
 
-	make_config(&cfg, IMAP_SECURITY_STARTTLS, NULL);
+	make_config(&cfg, NET_SECURITY_STARTTLS, NULL);
 	s = imap_session_open(&cfg, &err);
 	if (!s)
 		fprintf(stderr, "open: %s\n", err->message);

@@ -72,15 +72,15 @@ static void fake_stop(FakeServer *f)
 	close(f->listen_fd);
 }
 
-static ImapSession *fake_open(FakeServer *f, ImapSecurity sec, GError **err)
+static ImapSession *fake_open(FakeServer *f, NetSecurity sec, GError **err)
 {
 	ImapConfig cfg;
 	ImapSession *s;
 
-	make_config(&cfg, IMAP_SECURITY_PLAIN, NULL);
-	cfg.security = sec;
-	cfg.port = f->port;
-	cfg.io_timeout_ms = 700;
+	make_config(&cfg, NET_SECURITY_PLAIN, NULL);
+	cfg.net.security = sec;
+	cfg.net.port = f->port;
+	cfg.net.io_timeout_ms = 700;
 	s = imap_session_open(&cfg, err);
 	imap_config_clear(&cfg);
 	return s;
@@ -97,7 +97,7 @@ static void test_fake_preauth(void)
 	ImapSession *s;
 
 	fake_start(&f, PREAUTH, replies);
-	s = fake_open(&f, IMAP_SECURITY_PLAIN, &err);
+	s = fake_open(&f, NET_SECURITY_PLAIN, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_STRING_EQUAL(imap_session_auth_mechanism(s), "PREAUTH");
 	CU_ASSERT_TRUE(imap_session_has_cap(s, "IDLE"));
@@ -119,7 +119,7 @@ static void test_fake_bye_greeting(void)
 	GError *err = NULL;
 
 	fake_start(&f, "* BYE Too many connections from your address\r\n", NULL);
-	CU_ASSERT_PTR_NULL(fake_open(&f, IMAP_SECURITY_PLAIN, &err));
+	CU_ASSERT_PTR_NULL(fake_open(&f, NET_SECURITY_PLAIN, &err));
 	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_BYE));
 	if (err)
 		CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "Too many connections"));
@@ -128,7 +128,7 @@ static void test_fake_bye_greeting(void)
 
 	/* PREAUTH when STARTTLS is required: refused, not silently unencrypted. */
 	fake_start(&f, PREAUTH, NULL);
-	CU_ASSERT_PTR_NULL(fake_open(&f, IMAP_SECURITY_STARTTLS, &err));
+	CU_ASSERT_PTR_NULL(fake_open(&f, NET_SECURITY_STARTTLS, &err));
 	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_TLS));
 	g_clear_error(&err);
 	fake_stop(&f);
@@ -144,7 +144,7 @@ static void fake_failure(const char *reply, int code, const char *text)
 	ImapSession *s;
 
 	fake_start(&f, PREAUTH, replies);
-	s = fake_open(&f, IMAP_SECURITY_PLAIN, &err);
+	s = fake_open(&f, NET_SECURITY_PLAIN, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_FALSE(imap_session_noop(s, &err));
 	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, code));
@@ -175,7 +175,7 @@ static void test_fake_search_and_idle(void)
 	ImapSession *s;
 
 	fake_start(&f, PREAUTH, replies);
-	s = fake_open(&f, IMAP_SECURITY_PLAIN, &err);
+	s = fake_open(&f, NET_SECURITY_PLAIN, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_FALSE(imap_session_uid_search(s, "ALL", &uids, &err));
 	CU_ASSERT_PTR_NULL(uids);
@@ -230,7 +230,7 @@ static void test_fake_unusable(void)
 	ImapSession *s;
 
 	fake_start(&f, PREAUTH, replies);
-	s = fake_open(&f, IMAP_SECURITY_PLAIN, &err);
+	s = fake_open(&f, NET_SECURITY_PLAIN, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_TRUE(imap_session_fetch_meta(s, "1:*", 0, count_unusable, &c, &err));
 	CU_ASSERT_EQUAL(c.lines, 3);

@@ -10,7 +10,7 @@
 
 /* ---- login ---- */
 
-static void login_ok(ImapSecurity sec, const char *mech, const char *expect_mech)
+static void login_ok(NetSecurity sec, const char *mech, const char *expect_mech)
 {
 	ImapConfig cfg;
 	GError *err = NULL;
@@ -27,7 +27,7 @@ static void login_ok(ImapSecurity sec, const char *mech, const char *expect_mech
 			CU_ASSERT_STRING_EQUAL(imap_session_auth_mechanism(s), expect_mech);
 		CU_ASSERT_TRUE(imap_session_has_cap(s, "IMAP4rev1"));
 		/* The password never reaches the trace. */
-		CU_ASSERT_FALSE(sent_contains(cfg.password));
+		CU_ASSERT_FALSE(sent_contains(cfg.net.password));
 		imap_session_logout(s);
 	}
 	g_clear_error(&err);
@@ -36,9 +36,9 @@ static void login_ok(ImapSecurity sec, const char *mech, const char *expect_mech
 
 static void test_login_modes(void)
 {
-	login_ok(IMAP_SECURITY_PLAIN, NULL, NULL);
-	login_ok(IMAP_SECURITY_STARTTLS, NULL, NULL);
-	login_ok(IMAP_SECURITY_TLS, NULL, NULL);
+	login_ok(NET_SECURITY_PLAIN, NULL, NULL);
+	login_ok(NET_SECURITY_STARTTLS, NULL, NULL);
+	login_ok(NET_SECURITY_TLS, NULL, NULL);
 }
 
 static void test_login_mechanisms(void)
@@ -46,8 +46,8 @@ static void test_login_mechanisms(void)
 	static const char *const mechs[] = {"PLAIN", "LOGIN", "CRAM-MD5", "LOGINCMD", NULL};
 
 	for (const char *const *m = mechs; *m; m++) {
-		login_ok(IMAP_SECURITY_STARTTLS, *m, *m);
-		login_ok(IMAP_SECURITY_TLS, *m, *m);
+		login_ok(NET_SECURITY_STARTTLS, *m, *m);
+		login_ok(NET_SECURITY_TLS, *m, *m);
 	}
 	CU_ASSERT_TRUE(trace_contains("<secret>") || trace_contains("<user>"));
 }
@@ -87,9 +87,9 @@ static void test_wrong_password(void)
 
 	for (const char *const *m = mechs; *m; m++) {
 		ImapConfig cfg;
-		make_config(&cfg, IMAP_SECURITY_STARTTLS, *m);
-		g_free(cfg.password);
-		cfg.password = g_strdup("wrong-password");
+		make_config(&cfg, NET_SECURITY_STARTTLS, *m);
+		g_free(cfg.net.password);
+		cfg.net.password = g_strdup("wrong-password");
 		expect_open_error(&cfg, IMAP_ERROR_AUTH, "server refused login");
 		CU_ASSERT_FALSE(sent_contains("wrong-password"));
 		imap_config_clear(&cfg);
@@ -100,8 +100,8 @@ static void test_plaintext_refused(void)
 {
 	ImapConfig cfg;
 
-	make_config(&cfg, IMAP_SECURITY_PLAIN, NULL);
-	cfg.allow_plaintext_auth = FALSE;
+	make_config(&cfg, NET_SECURITY_PLAIN, NULL);
+	cfg.net.allow_plaintext_auth = FALSE;
 	expect_open_error(&cfg, IMAP_ERROR_AUTH, "unencrypted");
 	/* Nothing that could carry the password was sent. */
 	CU_ASSERT_FALSE(sent_contains("LOGIN "));
@@ -114,8 +114,8 @@ static void test_no_usable_mechanism(void)
 {
 	ImapConfig cfg;
 
-	make_config(&cfg, IMAP_SECURITY_STARTTLS, "XOAUTH2");
-	cfg.oauth2_token = g_strdup("token");
+	make_config(&cfg, NET_SECURITY_STARTTLS, "XOAUTH2");
+	cfg.net.oauth2_token = g_strdup("token");
 	expect_open_error(&cfg, IMAP_ERROR_AUTH, "XOAUTH2");
 	imap_config_clear(&cfg);
 }
@@ -126,15 +126,15 @@ static void test_wrong_host(void)
 	GError *err = NULL;
 	ImapSession *s;
 
-	make_config(&cfg, IMAP_SECURITY_TLS, NULL);
-	g_free(cfg.host);
-	cfg.host = g_strdup(env("IMAPFS_TEST_WRONG_HOST"));
+	make_config(&cfg, NET_SECURITY_TLS, NULL);
+	g_free(cfg.net.host);
+	cfg.net.host = g_strdup(env("IMAPFS_TEST_WRONG_HOST"));
 	expect_open_error(&cfg, IMAP_ERROR_TLS, NULL);
-	cfg.security = IMAP_SECURITY_STARTTLS;
-	cfg.port = (guint16)atoi(env("IMAPFS_TEST_PORT"));
+	cfg.net.security = NET_SECURITY_STARTTLS;
+	cfg.net.port = (guint16)atoi(env("IMAPFS_TEST_PORT"));
 	expect_open_error(&cfg, IMAP_ERROR_TLS, NULL);
 
-	cfg.tls_verify_hostname = FALSE;
+	cfg.net.tls_verify_hostname = FALSE;
 	s = imap_session_open(&cfg, &err);
 	if (!s)
 		fprintf(stderr, "verify_hostname off: %s\n", err->message);
@@ -150,9 +150,9 @@ static void test_silent_server(void)
 	gint64 start;
 	double elapsed;
 
-	make_config(&cfg, IMAP_SECURITY_PLAIN, NULL);
-	cfg.port = (guint16)atoi(env("IMAPFS_TEST_SILENT_PORT"));
-	cfg.greeting_timeout_ms = 1000;
+	make_config(&cfg, NET_SECURITY_PLAIN, NULL);
+	cfg.net.port = (guint16)atoi(env("IMAPFS_TEST_SILENT_PORT"));
+	cfg.net.greeting_timeout_ms = 1000;
 	start = g_get_monotonic_time();
 	expect_open_error(&cfg, IMAP_ERROR_TIMEOUT, "greeting");
 	elapsed = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
@@ -167,8 +167,8 @@ static void test_auto_mode(void)
 	ImapSession *s;
 
 	/* AUTO on the plaintext port: implicit TLS fails there, STARTTLS succeeds. */
-	make_config(&cfg, IMAP_SECURITY_AUTO, NULL);
-	cfg.port = (guint16)atoi(env("IMAPFS_TEST_PORT"));
+	make_config(&cfg, NET_SECURITY_AUTO, NULL);
+	cfg.net.port = (guint16)atoi(env("IMAPFS_TEST_PORT"));
 	s = imap_session_open(&cfg, &err);
 	if (!s)
 		fprintf(stderr, "auto: %s\n", err->message);
@@ -185,18 +185,18 @@ static void test_starttls_not_offered(void)
 {
 	ImapConfig cfg;
 
-	make_config(&cfg, IMAP_SECURITY_STARTTLS, NULL);
+	make_config(&cfg, NET_SECURITY_STARTTLS, NULL);
 	expect_open_error(&cfg, IMAP_ERROR_TLS, "STARTTLS");
 	CU_ASSERT_FALSE(sent_contains("LOGIN "));
 	CU_ASSERT_FALSE(sent_contains("AUTHENTICATE"));
 	imap_config_clear(&cfg);
 
 	/* AUTO never falls back to plaintext. */
-	make_config(&cfg, IMAP_SECURITY_AUTO, NULL);
+	make_config(&cfg, NET_SECURITY_AUTO, NULL);
 	expect_open_error(&cfg, IMAP_ERROR_TLS, NULL);
 	imap_config_clear(&cfg);
 
-	login_ok(IMAP_SECURITY_PLAIN, "PLAIN", "PLAIN");
+	login_ok(NET_SECURITY_PLAIN, "PLAIN", "PLAIN");
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,7 @@
  * tests/harness/smtp-server) on loopback. Run through tests/harness/with-dovecot for
  * its throwaway certificate (IMAPFS_TEST_CA, with key.pem next to it) and scratch
  * directory; Dovecot itself is not used. Argument: the path of smtp-server. */
-#include "imap/error.h"
+#include "smtp/error.h"
 #include "smtp/client.h"
 #include "tests/test-util.h"
 
@@ -105,7 +105,7 @@ static Server *server_start(const char *const *opts)
 	return g_steal_pointer(&s);
 }
 
-static void config_for(SmtpConfig *cfg, const Server *s, ImapSecurity sec, const char *mech)
+static void config_for(SmtpConfig *cfg, const Server *s, NetSecurity sec, const char *mech)
 {
 	smtp_config_init(cfg);
 	cfg->net.host = g_strdup("127.0.0.1");
@@ -183,7 +183,7 @@ static void assert_fails(const SmtpConfig *cfg, const Server *s, const char *msg
 	guint before = delivered(s);
 
 	CU_ASSERT_FALSE(send_text(cfg, msg, &err));
-	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, code));
+	CU_ASSERT_TRUE(g_error_matches(err, SMTP_ERROR, code));
 	if (err) {
 		g_printerr("(expected) %s\n", err->message);
 		assert_contains(err->message, fragment);
@@ -223,7 +223,7 @@ static void check_delivery(const char *const *opts)
 	g_autoptr(Server) s = server_start(opts);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	SmtpConfig cfg;
-	config_for(&cfg, s, IMAP_SECURITY_PLAIN, NULL);
+	config_for(&cfg, s, NET_SECURITY_PLAIN, NULL);
 	assert_sent(&cfg, s, 1, message, rcpt_json);
 	g_autofree char *eml = spool_file(s, 1, "eml");
 	CU_ASSERT_STRING_EQUAL(eml, expected);
@@ -256,7 +256,7 @@ static void test_starttls_mechanisms(void)
 	for (guint i = 0; i < G_N_ELEMENTS(mechs); i++) {
 		g_autoptr(GString) trace = g_string_new(NULL);
 		SmtpConfig cfg;
-		config_for(&cfg, s, IMAP_SECURITY_STARTTLS, mechs[i]);
+		config_for(&cfg, s, NET_SECURITY_STARTTLS, mechs[i]);
 		cfg.net.trace = trace_to;
 		cfg.net.trace_data = trace;
 		assert_sent(&cfg, s, i + 1, message, "\"login\": \"alice\", \"tls\": true");
@@ -283,13 +283,13 @@ static void test_implicit_tls_and_auto(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(starttls);
 	SmtpConfig cfg;
 
-	config_for(&cfg, tls, IMAP_SECURITY_TLS, "PLAIN");
+	config_for(&cfg, tls, NET_SECURITY_TLS, "PLAIN");
 	assert_sent(&cfg, tls, 1, message, "\"tls\": true");
-	cfg.net.security = IMAP_SECURITY_AUTO;
+	cfg.net.security = NET_SECURITY_AUTO;
 	assert_sent(&cfg, tls, 2, message, "\"tls\": true");
 	smtp_config_clear(&cfg);
 	/* AUTO against a STARTTLS-only port: implicit TLS fails, STARTTLS works. */
-	config_for(&cfg, starttls, IMAP_SECURITY_AUTO, "LOGIN");
+	config_for(&cfg, starttls, NET_SECURITY_AUTO, "LOGIN");
 	assert_sent(&cfg, starttls, 1, message, "\"tls\": true");
 	smtp_config_clear(&cfg);
 }
@@ -302,13 +302,13 @@ static void test_security_refusals(void)
 	SmtpConfig cfg;
 
 	/* STARTTLS chosen but not offered: an error, never a silent fallback. */
-	config_for(&cfg, plain, IMAP_SECURITY_STARTTLS, "PLAIN");
-	assert_fails(&cfg, plain, message, IMAP_ERROR_TLS, "does not offer STARTTLS");
-	cfg.net.security = IMAP_SECURITY_AUTO;
-	assert_fails(&cfg, plain, message, IMAP_ERROR_TLS, "STARTTLS");
+	config_for(&cfg, plain, NET_SECURITY_STARTTLS, "PLAIN");
+	assert_fails(&cfg, plain, message, SMTP_ERROR_TLS, "does not offer STARTTLS");
+	cfg.net.security = NET_SECURITY_AUTO;
+	assert_fails(&cfg, plain, message, SMTP_ERROR_TLS, "STARTTLS");
 	/* No password over plaintext unless allowed by name. */
-	cfg.net.security = IMAP_SECURITY_PLAIN;
-	assert_fails(&cfg, plain, message, IMAP_ERROR_AUTH, "unencrypted");
+	cfg.net.security = NET_SECURITY_PLAIN;
+	assert_fails(&cfg, plain, message, SMTP_ERROR_AUTH, "unencrypted");
 	cfg.net.allow_plaintext_auth = TRUE;
 	assert_sent(&cfg, plain, 1, message, "\"login\": \"alice\", \"tls\": false");
 	smtp_config_clear(&cfg);
@@ -316,8 +316,8 @@ static void test_security_refusals(void)
 	g_autoptr(Server) few = server_start(
 	    (const char *[]){"--tls=starttls", "--auth-file", "--mechs", "LOGIN", NULL});
 	CU_ASSERT_PTR_NOT_NULL_FATAL(few);
-	config_for(&cfg, few, IMAP_SECURITY_STARTTLS, "CRAM-MD5 PLAIN");
-	assert_fails(&cfg, few, message, IMAP_ERROR_AUTH, "no usable SMTP authentication");
+	config_for(&cfg, few, NET_SECURITY_STARTTLS, "CRAM-MD5 PLAIN");
+	assert_fails(&cfg, few, message, SMTP_ERROR_AUTH, "no usable SMTP authentication");
 	smtp_config_clear(&cfg);
 }
 
@@ -328,18 +328,18 @@ static void test_wrong_password(void)
 	const char *mechs[] = {"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"};
 	for (guint i = 0; i < G_N_ELEMENTS(mechs); i++) {
 		SmtpConfig cfg;
-		config_for(&cfg, s, IMAP_SECURITY_STARTTLS, mechs[i]);
+		config_for(&cfg, s, NET_SECURITY_STARTTLS, mechs[i]);
 		if (cfg.net.password)
 			g_free(cfg.net.password), cfg.net.password = g_strdup("wrong");
 		else
 			g_free(cfg.net.oauth2_token), cfg.net.oauth2_token = g_strdup("wrong");
-		assert_fails(&cfg, s, message, IMAP_ERROR_AUTH, "refused login");
+		assert_fails(&cfg, s, message, SMTP_ERROR_AUTH, "refused login");
 		smtp_config_clear(&cfg);
 	}
 	/* Without any login the server refuses the sender. */
 	SmtpConfig anon;
-	config_for(&anon, s, IMAP_SECURITY_STARTTLS, NULL);
-	assert_fails(&anon, s, message, IMAP_ERROR_NO, "refused the sender");
+	config_for(&anon, s, NET_SECURITY_STARTTLS, NULL);
+	assert_fails(&anon, s, message, SMTP_ERROR_NO, "refused the sender");
 	smtp_config_clear(&anon);
 }
 
@@ -352,8 +352,8 @@ static void test_refused_recipient(void)
 		g_autoptr(Server) s = server_start(opts);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 		SmtpConfig cfg;
-		config_for(&cfg, s, IMAP_SECURITY_PLAIN, NULL);
-		assert_fails(&cfg, s, message, IMAP_ERROR_NO, "recipient <dave@example.org>: 550");
+		config_for(&cfg, s, NET_SECURITY_PLAIN, NULL);
+		assert_fails(&cfg, s, message, SMTP_ERROR_NO, "recipient <dave@example.org>: 550");
 		/* The server is still usable afterwards. */
 		assert_sent(&cfg, s, 1, "From: a@x.org\nTo: b@x.org\n\nhi\n",
 			    "\"rcpt\": [\"b@x.org\"]");
@@ -366,10 +366,10 @@ static void test_never_greets(void)
 	g_autoptr(Server) s = server_start((const char *[]){"--silent", NULL});
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	SmtpConfig cfg;
-	config_for(&cfg, s, IMAP_SECURITY_PLAIN, NULL);
+	config_for(&cfg, s, NET_SECURITY_PLAIN, NULL);
 	cfg.net.greeting_timeout_ms = 300;
 	gint64 start = g_get_monotonic_time();
-	assert_fails(&cfg, s, message, IMAP_ERROR_TIMEOUT, "no greeting within 300 ms");
+	assert_fails(&cfg, s, message, SMTP_ERROR_TIMEOUT, "no greeting within 300 ms");
 	CU_ASSERT_TRUE(g_get_monotonic_time() - start < 5 * G_USEC_PER_SEC);
 	smtp_config_clear(&cfg);
 }
@@ -386,21 +386,21 @@ static void test_smtputf8_and_8bit(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(seven);
 	SmtpConfig cfg;
 
-	config_for(&cfg, without, IMAP_SECURITY_PLAIN, NULL);
-	assert_fails(&cfg, without, utf8, IMAP_ERROR_UNSUPPORTED, "SMTPUTF8");
+	config_for(&cfg, without, NET_SECURITY_PLAIN, NULL);
+	assert_fails(&cfg, without, utf8, SMTP_ERROR_UNSUPPORTED, "SMTPUTF8");
 	assert_sent(&cfg, without, 1, body8, "\"SIZE=");
 	g_autofree char *meta = spool_file(without, 1, "json");
 	assert_contains(meta, "\"BODY=8BITMIME\"");
 	smtp_config_clear(&cfg);
 
-	config_for(&cfg, with, IMAP_SECURITY_PLAIN, NULL);
+	config_for(&cfg, with, NET_SECURITY_PLAIN, NULL);
 	assert_sent(&cfg, with, 1, utf8, "\"from\": \"j\\u00f6rg@example.org\"");
 	g_autofree char *meta2 = spool_file(with, 1, "json");
 	assert_contains(meta2, "\"SMTPUTF8\"");
 	smtp_config_clear(&cfg);
 
-	config_for(&cfg, seven, IMAP_SECURITY_PLAIN, NULL);
-	assert_fails(&cfg, seven, body8, IMAP_ERROR_UNSUPPORTED, "8BITMIME");
+	config_for(&cfg, seven, NET_SECURITY_PLAIN, NULL);
+	assert_fails(&cfg, seven, body8, SMTP_ERROR_UNSUPPORTED, "8BITMIME");
 	smtp_config_clear(&cfg);
 }
 
@@ -410,10 +410,10 @@ static void test_helo_fallback(void)
 	g_autoptr(Server) s = server_start((const char *[]){"--no-ehlo", NULL});
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	SmtpConfig cfg;
-	config_for(&cfg, s, IMAP_SECURITY_PLAIN, NULL);
+	config_for(&cfg, s, NET_SECURITY_PLAIN, NULL);
 	assert_sent(&cfg, s, 1, "From: a@x.org\nTo: b@x.org\n\nhi\n", "\"rcpt\": [\"b@x.org\"]");
-	cfg.net.security = IMAP_SECURITY_STARTTLS;
-	assert_fails(&cfg, s, message, IMAP_ERROR_NO, "refused EHLO");
+	cfg.net.security = NET_SECURITY_STARTTLS;
+	assert_fails(&cfg, s, message, SMTP_ERROR_NO, "refused EHLO");
 	smtp_config_clear(&cfg);
 }
 
@@ -442,13 +442,13 @@ static void test_socks_proxy(void)
 	CU_ASSERT_PTR_NOT_NULL(s);
 	if (s) {
 		SmtpConfig cfg;
-		config_for(&cfg, s, IMAP_SECURITY_STARTTLS, "PLAIN");
+		config_for(&cfg, s, NET_SECURITY_STARTTLS, "PLAIN");
 		cfg.net.proxy = g_strdup_printf("socks5://127.0.0.1:%u", port);
 		assert_sent(&cfg, s, 1, message, rcpt_json);
 		/* The proxy gone: a network error, nothing sent. */
 		g_subprocess_force_exit(socks);
 		g_subprocess_wait(socks, NULL, NULL);
-		assert_fails(&cfg, s, message, IMAP_ERROR_NETWORK, "");
+		assert_fails(&cfg, s, message, SMTP_ERROR_NETWORK, "");
 		smtp_config_clear(&cfg);
 	}
 	g_subprocess_force_exit(socks);

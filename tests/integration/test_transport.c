@@ -1,8 +1,8 @@
 /* imapfs — integration test of imap/transport against a private Dovecot started by
  * tests/harness/with-dovecot (environment: tests/harness/README.md). */
-#include "imap/config.h"
-#include "imap/error.h"
-#include "imap/transport.h"
+#include "net/config.h"
+#include "net/error.h"
+#include "net/transport.h"
 #include "tests/test-util.h"
 
 #include <gio/gio.h>
@@ -24,9 +24,9 @@ static const char *env(const char *name)
 }
 
 /* A config for the test server; port_var names the port's environment variable. */
-static void config_for(ImapConfig *cfg, const char *port_var, ImapSecurity security)
+static void config_for(NetConfig *cfg, const char *port_var, NetSecurity security)
 {
-	imap_config_init(cfg);
+	net_config_init(cfg);
 	cfg->host = g_strdup(env("IMAPFS_TEST_HOST"));
 	cfg->port = (guint16)atoi(env(port_var));
 	cfg->security = security;
@@ -36,13 +36,13 @@ static void config_for(ImapConfig *cfg, const char *port_var, ImapSecurity secur
 }
 
 /* Reads until the data received so far contains needle; NULL on failure. */
-static GString *read_until(ImapTransport *t, const char *needle)
+static GString *read_until(NetTransport *t, const char *needle)
 {
 	g_autoptr(GString) got = g_string_new(NULL);
 	while (!strstr(got->str, needle)) {
 		char buf[4096];
 		g_autoptr(GError) err = NULL;
-		gssize n = imap_transport_read(t, buf, sizeof(buf), READ_TIMEOUT_MS, TRUE, &err);
+		gssize n = net_transport_read(t, buf, sizeof(buf), READ_TIMEOUT_MS, TRUE, &err);
 		if (n <= 0) {
 			g_printerr("read failed waiting for \"%s\": %s\n", needle,
 				   err ? err->message : "timeout");
@@ -53,42 +53,42 @@ static GString *read_until(ImapTransport *t, const char *needle)
 	return g_steal_pointer(&got);
 }
 
-static gboolean write_str(ImapTransport *t, const char *s)
+static gboolean write_str(NetTransport *t, const char *s)
 {
 	g_autoptr(GError) err = NULL;
-	gboolean ok = imap_transport_write_all(t, s, strlen(s), NULL, NULL, &err);
+	gboolean ok = net_transport_write_all(t, s, strlen(s), NULL, NULL, &err);
 	if (!ok)
 		g_printerr("write failed: %s\n", err->message);
 	return ok;
 }
 
 /* Connects as cfg says and checks the greeting begins with want. */
-static void expect_greeting(ImapConfig *cfg, gboolean tls_now, const char *want)
+static void expect_greeting(NetConfig *cfg, gboolean tls_now, const char *want)
 {
 	g_autoptr(GError) err = NULL;
-	ImapTransport *t = imap_transport_connect(cfg, tls_now, &err);
+	NetTransport *t = net_transport_connect(cfg, cfg->port, tls_now, &err);
 	if (!t)
 		g_printerr("connect failed: %s\n", err->message);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	CU_ASSERT_EQUAL(imap_transport_is_tls(t), tls_now);
+	CU_ASSERT_EQUAL(net_transport_is_tls(t), tls_now);
 	g_autoptr(GString) greeting = read_until(t, "\r\n");
 	CU_ASSERT_PTR_NOT_NULL(greeting);
 	if (greeting)
 		CU_ASSERT_TRUE(g_str_has_prefix(greeting->str, want));
-	imap_transport_close(t);
+	net_transport_close(t);
 }
 
 /* Connects as cfg says and checks it fails with code and a message containing each
  * of the NULL-terminated strings. */
-static void expect_failure(ImapConfig *cfg, gboolean tls_now, int code, ...)
+static void expect_failure(NetConfig *cfg, gboolean tls_now, int code, ...)
 {
 	g_autoptr(GError) err = NULL;
-	ImapTransport *t = imap_transport_connect(cfg, tls_now, &err);
+	NetTransport *t = net_transport_connect(cfg, cfg->port, tls_now, &err);
 	CU_ASSERT_PTR_NULL(t);
-	imap_transport_close(t);
+	net_transport_close(t);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	g_printerr("(expected) %s\n", err->message);
-	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, code));
+	CU_ASSERT_TRUE(g_error_matches(err, NET_ERROR, code));
 	va_list ap;
 	va_start(ap, code);
 	for (const char *s; (s = va_arg(ap, const char *));)
@@ -98,51 +98,51 @@ static void expect_failure(ImapConfig *cfg, gboolean tls_now, int code, ...)
 
 static void test_plain_greeting(void)
 {
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_PORT", IMAP_SECURITY_PLAIN);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_PORT", NET_SECURITY_PLAIN);
 	expect_greeting(&cfg, FALSE, "* OK");
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 static void test_tls_with_ca_file(void)
 {
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", NET_SECURITY_TLS);
 	expect_greeting(&cfg, TRUE, "* OK");
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 static void test_tls_system_store_untrusted(void)
 {
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", NET_SECURITY_TLS);
 	g_clear_pointer(&cfg.ca_file, g_free);
-	expect_failure(&cfg, TRUE, IMAP_ERROR_TLS, "not trusted", "ca_file", NULL);
+	expect_failure(&cfg, TRUE, NET_ERROR_TLS, "not trusted", "ca_file", NULL);
 	/* Turning the check off by name lets the same server through. */
 	cfg.tls_verify_cert = FALSE;
 	expect_greeting(&cfg, TRUE, "* OK");
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 static void test_tls_wrong_host(void)
 {
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", NET_SECURITY_TLS);
 	g_free(cfg.host);
 	cfg.host = g_strdup(env("IMAPFS_TEST_WRONG_HOST"));
-	expect_failure(&cfg, TRUE, IMAP_ERROR_TLS, "does not match the host name",
+	expect_failure(&cfg, TRUE, NET_ERROR_TLS, "does not match the host name",
 		       "certificate for 127.0.0.2", "localhost, 127.0.0.1", NULL);
 	cfg.tls_verify_hostname = FALSE;
 	expect_greeting(&cfg, TRUE, "* OK");
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 static void test_starttls(void)
 {
-	ImapConfig cfg;
+	NetConfig cfg;
 	g_autoptr(GError) err = NULL;
-	config_for(&cfg, "IMAPFS_TEST_PORT", IMAP_SECURITY_STARTTLS);
-	ImapTransport *t = imap_transport_connect(&cfg, FALSE, &err);
+	config_for(&cfg, "IMAPFS_TEST_PORT", NET_SECURITY_STARTTLS);
+	NetTransport *t = net_transport_connect(&cfg, cfg.port, FALSE, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	g_autoptr(GString) greeting = read_until(t, "\r\n");
 	CU_ASSERT_TRUE(greeting && g_str_has_prefix(greeting->str, "* OK"));
@@ -150,33 +150,33 @@ static void test_starttls(void)
 	g_autoptr(GString) ok = read_until(t, "\r\n");
 	CU_ASSERT_TRUE(ok && g_str_has_prefix(ok->str, "a OK"));
 
-	CU_ASSERT_TRUE(imap_transport_starttls(t, &err));
-	CU_ASSERT_TRUE(imap_transport_is_tls(t));
+	CU_ASSERT_TRUE(net_transport_starttls(t, &err));
+	CU_ASSERT_TRUE(net_transport_is_tls(t));
 	/* A second upgrade is refused rather than wrapping TLS in TLS. */
 	g_autoptr(GError) again = NULL;
-	CU_ASSERT_FALSE(imap_transport_starttls(t, &again));
-	CU_ASSERT_TRUE(g_error_matches(again, IMAP_ERROR, IMAP_ERROR_TLS));
+	CU_ASSERT_FALSE(net_transport_starttls(t, &again));
+	CU_ASSERT_TRUE(g_error_matches(again, NET_ERROR, NET_ERROR_TLS));
 
 	CU_ASSERT_TRUE(write_str(t, "b CAPABILITY\r\n"));
 	g_autoptr(GString) caps = read_until(t, "b OK");
 	CU_ASSERT_TRUE(caps && g_str_has_prefix(caps->str, "* CAPABILITY "));
-	imap_transport_close(t);
-	imap_config_clear(&cfg);
+	net_transport_close(t);
+	net_config_clear(&cfg);
 }
 
 static void test_tls13_minimum(void)
 {
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
-	cfg.tls_min = IMAP_TLS_1_3;
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", NET_SECURITY_TLS);
+	cfg.tls_min = NET_TLS_1_3;
 	expect_greeting(&cfg, TRUE, "* OK");
 	/* A base priority of the user's is used, with the minimum still applied. */
 	cfg.tls_priority = g_strdup("SECURE128");
 	expect_greeting(&cfg, TRUE, "* OK");
 	g_free(cfg.tls_priority);
 	cfg.tls_priority = g_strdup("NO-SUCH-KEYWORD");
-	expect_failure(&cfg, TRUE, IMAP_ERROR_TLS, "priority", NULL);
-	imap_config_clear(&cfg);
+	expect_failure(&cfg, TRUE, NET_ERROR_TLS, "priority", NULL);
+	net_config_clear(&cfg);
 }
 
 /* "AB:CD:...": the SHA-256 of the CA file's certificate, which is the server's own. */
@@ -208,63 +208,63 @@ static char *pin_of_pem_file(const char *path)
 
 static void test_pin(void)
 {
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", NET_SECURITY_TLS);
 	cfg.tls_pin_sha256 = g_strdup("00112233445566778899aabbccddeeff"
 				      "00112233445566778899aabbccddeeff");
-	expect_failure(&cfg, TRUE, IMAP_ERROR_TLS, "pinned", "00112233", NULL);
+	expect_failure(&cfg, TRUE, NET_ERROR_TLS, "pinned", "00112233", NULL);
 	g_free(cfg.tls_pin_sha256);
 	cfg.tls_pin_sha256 = g_strdup("12:34");
-	expect_failure(&cfg, TRUE, IMAP_ERROR_TLS, "64 hex digits", NULL);
+	expect_failure(&cfg, TRUE, NET_ERROR_TLS, "64 hex digits", NULL);
 	g_free(cfg.tls_pin_sha256);
 	cfg.tls_pin_sha256 = pin_of_pem_file(cfg.ca_file);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg.tls_pin_sha256);
 	expect_greeting(&cfg, TRUE, "* OK");
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 static void test_silent_timeout(void)
 {
-	ImapConfig cfg;
+	NetConfig cfg;
 	g_autoptr(GError) err = NULL;
-	config_for(&cfg, "IMAPFS_TEST_SILENT_PORT", IMAP_SECURITY_PLAIN);
-	ImapTransport *t = imap_transport_connect(&cfg, FALSE, &err);
+	config_for(&cfg, "IMAPFS_TEST_SILENT_PORT", NET_SECURITY_PLAIN);
+	NetTransport *t = net_transport_connect(&cfg, cfg.port, FALSE, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	char buf[64];
 	/* Without fail_on_timeout a timeout is "no data yet", not an error. */
-	CU_ASSERT_EQUAL(imap_transport_read(t, buf, sizeof(buf), 100, FALSE, &err), 0);
+	CU_ASSERT_EQUAL(net_transport_read(t, buf, sizeof(buf), 100, FALSE, &err), 0);
 	CU_ASSERT_PTR_NULL(err);
-	CU_ASSERT_FALSE(imap_transport_has_pending(t));
+	CU_ASSERT_FALSE(net_transport_has_pending(t));
 
 	gint64 start = g_get_monotonic_time();
-	CU_ASSERT_EQUAL(imap_transport_read(t, buf, sizeof(buf), 500, TRUE, &err), -1);
+	CU_ASSERT_EQUAL(net_transport_read(t, buf, sizeof(buf), 500, TRUE, &err), -1);
 	gint64 elapsed_ms = (g_get_monotonic_time() - start) / 1000;
 	CU_ASSERT_TRUE(elapsed_ms >= 480 && elapsed_ms < 1500);
-	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_TIMEOUT));
+	CU_ASSERT_TRUE(g_error_matches(err, NET_ERROR, NET_ERROR_TIMEOUT));
 	if (err)
 		CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "for 0.5 s"));
-	imap_transport_close(t);
-	imap_config_clear(&cfg);
+	net_transport_close(t);
+	net_config_clear(&cfg);
 }
 
 static void test_connection_refused(void)
 {
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_PORT", IMAP_SECURITY_PLAIN);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_PORT", NET_SECURITY_PLAIN);
 	cfg.port = 1; /* nothing listens on tcp/1 on loopback */
-	expect_failure(&cfg, FALSE, IMAP_ERROR_NETWORK, "cannot connect to 127.0.0.1:1", "refused",
+	expect_failure(&cfg, FALSE, NET_ERROR_NETWORK, "cannot connect to 127.0.0.1:1", "refused",
 		       NULL);
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 static void test_tunnel(void)
 {
-	ImapConfig cfg;
+	NetConfig cfg;
 	g_autoptr(GError) err = NULL;
 	g_autofree char *conf = g_shell_quote(env("IMAPFS_TEST_DOVECOT_CONF"));
-	imap_config_init(&cfg);
+	net_config_init(&cfg);
 	cfg.tunnel = g_strdup_printf("exec doveadm -c %s exec imap -u alice", conf);
-	ImapTransport *t = imap_transport_connect(&cfg, FALSE, &err);
+	NetTransport *t = net_transport_connect(&cfg, cfg.port, FALSE, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	g_autoptr(GString) greeting = read_until(t, "\r\n");
 	CU_ASSERT_TRUE(greeting && g_str_has_prefix(greeting->str, "* PREAUTH"));
@@ -274,15 +274,15 @@ static void test_tunnel(void)
 	/* After LOGOUT the tunnel ends: the next read reports the close. */
 	char buf[64];
 	g_autoptr(GError) eof = NULL;
-	CU_ASSERT_EQUAL(imap_transport_read(t, buf, sizeof(buf), READ_TIMEOUT_MS, TRUE, &eof), -1);
-	CU_ASSERT_TRUE(g_error_matches(eof, IMAP_ERROR, IMAP_ERROR_NETWORK));
-	imap_transport_close(t);
-	imap_config_clear(&cfg);
+	CU_ASSERT_EQUAL(net_transport_read(t, buf, sizeof(buf), READ_TIMEOUT_MS, TRUE, &eof), -1);
+	CU_ASSERT_TRUE(g_error_matches(eof, NET_ERROR, NET_ERROR_NETWORK));
+	net_transport_close(t);
+	net_config_clear(&cfg);
 }
 
 /* Counts tagged OK lines as responses stream back during the pipelined write. */
 typedef struct {
-	ImapTransport *t;
+	NetTransport *t;
 	GString *partial; /* the unfinished last line */
 	guint ok;
 	guint bad;
@@ -307,7 +307,7 @@ static gboolean drain(gpointer data, GError **error)
 {
 	PipeState *s = data;
 	char buf[65536];
-	gssize n = imap_transport_read(s->t, buf, sizeof(buf), 0, FALSE, error);
+	gssize n = net_transport_read(s->t, buf, sizeof(buf), 0, FALSE, error);
 	if (n < 0)
 		return FALSE;
 	count_lines(s, buf, n);
@@ -318,7 +318,7 @@ static gboolean drain(gpointer data, GError **error)
  * once its output is full; a writer that never read would then block forever, so
  * write_all must read through on_readable meanwhile. Returns how many responses
  * arrived while writing. */
-static guint pipeline_noops(ImapTransport *t)
+static guint pipeline_noops(NetTransport *t)
 {
 	g_autoptr(GError) err = NULL;
 	guint count = PIPELINE_BYTES / (sizeof(NOOP) - 1);
@@ -327,13 +327,13 @@ static guint pipeline_noops(ImapTransport *t)
 		g_string_append(cmds, NOOP);
 	PipeState s = {t, g_string_new(NULL), 0, 0};
 
-	CU_ASSERT_TRUE(imap_transport_write_all(t, cmds->str, cmds->len, drain, &s, &err));
+	CU_ASSERT_TRUE(net_transport_write_all(t, cmds->str, cmds->len, drain, &s, &err));
 	if (err)
 		g_printerr("write_all: %s\n", err->message);
 	guint during = s.ok;
 	while (!err && s.ok + s.bad < count) {
 		char buf[65536];
-		gssize n = imap_transport_read(t, buf, sizeof(buf), READ_TIMEOUT_MS, TRUE, &err);
+		gssize n = net_transport_read(t, buf, sizeof(buf), READ_TIMEOUT_MS, TRUE, &err);
 		if (n < 0)
 			g_printerr("reading the rest: %s\n", err->message);
 		else
@@ -351,10 +351,10 @@ static guint pipeline_noops(ImapTransport *t)
  * the absence of a deadlock are asserted here. */
 static void test_pipelined_write_tls(void)
 {
-	ImapConfig cfg;
+	NetConfig cfg;
 	g_autoptr(GError) err = NULL;
-	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
-	ImapTransport *t = imap_transport_connect(&cfg, TRUE, &err);
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", NET_SECURITY_TLS);
+	NetTransport *t = net_transport_connect(&cfg, cfg.port, TRUE, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	g_autoptr(GString) greeting = read_until(t, "\r\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(greeting);
@@ -364,25 +364,25 @@ static void test_pipelined_write_tls(void)
 	g_autoptr(GString) logged_in = read_until(t, "l OK");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(logged_in);
 	pipeline_noops(t);
-	imap_transport_close(t);
-	imap_config_clear(&cfg);
+	net_transport_close(t);
+	net_config_clear(&cfg);
 }
 
 /* Through a tunnel the pipes hold 64 KiB, so the writer must block and read. */
 static void test_pipelined_write_tunnel(void)
 {
-	ImapConfig cfg;
+	NetConfig cfg;
 	g_autoptr(GError) err = NULL;
 	g_autofree char *conf = g_shell_quote(env("IMAPFS_TEST_DOVECOT_CONF"));
-	imap_config_init(&cfg);
+	net_config_init(&cfg);
 	cfg.tunnel = g_strdup_printf("exec doveadm -c %s exec imap -u alice", conf);
-	ImapTransport *t = imap_transport_connect(&cfg, FALSE, &err);
+	NetTransport *t = net_transport_connect(&cfg, cfg.port, FALSE, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	g_autoptr(GString) greeting = read_until(t, "\r\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(greeting);
 	CU_ASSERT_TRUE(pipeline_noops(t) > 0);
-	imap_transport_close(t);
-	imap_config_clear(&cfg);
+	net_transport_close(t);
+	net_config_clear(&cfg);
 }
 
 /* A free loopback port: bind to port 0, note the port, close. */
@@ -439,8 +439,8 @@ static void test_socks5_proxy(void)
 	guint16 port = 0;
 	GSubprocess *socks = start_socks(&port);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(socks);
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", NET_SECURITY_TLS);
 	cfg.proxy = g_strdup_printf("socks5://u:proxy-secret@127.0.0.1:%u", port);
 	expect_greeting(&cfg, TRUE, "* OK");
 
@@ -448,31 +448,31 @@ static void test_socks5_proxy(void)
 	g_free(cfg.proxy);
 	cfg.proxy = g_strdup_printf("socks5://u:wrong-secret@127.0.0.1:%u", port);
 	g_autoptr(GError) err = NULL;
-	ImapTransport *t = imap_transport_connect(&cfg, TRUE, &err);
+	NetTransport *t = net_transport_connect(&cfg, cfg.port, TRUE, &err);
 	CU_ASSERT_PTR_NULL(t);
-	imap_transport_close(t);
-	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_NETWORK));
+	net_transport_close(t);
+	CU_ASSERT_TRUE(g_error_matches(err, NET_ERROR, NET_ERROR_NETWORK));
 	if (err) {
 		g_printerr("(expected) %s\n", err->message);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "through the proxy"));
 		CU_ASSERT_PTR_NULL(strstr(err->message, "wrong-secret"));
 	}
 	stop_process(socks);
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 /* Without a proxy in the config, proxy variables in the environment are ignored. */
 static void test_no_proxy_from_environment(void)
 {
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_PORT", IMAP_SECURITY_PLAIN);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_PORT", NET_SECURITY_PLAIN);
 	const char *vars[] = {"all_proxy", "ALL_PROXY", "socks_proxy", "http_proxy", NULL};
 	for (const char **v = vars; *v; v++)
 		g_setenv(*v, "socks5://127.0.0.1:1", TRUE);
 	expect_greeting(&cfg, FALSE, "* OK");
 	for (const char **v = vars; *v; v++)
 		g_unsetenv(*v);
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 /* Runs argv to completion, output discarded; TRUE when it exits 0. */
@@ -538,28 +538,28 @@ static void test_expired_certificate(void)
 	guint16 port = 0;
 	GSubprocess *server = start_expired_server(env("IMAPFS_TEST_DIR"), &port);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(server);
-	ImapConfig cfg;
-	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", IMAP_SECURITY_TLS);
+	NetConfig cfg;
+	config_for(&cfg, "IMAPFS_TEST_TLS_PORT", NET_SECURITY_TLS);
 	cfg.port = port;
 	g_free(cfg.ca_file);
 	cfg.ca_file = g_build_filename(env("IMAPFS_TEST_DIR"), "expired-cert.pem", NULL);
-	expect_failure(&cfg, TRUE, IMAP_ERROR_TLS,
-		       "certificate for 127.0.0.1 expired on 2024-01-31", NULL);
+	expect_failure(&cfg, TRUE, NET_ERROR_TLS, "certificate for 127.0.0.1 expired on 2024-01-31",
+		       NULL);
 	/* Without the certificate check the handshake itself completes. */
 	cfg.tls_verify_cert = FALSE;
 	g_autoptr(GError) err = NULL;
-	ImapTransport *t = imap_transport_connect(&cfg, TRUE, &err);
+	NetTransport *t = net_transport_connect(&cfg, cfg.port, TRUE, &err);
 	CU_ASSERT_PTR_NOT_NULL(t);
-	CU_ASSERT_TRUE(imap_transport_is_tls(t));
-	imap_transport_close(t);
+	CU_ASSERT_TRUE(net_transport_is_tls(t));
+	net_transport_close(t);
 	stop_process(server);
-	imap_config_clear(&cfg);
+	net_config_clear(&cfg);
 }
 
 static void test_close_null(void)
 {
-	imap_transport_close(NULL);
-	CU_ASSERT_FALSE(imap_transport_is_tls(NULL));
+	net_transport_close(NULL);
+	CU_ASSERT_FALSE(net_transport_is_tls(NULL));
 }
 
 int main(void)

@@ -133,10 +133,10 @@ static void test_prepare_fstab_style(void)
 	CU_ASSERT_TRUE(has_arg(&args, "/mnt"));
 	CU_ASSERT_FALSE(has_arg(&args, "work"));
 	CU_ASSERT_TRUE_FATAL(fs_options_parse(&args, &o, &err));
-	CU_ASSERT_STRING_EQUAL(o.imap.host, "work.example");
-	CU_ASSERT_STRING_EQUAL(o.imap.user, "w");
-	CU_ASSERT_EQUAL(o.imap.port, 1143);		 /* -o wins over [DEFAULT]'s 993 */
-	CU_ASSERT_STRING_EQUAL(o.imap.tunnel, "a,b\\c"); /* escapes survive */
+	CU_ASSERT_STRING_EQUAL(o.imap.net.host, "work.example");
+	CU_ASSERT_STRING_EQUAL(o.imap.net.user, "w");
+	CU_ASSERT_EQUAL(o.imap.net.port, 1143);		     /* -o wins over [DEFAULT]'s 993 */
+	CU_ASSERT_STRING_EQUAL(o.imap.net.tunnel, "a,b\\c"); /* escapes survive */
 	fs_options_clear(&o);
 	fs_config_clear(&cfg);
 	fuse_opt_free_args(&args);
@@ -188,8 +188,8 @@ static void test_account_option_and_errors(void)
 	CU_ASSERT_TRUE(cfg.check);
 	CU_ASSERT_FALSE(has_arg(&args, "--check"));
 	CU_ASSERT_TRUE_FATAL(fs_options_parse(&args, &o, &err));
-	CU_ASSERT_STRING_EQUAL(o.imap.host, "default.example"); /* from [DEFAULT] */
-	CU_ASSERT_STRING_EQUAL(o.imap.user, "h");
+	CU_ASSERT_STRING_EQUAL(o.imap.net.host, "default.example"); /* from [DEFAULT] */
+	CU_ASSERT_STRING_EQUAL(o.imap.net.user, "h");
 	fs_options_clear(&o);
 	fs_config_clear(&cfg);
 	fuse_opt_free_args(&args);
@@ -229,8 +229,8 @@ static void test_secrets_applied(void)
 	CU_ASSERT_STRING_EQUAL(o.oauth2_client_id, "id");
 	CU_ASSERT_STRING_EQUAL(o.oauth2_client_secret, "cs");
 	CU_ASSERT_STRING_EQUAL(o.oauth2_refresh_token, "rt");
-	CU_ASSERT_STRING_EQUAL(o.imap.password, "pw");
-	CU_ASSERT_STRING_EQUAL(o.imap.mechanisms[0], "OAUTHBEARER");
+	CU_ASSERT_STRING_EQUAL(o.imap.net.password, "pw");
+	CU_ASSERT_STRING_EQUAL(o.imap.net.mechanisms[0], "OAUTHBEARER");
 	fs_options_clear(&o);
 	fs_config_clear(&cfg);
 	fuse_opt_free_args(&args);

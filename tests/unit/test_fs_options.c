@@ -55,22 +55,22 @@ static void test_full_options(void)
 	g_autoptr(GError) err = NULL;
 
 	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
-	CU_ASSERT_STRING_EQUAL(o.imap.host, "mail.example.org");
-	CU_ASSERT_EQUAL(o.imap.port, 1143);
-	CU_ASSERT_STRING_EQUAL(o.imap.user, "alice");
-	CU_ASSERT_EQUAL(o.imap.security, IMAP_SECURITY_STARTTLS);
-	CU_ASSERT_STRING_EQUAL(o.imap.ca_file, "/ca.pem");
-	CU_ASSERT_FALSE(o.imap.tls_verify_cert);
-	CU_ASSERT_FALSE(o.imap.tls_verify_hostname);
-	CU_ASSERT_EQUAL(o.imap.tls_min, IMAP_TLS_1_3);
-	CU_ASSERT_EQUAL(o.imap.io_timeout_ms, 5000);
+	CU_ASSERT_STRING_EQUAL(o.imap.net.host, "mail.example.org");
+	CU_ASSERT_EQUAL(o.imap.net.port, 1143);
+	CU_ASSERT_STRING_EQUAL(o.imap.net.user, "alice");
+	CU_ASSERT_EQUAL(o.imap.net.security, NET_SECURITY_STARTTLS);
+	CU_ASSERT_STRING_EQUAL(o.imap.net.ca_file, "/ca.pem");
+	CU_ASSERT_FALSE(o.imap.net.tls_verify_cert);
+	CU_ASSERT_FALSE(o.imap.net.tls_verify_hostname);
+	CU_ASSERT_EQUAL(o.imap.net.tls_min, NET_TLS_1_3);
+	CU_ASSERT_EQUAL(o.imap.net.io_timeout_ms, 5000);
 	CU_ASSERT_EQUAL(o.connections, 4);
 	CU_ASSERT_STRING_EQUAL(o.cache_dir, "/tmp/c");
 	CU_ASSERT_EQUAL(o.cache_size, 512ULL << 20);
 	CU_ASSERT_TRUE(o.ro);
 	CU_ASSERT_STRING_EQUAL(o.password_file, "/pw");
 	CU_ASSERT_STRING_EQUAL(o.log, "/var/log/imapfs.log");
-	CU_ASSERT_FALSE(o.imap.allow_plaintext_auth);
+	CU_ASSERT_FALSE(o.imap.net.allow_plaintext_auth);
 	/* FUSE's own options stay; ours are gone. */
 	CU_ASSERT_TRUE(args_contain(&rest, "allow_other"));
 	CU_ASSERT_TRUE(args_contain(&rest, "ro"));
@@ -90,9 +90,9 @@ static void test_defaults(void)
 	g_autoptr(GError) err = NULL;
 
 	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
-	CU_ASSERT_EQUAL(o.imap.security, IMAP_SECURITY_TLS);
-	CU_ASSERT_TRUE(o.imap.tls_verify_cert);
-	CU_ASSERT_TRUE(o.imap.tls_verify_hostname);
+	CU_ASSERT_EQUAL(o.imap.net.security, NET_SECURITY_TLS);
+	CU_ASSERT_TRUE(o.imap.net.tls_verify_cert);
+	CU_ASSERT_TRUE(o.imap.net.tls_verify_hostname);
 	CU_ASSERT_EQUAL(o.connections, FS_DEFAULT_CONNECTIONS);
 	CU_ASSERT_FALSE(o.ro);
 	CU_ASSERT_EQUAL(o.cache_size, 0);
@@ -112,7 +112,7 @@ static void expect_failure(const char *optstr, const char *msg_part)
 	CU_ASSERT_FALSE(parse(argv, &o, &rest, &err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err->message, msg_part));
-	CU_ASSERT_PTR_NULL(o.imap.host);
+	CU_ASSERT_PTR_NULL(o.imap.net.host);
 	fuse_opt_free_args(&rest);
 	fs_options_clear(&o);
 }
@@ -237,7 +237,7 @@ static void test_proxy_url(void)
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
 	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
-	CU_ASSERT_STRING_EQUAL(o.imap.proxy, "socks5://px@h:1080");
+	CU_ASSERT_STRING_EQUAL(o.imap.net.proxy, "socks5://px@h:1080");
 	CU_ASSERT_STRING_EQUAL(o.proxy_password_file, "/f");
 	fuse_opt_free_args(&rest);
 	fs_options_clear(&o);

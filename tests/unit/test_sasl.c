@@ -1,14 +1,14 @@
 /* Tests for imap/sasl.c with the vectors of RFC 4616, RFC 2195 and RFC 7628. */
-#include "imap/sasl.h"
-#include "imap/error.h"
+#include "net/sasl.h"
+#include "net/error.h"
 #include "tests/test-util.h"
 
 #include <string.h>
 
-static ImapSasl *new_ok(const char *mech, const char *user, const char *secret)
+static NetSasl *new_ok(const char *mech, const char *user, const char *secret)
 {
 	GError *error = NULL;
-	ImapSasl *sasl = imap_sasl_new(mech, user, secret, "server.example.com", 143, &error);
+	NetSasl *sasl = net_sasl_new(mech, user, secret, "server.example.com", 143, &error);
 	CU_ASSERT_PTR_NULL(error);
 	g_clear_error(&error);
 	return sasl;
@@ -33,10 +33,10 @@ static void check_base64(GBytes *got, const char *want_b64)
 	CU_ASSERT_STRING_EQUAL(b64, want_b64);
 }
 
-static void check_step_fails(ImapSasl *sasl, GBytes *challenge)
+static void check_step_fails(NetSasl *sasl, GBytes *challenge)
 {
 	GError *error = NULL;
-	GBytes *resp = imap_sasl_step(sasl, challenge, &error);
+	GBytes *resp = net_sasl_step(sasl, challenge, &error);
 	CU_ASSERT_PTR_NULL(resp);
 	if (resp)
 		g_bytes_unref(resp);
@@ -46,85 +46,87 @@ static void check_step_fails(ImapSasl *sasl, GBytes *challenge)
 
 static void test_plain(void)
 {
-	ImapSasl *sasl = new_ok("PLAIN", "tim", "tanstaaflthey");
+	NetSasl *sasl = new_ok("PLAIN", "tim", "tanstaaflthey");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sasl);
-	CU_ASSERT_TRUE(imap_sasl_has_initial(sasl));
-	g_autoptr(GBytes) r = imap_sasl_step(sasl, NULL, NULL);
+	CU_ASSERT_TRUE(net_sasl_has_initial(sasl));
+	g_autoptr(GBytes) r = net_sasl_step(sasl, NULL, NULL);
 	check_bytes(r, "\0tim\0tanstaaflthey", 18);
 	check_base64(r, "AHRpbQB0YW5zdGFhZmx0aGV5"); /* RFC 4616 section 4 */
 	check_step_fails(sasl, NULL);
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 }
 
 static void test_login(void)
 {
-	ImapSasl *sasl = new_ok("LOGIN", "alice", "secret");
+	NetSasl *sasl = new_ok("LOGIN", "alice", "secret");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sasl);
-	CU_ASSERT_FALSE(imap_sasl_has_initial(sasl));
+	CU_ASSERT_FALSE(net_sasl_has_initial(sasl));
 	g_autoptr(GBytes) c1 = g_bytes_new_static("Username:", 9);
 	g_autoptr(GBytes) c2 = g_bytes_new_static("Password:", 9);
-	g_autoptr(GBytes) r1 = imap_sasl_step(sasl, c1, NULL);
+	g_autoptr(GBytes) r1 = net_sasl_step(sasl, c1, NULL);
 	check_bytes(r1, "alice", 5);
-	g_autoptr(GBytes) r2 = imap_sasl_step(sasl, c2, NULL);
+	g_autoptr(GBytes) r2 = net_sasl_step(sasl, c2, NULL);
 	check_bytes(r2, "secret", 6);
 	check_step_fails(sasl, c2);
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 }
 
 static void test_cram_md5(void)
 {
 	/* RFC 2195 section 2 example (its shared secret is "tanstaaftanstaaf") */
-	ImapSasl *sasl = new_ok("CRAM-MD5", "tim", "tanstaaftanstaaf");
+	NetSasl *sasl = new_ok("CRAM-MD5", "tim", "tanstaaftanstaaf");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sasl);
-	CU_ASSERT_FALSE(imap_sasl_has_initial(sasl));
+	CU_ASSERT_FALSE(net_sasl_has_initial(sasl));
 	const char *ch = "<1896.697170952@postoffice.reston.mci.net>";
 	g_autoptr(GBytes) challenge = g_bytes_new_static(ch, strlen(ch));
-	g_autoptr(GBytes) r = imap_sasl_step(sasl, challenge, NULL);
+	g_autoptr(GBytes) r = net_sasl_step(sasl, challenge, NULL);
 	const char *want = "tim b913a602c7eda7a495b4e6e7334d3890";
 	check_bytes(r, want, strlen(want));
 	check_base64(r, "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw");
 	check_step_fails(sasl, challenge);
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 
 	/* another key, digest from `openssl dgst -md5 -hmac tanstaaflthey` */
 	sasl = new_ok("CRAM-MD5", "tim", "tanstaaflthey");
-	g_autoptr(GBytes) r3 = imap_sasl_step(sasl, challenge, NULL);
+	g_autoptr(GBytes) r3 = net_sasl_step(sasl, challenge, NULL);
 	want = "tim 89230e3ece2adcc3b70d217f7f41dd67";
 	check_bytes(r3, want, strlen(want));
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 
 	/* no challenge, no response */
 	sasl = new_ok("CRAM-MD5", "tim", "x");
 	g_autoptr(GBytes) empty = g_bytes_new(NULL, 0);
 	check_step_fails(sasl, empty);
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 }
 
 static void test_xoauth2(void)
 {
-	ImapSasl *sasl = new_ok("XOAUTH2", "someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdGF2aXN0YS5jb20CgYTg");
+	NetSasl *sasl = new_ok("XOAUTH2", "someuser@example.com",
+			       "ya29.vF9dft4qmTc2Nvb3RlckBhdGF2aXN0YS5jb20CgYTg");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sasl);
-	CU_ASSERT_TRUE(imap_sasl_has_initial(sasl));
-	g_autoptr(GBytes) r = imap_sasl_step(sasl, NULL, NULL);
+	CU_ASSERT_TRUE(net_sasl_has_initial(sasl));
+	g_autoptr(GBytes) r = net_sasl_step(sasl, NULL, NULL);
 	const char *want = "user=someuser@example.com\x01"
 			   "auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdGF2aXN0YS5jb20CgYTg\x01\x01";
 	check_bytes(r, want, strlen(want));
 	/* an error JSON challenge gets an empty response */
 	const char *json = "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}";
 	g_autoptr(GBytes) err = g_bytes_new_static(json, strlen(json));
-	g_autoptr(GBytes) r2 = imap_sasl_step(sasl, err, NULL);
+	g_autoptr(GBytes) r2 = net_sasl_step(sasl, err, NULL);
 	check_bytes(r2, "", 0);
 	check_step_fails(sasl, err);
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 }
 
 static void test_oauthbearer(void)
 {
 	/* RFC 7628 section 4.1 */
-	ImapSasl *sasl = new_ok("OAUTHBEARER", "user@example.com", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
+	NetSasl *sasl =
+	    new_ok("OAUTHBEARER", "user@example.com", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sasl);
-	CU_ASSERT_TRUE(imap_sasl_has_initial(sasl));
-	g_autoptr(GBytes) r = imap_sasl_step(sasl, NULL, NULL);
+	CU_ASSERT_TRUE(net_sasl_has_initial(sasl));
+	g_autoptr(GBytes) r = net_sasl_step(sasl, NULL, NULL);
 	check_base64(r, "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9"
 			"MTQzAWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZ"
 			"Mjl0Q2c9PQEB");
@@ -133,51 +135,51 @@ static void test_oauthbearer(void)
 	gsize json_len = 0;
 	json = g_base64_decode("eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFtcGxlX3Njb3BlIiwib3BlbmlkLWNvbmZpZ3VyYXRpb24iOiJodHRwczovL2V4YW1wbGUuY29tLy53ZWxsLWtub3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0=", &json_len);
 	g_autoptr(GBytes) err = g_bytes_new(json, json_len);
-	g_autoptr(GBytes) r2 = imap_sasl_step(sasl, err, NULL);
+	g_autoptr(GBytes) r2 = net_sasl_step(sasl, err, NULL);
 	check_base64(r2, "AQ==");
 	check_step_fails(sasl, err);
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 }
 
 static void test_oauthbearer_escaping(void)
 {
 	GError *error = NULL;
-	ImapSasl *sasl = imap_sasl_new("OAUTHBEARER", "a,b=c", "T", "h", 993, &error);
+	NetSasl *sasl = net_sasl_new("OAUTHBEARER", "a,b=c", "T", "h", 993, &error);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sasl);
-	g_autoptr(GBytes) r = imap_sasl_step(sasl, NULL, NULL);
+	g_autoptr(GBytes) r = net_sasl_step(sasl, NULL, NULL);
 	const char *want = "n,a=a=2Cb=3Dc,\x01host=h\x01port=993\x01"
 			   "auth=Bearer T\x01\x01";
 	check_bytes(r, want, strlen(want));
-	imap_sasl_free(sasl);
+	net_sasl_free(sasl);
 }
 
 static void test_unknown_and_invalid(void)
 {
 	GError *error = NULL;
-	CU_ASSERT_PTR_NULL(imap_sasl_new("SCRAM-SHA-1", "u", "p", NULL, 0, &error));
-	CU_ASSERT_TRUE(g_error_matches(error, IMAP_ERROR, IMAP_ERROR_INVALID));
+	CU_ASSERT_PTR_NULL(net_sasl_new("SCRAM-SHA-1", "u", "p", NULL, 0, &error));
+	CU_ASSERT_TRUE(g_error_matches(error, NET_ERROR, NET_ERROR_INVALID));
 	g_clear_error(&error);
-	CU_ASSERT_PTR_NULL(imap_sasl_new("XOAUTH2", "u\x01x", "t", NULL, 0, &error));
-	CU_ASSERT_TRUE(g_error_matches(error, IMAP_ERROR, IMAP_ERROR_INVALID));
+	CU_ASSERT_PTR_NULL(net_sasl_new("XOAUTH2", "u\x01x", "t", NULL, 0, &error));
+	CU_ASSERT_TRUE(g_error_matches(error, NET_ERROR, NET_ERROR_INVALID));
 	g_clear_error(&error);
-	CU_ASSERT_PTR_NULL(imap_sasl_new("PLAIN", "u", NULL, NULL, 0, &error));
-	CU_ASSERT_TRUE(g_error_matches(error, IMAP_ERROR, IMAP_ERROR_INVALID));
+	CU_ASSERT_PTR_NULL(net_sasl_new("PLAIN", "u", NULL, NULL, 0, &error));
+	CU_ASSERT_TRUE(g_error_matches(error, NET_ERROR, NET_ERROR_INVALID));
 	g_clear_error(&error);
-	imap_sasl_free(NULL);
+	net_sasl_free(NULL);
 }
 
 static void test_mechanism_list(void)
 {
-	const char *const *m = imap_sasl_mechanisms();
+	const char *const *m = net_sasl_mechanisms();
 	CU_ASSERT_TRUE(g_strv_contains(m, "PLAIN"));
 	CU_ASSERT_TRUE(g_strv_contains(m, "LOGIN"));
 	CU_ASSERT_TRUE(g_strv_contains(m, "CRAM-MD5"));
 	CU_ASSERT_TRUE(g_strv_contains(m, "XOAUTH2"));
 	CU_ASSERT_TRUE(g_strv_contains(m, "OAUTHBEARER"));
 	for (gsize i = 0; m[i]; i++) {
-		ImapSasl *sasl = new_ok(m[i], "u", "p");
+		NetSasl *sasl = new_ok(m[i], "u", "p");
 		CU_ASSERT_PTR_NOT_NULL(sasl);
-		imap_sasl_free(sasl);
+		net_sasl_free(sasl);
 	}
 }
 

@@ -1,6 +1,6 @@
 /* imapfs — unit tests of smtp/envelope (sender, recipients, Bcc removal), smtp/address
  * (RFC 5322 address lists) and smtp/data (dot-stuffing, CRLF). */
-#include "imap/error.h"
+#include "smtp/error.h"
 #include "smtp/address.h"
 #include "smtp/data.h"
 #include "smtp/envelope.h"
@@ -55,7 +55,7 @@ static void assert_list_invalid(const char *text)
 
 	g_ptr_array_add(out, g_strdup("kept"));
 	CU_ASSERT_FALSE(smtp_address_list_parse(text, strlen(text), out, &err));
-	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_INVALID));
+	CU_ASSERT_TRUE(g_error_matches(err, SMTP_ERROR, SMTP_ERROR_INVALID));
 	CU_ASSERT_EQUAL(out->len, 1); /* untouched on failure */
 }
 
@@ -192,7 +192,7 @@ static void assert_refused(const char *msg, const char *sender, const char *frag
 	g_autoptr(SmtpEnvelope) env = parse(msg, sender, &err);
 
 	CU_ASSERT_PTR_NULL(env);
-	CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, IMAP_ERROR_INVALID));
+	CU_ASSERT_TRUE(g_error_matches(err, SMTP_ERROR, SMTP_ERROR_INVALID));
 	if (err && !strstr(err->message, fragment))
 		g_printerr("\"%s\" lacks \"%s\"\n", err->message, fragment);
 	CU_ASSERT_TRUE(err && strstr(err->message, fragment));

@@ -1,12 +1,12 @@
 /* Tests for imap/trace.c: credentials never survive redaction, other lines do. */
-#include "imap/trace.h"
+#include "net/trace.h"
 #include "tests/test-util.h"
 
 #include <string.h>
 
 static void check(const char *line, const char *want)
 {
-	g_autofree char *got = imap_trace_redact(line);
+	g_autofree char *got = net_trace_redact(line);
 	CU_ASSERT_STRING_EQUAL(got, want);
 	if (strcmp(got, want) != 0)
 		fprintf(stderr, "redact(\"%s\") = \"%s\"\n", line, got);
@@ -14,7 +14,7 @@ static void check(const char *line, const char *want)
 
 static void check_auth(const char *line, const char *want)
 {
-	g_autofree char *got = imap_trace_redact_auth(line);
+	g_autofree char *got = net_trace_redact_auth(line);
 	CU_ASSERT_STRING_EQUAL(got, want);
 }
 
@@ -70,7 +70,7 @@ static void test_no_leak(void)
 		"T AUTHENTICATE PLAIN hunter2", "T AUTHENTICATE PLAIN hunter2\r\n",
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(lines); i++) {
-		g_autofree char *got = imap_trace_redact(lines[i]);
+		g_autofree char *got = net_trace_redact(lines[i]);
 		CU_ASSERT_PTR_NULL(strstr(got, "hunter2"));
 		CU_ASSERT_PTR_NULL(strstr(got, "{7"));
 	}

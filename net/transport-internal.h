@@ -6,9 +6,9 @@
 #include <gio/gio.h>
 #include <gnutls/gnutls.h>
 #include <poll.h>
-#include "imap/transport.h"
+#include "net/transport.h"
 
-/* The TLS settings copied out of ImapConfig at connect time, so STARTTLS can use them
+/* The TLS settings copied out of NetConfig at connect time, so STARTTLS can use them
  * later without the caller keeping its config alive. All strings owned. */
 typedef struct {
 	char *ca_file;
@@ -18,10 +18,10 @@ typedef struct {
 	char *pin_sha256;
 	gboolean verify_cert;
 	gboolean verify_hostname;
-	ImapTlsMin tls_min;
+	NetTlsMin tls_min;
 } TransportTlsSettings;
 
-struct ImapTransport {
+struct NetTransport {
 	GSocketConnection *conn; /* owns the socket fd; NULL for a tunnel */
 	GSubprocess *proc;	 /* the tunnel (owns both pipe fds); NULL for TCP */
 	int rfd;		 /* borrowed from conn or proc */
@@ -48,9 +48,9 @@ char *transport_describe_ms(guint ms);
 
 /* Handshake and verification on t->rfd/t->wfd. On failure the TLS session is freed
  * again (the connection itself is then unusable). */
-gboolean transport_tls_start(ImapTransport *t, GError **error);
+gboolean transport_tls_start(NetTransport *t, GError **error);
 
 /* Sends close_notify within a short bound and frees the session and credentials. */
-void transport_tls_shutdown(ImapTransport *t);
+void transport_tls_shutdown(NetTransport *t);
 
 void transport_tls_settings_clear(TransportTlsSettings *s);

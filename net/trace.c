@@ -4,7 +4,7 @@
  * the mechanism of AUTHENTICATE is dropped wholesale, so no quoting or literal syntax
  * (which a hostile or unusual user name could exploit) has to be parsed correctly.
  */
-#include "imap/trace.h"
+#include "net/trace.h"
 
 #include <string.h>
 
@@ -42,7 +42,7 @@ static char *replace_tail(const char *line, gsize keep_len, gsize body, const ch
 	return g_string_free(out, FALSE);
 }
 
-char *imap_trace_redact(const char *line)
+char *net_trace_redact(const char *line)
 {
 	gsize body = body_len(line);
 	const char *end = line + body;
@@ -71,7 +71,7 @@ char *imap_trace_redact(const char *line)
 	return replace_tail(line, (gsize)(mech_end - line), body, " <secret>");
 }
 
-char *imap_trace_redact_auth(const char *line)
+char *net_trace_redact_auth(const char *line)
 {
 	gsize body = body_len(line);
 	if (body == 0 || (body == 1 && line[0] == '*'))

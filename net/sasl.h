@@ -2,9 +2,9 @@
  *
  * A mechanism is a small state machine: given the server's decoded challenge, it
  * produces the next response (raw bytes; the session base64-encodes them). Secrets are
- * copied into the ImapSasl and wiped on free.
+ * copied into the NetSasl and wiped on free.
  *
- * Ownership: imap_sasl_free() accepts NULL; responses are returned as new GBytes.
+ * Ownership: net_sasl_free() accepts NULL; responses are returned as new GBytes.
  */
 #pragma once
 
@@ -12,22 +12,22 @@
 
 G_BEGIN_DECLS
 
-typedef struct ImapSasl ImapSasl;
+typedef struct NetSasl NetSasl;
 
 /* mech is upper case; secret is the password or, for XOAUTH2/OAUTHBEARER, the token.
- * host/port are used by OAUTHBEARER. NULL with IMAP_ERROR_INVALID for unknown mechs. */
-ImapSasl *imap_sasl_new(const char *mech, const char *user, const char *secret,
-			const char *host, guint16 port, GError **error);
-void imap_sasl_free(ImapSasl *sasl);
+ * host/port are used by OAUTHBEARER. NULL with NET_ERROR_INVALID for unknown mechs. */
+NetSasl *net_sasl_new(const char *mech, const char *user, const char *secret, const char *host,
+		      guint16 port, GError **error);
+void net_sasl_free(NetSasl *sasl);
 
 /* Does the mechanism send an initial response (SASL-IR)? */
-gboolean imap_sasl_has_initial(const ImapSasl *sasl);
+gboolean net_sasl_has_initial(const NetSasl *sasl);
 /* The next response to challenge (NULL for the initial response). NULL with error when
  * the exchange cannot continue (e.g. an XOAUTH2 error JSON: the caller sends an empty
  * response and expects NO). */
-GBytes *imap_sasl_step(ImapSasl *sasl, GBytes *challenge, GError **error);
+GBytes *net_sasl_step(NetSasl *sasl, GBytes *challenge, GError **error);
 
 /* Mechanisms known to this module, upper case, NULL-terminated, static. */
-const char *const *imap_sasl_mechanisms(void);
+const char *const *net_sasl_mechanisms(void);
 
 G_END_DECLS

@@ -4,8 +4,8 @@
  * wiped out again; responses that carry a secret are GBytes whose memory is wiped when
  * the last reference goes, so the session never has to remember to do it.
  */
-#include "imap/sasl.h"
-#include "imap/error.h"
+#include "net/sasl.h"
+#include "net/error.h"
 
 #include <string.h>
 
@@ -18,10 +18,10 @@ typedef enum {
 } Mech;
 
 static const char *const mech_names[] = {
-	"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", NULL,
+    "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", NULL,
 };
 
-struct ImapSasl {
+struct NetSasl {
 	Mech mech;
 	guint step;
 	char *user;
@@ -30,7 +30,7 @@ struct ImapSasl {
 	guint16 port;
 };
 
-const char *const *imap_sasl_mechanisms(void)
+const char *const *net_sasl_mechanisms(void)
 {
 	return mech_names;
 }
@@ -43,7 +43,7 @@ static void wipe_string(char *s)
 	}
 }
 
-void imap_sasl_free(ImapSasl *sasl)
+void net_sasl_free(NetSasl *sasl)
 {
 	if (!sasl)
 		return;
@@ -70,28 +70,28 @@ static gboolean oauth_safe(const char *s)
 	return s == NULL || strchr(s, '\x01') == NULL;
 }
 
-ImapSasl *imap_sasl_new(const char *mech, const char *user, const char *secret,
-			const char *host, guint16 port, GError **error)
+NetSasl *net_sasl_new(const char *mech, const char *user, const char *secret, const char *host,
+		      guint16 port, GError **error)
 {
 	Mech m;
 	if (!mech || !find_mech(mech, &m)) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID, "unknown SASL mechanism %s",
+		g_set_error(error, NET_ERROR, NET_ERROR_INVALID, "unknown SASL mechanism %s",
 			    mech ? mech : "(none)");
 		return NULL;
 	}
 	if (!user || !secret) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID,
+		g_set_error(error, NET_ERROR, NET_ERROR_INVALID,
 			    "SASL %s needs a user name and a %s", mech_names[m],
 			    m >= MECH_XOAUTH2 ? "token" : "password");
 		return NULL;
 	}
 	if (m >= MECH_XOAUTH2 && !(oauth_safe(user) && oauth_safe(secret) && oauth_safe(host))) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID,
+		g_set_error(error, NET_ERROR, NET_ERROR_INVALID,
 			    "SASL %s: user name, token or host contains a control character",
 			    mech_names[m]);
 		return NULL;
 	}
-	ImapSasl *sasl = g_new0(ImapSasl, 1);
+	NetSasl *sasl = g_new0(NetSasl, 1);
 	sasl->mech = m;
 	sasl->user = g_strdup(user);
 	sasl->secret = g_strdup(secret);
@@ -100,7 +100,7 @@ ImapSasl *imap_sasl_new(const char *mech, const char *user, const char *secret,
 	return sasl;
 }
 
-gboolean imap_sasl_has_initial(const ImapSasl *sasl)
+gboolean net_sasl_has_initial(const NetSasl *sasl)
 {
 	return sasl->mech == MECH_PLAIN || sasl->mech == MECH_XOAUTH2 ||
 	       sasl->mech == MECH_OAUTHBEARER;
@@ -139,7 +139,7 @@ static GBytes *bytes_from_string(const char *text)
 
 /* ---- the mechanisms ---- */
 
-static GBytes *plain_response(const ImapSasl *sasl)
+static GBytes *plain_response(const NetSasl *sasl)
 {
 	/* RFC 4616: [authzid] NUL authcid NUL passwd, with an empty authzid. */
 	GString *str = g_string_new(NULL);
@@ -150,18 +150,18 @@ static GBytes *plain_response(const ImapSasl *sasl)
 	return bytes_from_gstring(str);
 }
 
-static GBytes *cram_md5_response(const ImapSasl *sasl, GBytes *challenge, GError **error)
+static GBytes *cram_md5_response(const NetSasl *sasl, GBytes *challenge, GError **error)
 {
 	gsize len = 0;
 	const guchar *data = challenge ? g_bytes_get_data(challenge, &len) : NULL;
 	if (len == 0) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_PROTOCOL,
+		g_set_error(error, NET_ERROR, NET_ERROR_PROTOCOL,
 			    "CRAM-MD5: the server sent an empty challenge");
 		return NULL;
 	}
 	/* RFC 2195: user SP hex(HMAC-MD5(password, challenge)). */
-	g_autoptr(GHmac) hmac = g_hmac_new(G_CHECKSUM_MD5, (const guchar *)sasl->secret,
-					   strlen(sasl->secret));
+	g_autoptr(GHmac) hmac =
+	    g_hmac_new(G_CHECKSUM_MD5, (const guchar *)sasl->secret, strlen(sasl->secret));
 	g_hmac_update(hmac, data, len);
 	GString *str = g_string_new(sasl->user);
 	g_string_append_c(str, ' ');
@@ -169,11 +169,12 @@ static GBytes *cram_md5_response(const ImapSasl *sasl, GBytes *challenge, GError
 	return bytes_from_gstring(str);
 }
 
-static GBytes *xoauth2_response(const ImapSasl *sasl)
+static GBytes *xoauth2_response(const NetSasl *sasl)
 {
 	GString *str = g_string_new("user=");
 	g_string_append(str, sasl->user);
-	g_string_append(str, "\x01" "auth=Bearer ");
+	g_string_append(str, "\x01"
+			     "auth=Bearer ");
 	g_string_append(str, sasl->secret);
 	g_string_append(str, "\x01\x01");
 	return bytes_from_gstring(str);
@@ -192,18 +193,22 @@ static void append_saslname(GString *str, const char *name)
 	}
 }
 
-static GBytes *oauthbearer_response(const ImapSasl *sasl)
+static GBytes *oauthbearer_response(const NetSasl *sasl)
 {
 	GString *str = g_string_new("n,a=");
 	append_saslname(str, sasl->user);
-	g_string_append_printf(str, ",\x01" "host=%s\x01" "port=%u\x01" "auth=Bearer ",
+	g_string_append_printf(str,
+			       ",\x01"
+			       "host=%s\x01"
+			       "port=%u\x01"
+			       "auth=Bearer ",
 			       sasl->host, (unsigned)sasl->port);
 	g_string_append(str, sasl->secret);
 	g_string_append(str, "\x01\x01");
 	return bytes_from_gstring(str);
 }
 
-static GBytes *step_response(ImapSasl *sasl, GBytes *challenge, GError **error)
+static GBytes *step_response(NetSasl *sasl, GBytes *challenge, GError **error)
 {
 	switch (sasl->mech) {
 	case MECH_PLAIN:
@@ -230,7 +235,7 @@ static GBytes *step_response(ImapSasl *sasl, GBytes *challenge, GError **error)
 	return NULL;
 }
 
-GBytes *imap_sasl_step(ImapSasl *sasl, GBytes *challenge, GError **error)
+GBytes *net_sasl_step(NetSasl *sasl, GBytes *challenge, GError **error)
 {
 	GError *local = NULL;
 	GBytes *response = step_response(sasl, challenge, &local);
@@ -238,7 +243,7 @@ GBytes *imap_sasl_step(ImapSasl *sasl, GBytes *challenge, GError **error)
 		if (local)
 			g_propagate_error(error, local);
 		else
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_PROTOCOL,
+			g_set_error(error, NET_ERROR, NET_ERROR_PROTOCOL,
 				    "SASL %s: unexpected challenge after step %u",
 				    mech_names[sasl->mech], sasl->step);
 		return NULL;

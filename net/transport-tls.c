@@ -1,7 +1,7 @@
 /* imapfs — TLS for the transport: GnuTLS directly on the connection's fds, the
  * certificate checks, and errors a person can act on. */
-#include "imap/transport-internal.h"
-#include "imap/error.h"
+#include "net/transport-internal.h"
+#include "net/error.h"
 
 #include <arpa/inet.h>
 #include <gnutls/crypto.h>
@@ -19,11 +19,11 @@
 
 static gboolean fail_gnutls(GError **error, int rc, const char *what)
 {
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "%s: %s", what, gnutls_strerror(rc));
+	g_set_error(error, NET_ERROR, NET_ERROR_TLS, "%s: %s", what, gnutls_strerror(rc));
 	return FALSE;
 }
 
-static gboolean load_trust(ImapTransport *t, GError **error)
+static gboolean load_trust(NetTransport *t, GError **error)
 {
 	const TransportTlsSettings *s = &t->tls_cfg;
 	int rc;
@@ -49,14 +49,14 @@ static gboolean load_trust(ImapTransport *t, GError **error)
 	return TRUE;
 }
 
-static gboolean load_client_cert(ImapTransport *t, GError **error)
+static gboolean load_client_cert(NetTransport *t, GError **error)
 {
 	const TransportTlsSettings *s = &t->tls_cfg;
 
 	if (!s->client_cert && !s->client_key)
 		return TRUE;
 	if (!s->client_cert || !s->client_key) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+		g_set_error(error, NET_ERROR, NET_ERROR_TLS,
 			    "a client certificate needs both tls_client_cert and tls_client_key");
 		return FALSE;
 	}
@@ -70,7 +70,7 @@ static gboolean load_client_cert(ImapTransport *t, GError **error)
 	return TRUE;
 }
 
-static gboolean ensure_credentials(ImapTransport *t, GError **error)
+static gboolean ensure_credentials(NetTransport *t, GError **error)
 {
 	if (t->creds)
 		return TRUE;
@@ -86,17 +86,17 @@ static gboolean ensure_credentials(ImapTransport *t, GError **error)
 	return FALSE;
 }
 
-static gboolean set_priority(ImapTransport *t, GError **error)
+static gboolean set_priority(NetTransport *t, GError **error)
 {
 	const TransportTlsSettings *s = &t->tls_cfg;
 	const char *versions =
-	    s->tls_min == IMAP_TLS_1_3 ? TLS_VERSIONS_FROM_1_3 : TLS_VERSIONS_FROM_1_2;
+	    s->tls_min == NET_TLS_1_3 ? TLS_VERSIONS_FROM_1_3 : TLS_VERSIONS_FROM_1_2;
 	g_autofree char *prio = g_strconcat(s->priority ? s->priority : "NORMAL", versions, NULL);
 	const char *err_pos = NULL;
 
 	int rc = gnutls_priority_set_direct(t->tls, prio, &err_pos);
 	if (rc < 0) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+		g_set_error(error, NET_ERROR, NET_ERROR_TLS,
 			    "invalid TLS priority string \"%s\" (at \"%s\"): %s", prio,
 			    err_pos ? err_pos : "", gnutls_strerror(rc));
 		return FALSE;
@@ -104,7 +104,7 @@ static gboolean set_priority(ImapTransport *t, GError **error)
 	return TRUE;
 }
 
-static gboolean setup_session(ImapTransport *t, GError **error)
+static gboolean setup_session(NetTransport *t, GError **error)
 {
 	/* GNUTLS_NO_SIGNAL makes GnuTLS send with MSG_NOSIGNAL, which only sockets take. */
 	unsigned flags = GNUTLS_CLIENT | GNUTLS_NONBLOCK | (t->is_socket ? GNUTLS_NO_SIGNAL : 0);
@@ -137,8 +137,8 @@ static const char *handshake_hint(int rc, const TransportTlsSettings *s)
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
 	case GNUTLS_E_NO_PRIORITIES_WERE_SET:
 	case GNUTLS_E_INSUFFICIENT_SECURITY:
-		return s->tls_min == IMAP_TLS_1_3 ? " (the server may not support TLS 1.3)"
-						  : " (the server may only offer old TLS versions)";
+		return s->tls_min == NET_TLS_1_3 ? " (the server may not support TLS 1.3)"
+						 : " (the server may only offer old TLS versions)";
 	case GNUTLS_E_PREMATURE_TERMINATION:
 		return " (the server closed the connection: no TLS version or cipher in common?)";
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
@@ -149,18 +149,18 @@ static const char *handshake_hint(int rc, const TransportTlsSettings *s)
 	}
 }
 
-static gboolean handshake_failed(ImapTransport *t, int rc, GError **error)
+static gboolean handshake_failed(NetTransport *t, int rc, GError **error)
 {
 	const char *alert = "";
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
 		alert = gnutls_alert_get_name(gnutls_alert_get(t->tls));
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "TLS handshake with %s failed: %s%s%s%s",
+	g_set_error(error, NET_ERROR, NET_ERROR_TLS, "TLS handshake with %s failed: %s%s%s%s",
 		    t->peer, gnutls_strerror(rc), *alert ? " " : "", alert,
 		    handshake_hint(rc, &t->tls_cfg));
 	return FALSE;
 }
 
-static gboolean handshake(ImapTransport *t, GError **error)
+static gboolean handshake(NetTransport *t, GError **error)
 {
 	gint64 deadline = transport_deadline((int)t->connect_timeout_ms);
 
@@ -181,7 +181,7 @@ static gboolean handshake(ImapTransport *t, GError **error)
 			return FALSE;
 		if (ready == 0) {
 			g_autofree char *d = transport_describe_ms(t->connect_timeout_ms);
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_TIMEOUT,
+			g_set_error(error, NET_ERROR, NET_ERROR_TIMEOUT,
 				    "TLS handshake with %s did not finish within %s", t->peer, d);
 			return FALSE;
 		}
@@ -242,7 +242,7 @@ static char *status_text(unsigned status)
 	return text;
 }
 
-static gboolean chain_rejected(ImapTransport *t, gnutls_x509_crt_t crt, unsigned status,
+static gboolean chain_rejected(NetTransport *t, gnutls_x509_crt_t crt, unsigned status,
 			       GError **error)
 {
 	const char *host = t->host ? t->host : t->peer;
@@ -267,14 +267,14 @@ static gboolean chain_rejected(ImapTransport *t, gnutls_x509_crt_t crt, unsigned
 		msg = g_strdup_printf("certificate for %s rejected (checked against %s)", host,
 				      store);
 	}
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "%s [%s]", msg, detail);
+	g_set_error(error, NET_ERROR, NET_ERROR_TLS, "%s [%s]", msg, detail);
 	return FALSE;
 }
 
-static gboolean name_rejected(ImapTransport *t, gnutls_x509_crt_t crt, GError **error)
+static gboolean name_rejected(NetTransport *t, gnutls_x509_crt_t crt, GError **error)
 {
 	g_autofree char *names = cert_names(crt);
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+	g_set_error(error, NET_ERROR, NET_ERROR_TLS,
 		    "certificate for %s does not match the host name (it is for %s); connect "
 		    "with one of those names or turn the check off with tls_verify_hostname=no",
 		    t->host, names);
@@ -297,11 +297,11 @@ static char *normalize_pin(const char *pin)
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
-static gboolean check_pin(ImapTransport *t, const gnutls_datum_t *der, GError **error)
+static gboolean check_pin(NetTransport *t, const gnutls_datum_t *der, GError **error)
 {
 	g_autofree char *want = normalize_pin(t->tls_cfg.pin_sha256);
 	if (!want) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+		g_set_error(error, NET_ERROR, NET_ERROR_TLS,
 			    "tls_pin_sha256 must be 64 hex digits (colons allowed)");
 		return FALSE;
 	}
@@ -314,7 +314,7 @@ static gboolean check_pin(ImapTransport *t, const gnutls_datum_t *der, GError **
 		g_snprintf(have + 2 * i, 3, "%02x", digest[i]);
 	if (strcmp(want, have) == 0)
 		return TRUE;
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+	g_set_error(error, NET_ERROR, NET_ERROR_TLS,
 		    "certificate of %s does not match the pinned SHA-256 fingerprint (expected %s, "
 		    "the server's is %s)",
 		    t->peer, want, have);
@@ -324,13 +324,13 @@ static gboolean check_pin(ImapTransport *t, const gnutls_datum_t *der, GError **
 /* Chain first, then the name, then the pin. tls_verify_cert=no turns off the whole
  * certificate check (chain and name: a name on an unverified certificate proves
  * nothing); tls_verify_hostname=no only the name. A pin is always enforced. */
-static gboolean verify_peer(ImapTransport *t, GError **error)
+static gboolean verify_peer(NetTransport *t, GError **error)
 {
 	const TransportTlsSettings *s = &t->tls_cfg;
 	unsigned n = 0;
 	const gnutls_datum_t *certs = gnutls_certificate_get_peers(t->tls, &n);
 	if (!certs || n == 0) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "%s sent no certificate", t->peer);
+		g_set_error(error, NET_ERROR, NET_ERROR_TLS, "%s sent no certificate", t->peer);
 		return FALSE;
 	}
 	gnutls_x509_crt_t crt;
@@ -350,7 +350,7 @@ static gboolean verify_peer(ImapTransport *t, GError **error)
 	}
 	if (ok && s->verify_cert && s->verify_hostname) {
 		if (!t->host) {
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+			g_set_error(error, NET_ERROR, NET_ERROR_TLS,
 				    "no host name to check the certificate against; set host "
 				    "or tls_verify_hostname=no");
 			ok = FALSE;
@@ -364,14 +364,14 @@ static gboolean verify_peer(ImapTransport *t, GError **error)
 	return ok;
 }
 
-static void free_session(ImapTransport *t)
+static void free_session(NetTransport *t)
 {
 	if (t->tls)
 		gnutls_deinit(t->tls);
 	t->tls = NULL;
 }
 
-gboolean transport_tls_start(ImapTransport *t, GError **error)
+gboolean transport_tls_start(NetTransport *t, GError **error)
 {
 	g_return_val_if_fail(t && !t->tls, FALSE);
 
@@ -382,7 +382,7 @@ gboolean transport_tls_start(ImapTransport *t, GError **error)
 	return FALSE;
 }
 
-void transport_tls_shutdown(ImapTransport *t)
+void transport_tls_shutdown(NetTransport *t)
 {
 	if (t->tls) {
 		gint64 deadline = transport_deadline(TLS_BYE_TIMEOUT_MS);

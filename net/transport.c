@@ -1,8 +1,8 @@
 /* imapfs — the byte stream to the server: connecting (TCP through GSocketClient, with
  * or without a proxy, or a tunnel command) and blocking I/O with poll() and timeouts.
  * TLS lives in transport-tls.c. */
-#include "imap/transport-internal.h"
-#include "imap/error.h"
+#include "net/transport-internal.h"
+#include "net/error.h"
 
 #include <errno.h>
 #include <gio/gunixinputstream.h>
@@ -17,7 +17,7 @@
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 15000
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapTransport, imap_transport_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetTransport, net_transport_close)
 
 gint64 transport_deadline(int timeout_ms)
 {
@@ -47,7 +47,7 @@ int transport_poll(struct pollfd *fds, nfds_t n, gint64 deadline, GError **error
 			return 0;
 		if (rc < 0 && errno != EINTR) {
 			int e = errno;
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "poll failed: %s",
+			g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "poll failed: %s",
 				    g_strerror(e));
 			return -1;
 		}
@@ -81,7 +81,7 @@ static void child_default_sigpipe(gpointer unused)
 	signal(SIGPIPE, SIG_DFL);
 }
 
-static gboolean open_tunnel(ImapTransport *t, const char *command, GError **error)
+static gboolean open_tunnel(NetTransport *t, const char *command, GError **error)
 {
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
 	    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -91,7 +91,7 @@ static gboolean open_tunnel(ImapTransport *t, const char *command, GError **erro
 	ignore_sigpipe_once();
 	t->proc = g_subprocess_launcher_spawn(launcher, &err, "/bin/sh", "-c", command, NULL);
 	if (!t->proc) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK,
+		g_set_error(error, NET_ERROR, NET_ERROR_NETWORK,
 			    "cannot start the tunnel command: %s", err->message);
 		return FALSE;
 	}
@@ -104,7 +104,7 @@ static gboolean open_tunnel(ImapTransport *t, const char *command, GError **erro
 	return TRUE;
 }
 
-static GSocketClient *new_socket_client(const ImapConfig *cfg, guint timeout_ms)
+static GSocketClient *new_socket_client(const NetConfig *cfg, guint timeout_ms)
 {
 	GSocketClient *client = g_socket_client_new();
 
@@ -133,7 +133,7 @@ static const char *connect_reason(const GError *err)
 	return err->message;
 }
 
-static gboolean open_tcp(ImapTransport *t, const ImapConfig *cfg, guint16 port, GError **error)
+static gboolean open_tcp(NetTransport *t, const NetConfig *cfg, guint16 port, GError **error)
 {
 	g_autoptr(GSocketClient) client = new_socket_client(cfg, t->connect_timeout_ms);
 	g_autoptr(GError) err = NULL;
@@ -143,10 +143,10 @@ static gboolean open_tcp(ImapTransport *t, const ImapConfig *cfg, guint16 port, 
 	if (!t->conn) {
 		if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
 			g_autofree char *d = transport_describe_ms(t->connect_timeout_ms);
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_TIMEOUT,
+			g_set_error(error, NET_ERROR, NET_ERROR_TIMEOUT,
 				    "cannot connect to %s%s within %s", t->peer, via, d);
 		} else {
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK,
+			g_set_error(error, NET_ERROR, NET_ERROR_NETWORK,
 				    "cannot connect to %s%s: %s", t->peer, via,
 				    connect_reason(err));
 		}
@@ -169,7 +169,7 @@ static char *describe_peer(const char *host, guint16 port)
 	return g_strdup_printf("%s:%u", host, port);
 }
 
-static void copy_tls_settings(TransportTlsSettings *s, const ImapConfig *cfg)
+static void copy_tls_settings(TransportTlsSettings *s, const NetConfig *cfg)
 {
 	s->ca_file = g_strdup(cfg->ca_file);
 	s->priority = g_strdup(cfg->tls_priority);
@@ -181,37 +181,37 @@ static void copy_tls_settings(TransportTlsSettings *s, const ImapConfig *cfg)
 	s->tls_min = cfg->tls_min;
 }
 
-static gboolean set_nonblocking(ImapTransport *t, GError **error)
+static gboolean set_nonblocking(NetTransport *t, GError **error)
 {
 	g_autoptr(GError) err = NULL;
 	if (g_unix_set_fd_nonblocking(t->rfd, TRUE, &err) &&
 	    (t->wfd == t->rfd || g_unix_set_fd_nonblocking(t->wfd, TRUE, &err)))
 		return TRUE;
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "cannot set up %s: %s", t->peer,
+	g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "cannot set up %s: %s", t->peer,
 		    err->message);
 	return FALSE;
 }
 
-ImapTransport *imap_transport_connect(const ImapConfig *cfg, gboolean tls_now, GError **error)
+NetTransport *net_transport_connect(const NetConfig *cfg, guint16 port, gboolean tls_now,
+				    GError **error)
 {
 	g_return_val_if_fail(cfg, NULL);
 	if (!cfg->tunnel && (!cfg->host || !*cfg->host)) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID, "no server host name given");
+		g_set_error(error, NET_ERROR, NET_ERROR_INVALID, "no server host name given");
 		return NULL;
 	}
-	g_autoptr(ImapTransport) t = g_new0(ImapTransport, 1);
+	g_autoptr(NetTransport) t = g_new0(NetTransport, 1);
 	t->rfd = t->wfd = -1;
 	t->host = g_strdup(cfg->host && *cfg->host ? cfg->host : NULL);
 	t->connect_timeout_ms =
 	    cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-	t->io_timeout_ms = imap_config_io_timeout_ms(cfg);
+	t->io_timeout_ms = net_config_io_timeout_ms(cfg);
 	copy_tls_settings(&t->tls_cfg, cfg);
 
 	if (cfg->tunnel) {
 		if (!open_tunnel(t, cfg->tunnel, error))
 			return NULL;
 	} else {
-		guint16 port = imap_config_port(cfg);
 		t->peer = describe_peer(cfg->host, port);
 		if (!open_tcp(t, cfg, port, error))
 			return NULL;
@@ -223,29 +223,29 @@ ImapTransport *imap_transport_connect(const ImapConfig *cfg, gboolean tls_now, G
 	return g_steal_pointer(&t);
 }
 
-gboolean imap_transport_starttls(ImapTransport *t, GError **error)
+gboolean net_transport_starttls(NetTransport *t, GError **error)
 {
 	g_return_val_if_fail(t, FALSE);
 	if (t->tls) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "the connection is already TLS");
+		g_set_error(error, NET_ERROR, NET_ERROR_TLS, "the connection is already TLS");
 		return FALSE;
 	}
 	return transport_tls_start(t, error);
 }
 
-gboolean imap_transport_is_tls(const ImapTransport *t)
+gboolean net_transport_is_tls(const NetTransport *t)
 {
 	return t && t->tls;
 }
 
-static gssize eof_error(ImapTransport *t, GError **error)
+static gssize eof_error(NetTransport *t, GError **error)
 {
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "connection to %s closed", t->peer);
+	g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "connection to %s closed", t->peer);
 	return -1;
 }
 
 /* One non-blocking read: bytes read, 0 when it would block, -1 with error set. */
-static gssize try_read(ImapTransport *t, void *buf, gsize len, GError **error)
+static gssize try_read(NetTransport *t, void *buf, gsize len, GError **error)
 {
 	if (t->tls) {
 		for (;;) {
@@ -257,7 +257,7 @@ static gssize try_read(ImapTransport *t, void *buf, gsize len, GError **error)
 			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 				return 0;
 			if (gnutls_error_is_fatal((int)n)) {
-				g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS,
+				g_set_error(error, NET_ERROR, NET_ERROR_TLS,
 					    "TLS error reading from %s: %s", t->peer,
 					    gnutls_strerror((int)n));
 				return -1;
@@ -275,15 +275,15 @@ static gssize try_read(ImapTransport *t, void *buf, gsize len, GError **error)
 			return 0;
 		if (errno != EINTR) {
 			int e = errno;
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK,
-				    "cannot read from %s: %s", t->peer, g_strerror(e));
+			g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "cannot read from %s: %s",
+				    t->peer, g_strerror(e));
 			return -1;
 		}
 	}
 }
 
-gssize imap_transport_read(ImapTransport *t, void *buf, gsize len, int timeout_ms,
-			   gboolean fail_on_timeout, GError **error)
+gssize net_transport_read(NetTransport *t, void *buf, gsize len, int timeout_ms,
+			  gboolean fail_on_timeout, GError **error)
 {
 	g_return_val_if_fail(t && buf && len > 0, -1);
 	gint64 deadline = transport_deadline(timeout_ms);
@@ -301,7 +301,7 @@ gssize imap_transport_read(ImapTransport *t, void *buf, gsize len, int timeout_m
 			continue;
 		if (fail_on_timeout && timeout_ms > 0) {
 			g_autofree char *d = transport_describe_ms((guint)timeout_ms);
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_TIMEOUT, "no data from %s for %s",
+			g_set_error(error, NET_ERROR, NET_ERROR_TIMEOUT, "no data from %s for %s",
 				    t->peer, d);
 			return -1;
 		}
@@ -309,7 +309,7 @@ gssize imap_transport_read(ImapTransport *t, void *buf, gsize len, int timeout_m
 	}
 }
 
-gboolean imap_transport_has_pending(ImapTransport *t)
+gboolean net_transport_has_pending(NetTransport *t)
 {
 	g_return_val_if_fail(t, FALSE);
 	if (t->tls && gnutls_record_check_pending(t->tls) > 0)
@@ -321,7 +321,7 @@ gboolean imap_transport_has_pending(ImapTransport *t)
 /* One non-blocking write: bytes written, 0 when it would block, -1 with error set.
  * After GNUTLS_E_AGAIN the caller retries with the same buffer and length, which
  * GnuTLS requires; write_all does, since nothing was consumed. */
-static gssize try_write(ImapTransport *t, const char *buf, gsize len, GError **error)
+static gssize try_write(NetTransport *t, const char *buf, gsize len, GError **error)
 {
 	if (t->tls) {
 		ssize_t n = gnutls_record_send(t->tls, buf, len);
@@ -329,8 +329,8 @@ static gssize try_write(ImapTransport *t, const char *buf, gsize len, GError **e
 			return n;
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 			return 0;
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_TLS, "TLS error writing to %s: %s",
-			    t->peer, gnutls_strerror((int)n));
+		g_set_error(error, NET_ERROR, NET_ERROR_TLS, "TLS error writing to %s: %s", t->peer,
+			    gnutls_strerror((int)n));
 		return -1;
 	}
 	for (;;) {
@@ -342,23 +342,22 @@ static gssize try_write(ImapTransport *t, const char *buf, gsize len, GError **e
 			return 0;
 		if (errno != EINTR) {
 			int e = errno;
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "cannot write to %s: %s",
+			g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "cannot write to %s: %s",
 				    t->peer, g_strerror(e));
 			return -1;
 		}
 	}
 }
 
-static gboolean write_stalled(ImapTransport *t, GError **error)
+static gboolean write_stalled(NetTransport *t, GError **error)
 {
 	g_autofree char *d = transport_describe_ms(t->io_timeout_ms);
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_TIMEOUT, "%s accepted no data for %s", t->peer,
-		    d);
+	g_set_error(error, NET_ERROR, NET_ERROR_TIMEOUT, "%s accepted no data for %s", t->peer, d);
 	return FALSE;
 }
 
-gboolean imap_transport_write_all(ImapTransport *t, const void *buf, gsize len,
-				  ImapReadableFunc on_readable, gpointer user_data, GError **error)
+gboolean net_transport_write_all(NetTransport *t, const void *buf, gsize len,
+				 NetReadableFunc on_readable, gpointer user_data, GError **error)
 {
 	g_return_val_if_fail(t && (buf || len == 0), FALSE);
 	const char *p = buf;
@@ -396,7 +395,7 @@ gboolean imap_transport_write_all(ImapTransport *t, const void *buf, gsize len,
 	return TRUE;
 }
 
-static void close_tunnel(ImapTransport *t)
+static void close_tunnel(NetTransport *t)
 {
 	/* Closing its stdin first lets a well-behaved tunnel exit by itself; the kill
 	 * covers the rest, and the wait reaps it so no zombie is left. */
@@ -406,7 +405,7 @@ static void close_tunnel(ImapTransport *t)
 	g_clear_object(&t->proc);
 }
 
-void imap_transport_abort(ImapTransport *t)
+void net_transport_abort(NetTransport *t)
 {
 	if (t->is_socket)
 		shutdown(t->rfd, SHUT_RDWR);
@@ -414,7 +413,7 @@ void imap_transport_abort(ImapTransport *t)
 		g_subprocess_force_exit(t->proc);
 }
 
-void imap_transport_close(ImapTransport *t)
+void net_transport_close(NetTransport *t)
 {
 	if (!t)
 		return;
