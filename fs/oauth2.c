@@ -1,17 +1,15 @@
 /* imapfs fs — OAuth2 access tokens (see oauth2.h). */
 #include "fs/oauth2.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "fs/json-mini.h"
-#include "fs/secret.h"
-#include "imap/error.h"
-#include "net/error.h"
-#include "net/transport.h"
+#include <curl/curl.h>
 
-#define HTTP_MAX_RESPONSE (64 * 1024)
+#include "fs/https-post.h"
+#include "fs/secret.h"
+#include "fs/token-json.h"
+#include "imap/error.h"
+
 #define REFRESH_MARGIN_US (60 * G_USEC_PER_SEC)
 #define DEFAULT_LIFETIME_S 3600
 
@@ -20,8 +18,7 @@ struct FsOAuth2 {
 	char *command;			     /* oauth2_token_command, or NULL */
 	char *url, *client_id;		     /* the refresh grant */
 	char *client_secret, *refresh_token; /* secrets */
-	NetConfig tls;			     /* how to reach the endpoint */
-	char *path;			     /* path?query of the endpoint */
+	NetConfig net;			     /* how to reach the endpoint */
 	char *token;			     /* the current one, or NULL */
 	gint64 expires;			     /* monotonic µs */
 };
@@ -33,16 +30,15 @@ void fs_oauth2_free(FsOAuth2 *o)
 	g_free(o->command);
 	g_free(o->url);
 	g_free(o->client_id);
-	g_free(o->path);
 	fs_secret_free(o->client_secret);
 	fs_secret_free(o->refresh_token);
 	fs_secret_free(o->token);
-	net_config_clear(&o->tls);
+	net_config_clear(&o->net);
 	g_mutex_clear(&o->lock);
 	g_free(o);
 }
 
-/* The endpoint as a TLS target: same trust settings, proxy and timeouts as IMAP. */
+/* The endpoint is reached with the trust settings, proxy and timeouts of the account. */
 static gboolean parse_endpoint(FsOAuth2 *o, const ImapConfig *imap, GError **error)
 {
 	g_autoptr(GUri) uri = g_uri_parse(o->url, G_URI_FLAGS_NONE, NULL);
@@ -52,20 +48,11 @@ static gboolean parse_endpoint(FsOAuth2 *o, const ImapConfig *imap, GError **err
 			    "oauth2_token_url must be an https:// URL (got %s)", o->url);
 		return FALSE;
 	}
-	net_config_init(&o->tls);
-	o->tls.host = g_strdup(g_uri_get_host(uri));
-	o->tls.port = g_uri_get_port(uri) > 0 ? (guint16)g_uri_get_port(uri) : 443;
-	o->tls.security = NET_SECURITY_TLS;
-	o->tls.ca_file = g_strdup(imap->net.ca_file);
-	o->tls.tls_verify_cert = imap->net.tls_verify_cert;
-	o->tls.tls_verify_hostname = imap->net.tls_verify_hostname;
-	o->tls.tls_min = imap->net.tls_min;
-	o->tls.proxy = g_strdup(imap->net.proxy);
-	o->tls.connect_timeout_ms = imap->net.connect_timeout_ms;
-	o->tls.io_timeout_ms = imap->net.io_timeout_ms;
-	o->path = g_strdup_printf("%s%s%s", *g_uri_get_path(uri) ? g_uri_get_path(uri) : "/",
-				  g_uri_get_query(uri) ? "?" : "",
-				  g_uri_get_query(uri) ? g_uri_get_query(uri) : "");
+	net_config_copy(&o->net, &imap->net);
+	/* Only what reaching an HTTPS server needs; no IMAP credentials along. */
+	g_clear_pointer(&o->net.password, fs_secret_free);
+	g_clear_pointer(&o->net.oauth2_token, fs_secret_free);
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* at start-up, before threads ask */
 	return TRUE;
 }
 
@@ -109,74 +96,25 @@ static void add_field(GString *body, const char *name, const char *value)
 	explicit_bzero(esc, strlen(esc));
 }
 
-static GString *build_request(FsOAuth2 *o)
+/* POSTs the refresh grant; the answer's body, whatever its status. */
+static GString *post_grant(FsOAuth2 *o, long *status, GError **error)
 {
-	g_autoptr(GString) body = g_string_new(NULL);
-	GString *req = g_string_new(NULL);
+	g_autoptr(GString) form = g_string_new(NULL);
+	GString *body = NULL;
 
-	add_field(body, "grant_type", "refresh_token");
-	add_field(body, "refresh_token", o->refresh_token);
-	add_field(body, "client_id", o->client_id);
-	add_field(body, "client_secret", o->client_secret);
-	/* HTTP/1.0: the answer ends at EOF and is never chunked. */
-	g_string_append_printf(req,
-			       "POST %s HTTP/1.0\r\nHost: %s\r\nAccept: application/json\r\n"
-			       "Content-Type: application/x-www-form-urlencoded\r\n"
-			       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			       o->path, o->tls.host, body->len, body->str);
-	explicit_bzero(body->str, body->len);
-	return req;
+	add_field(form, "grant_type", "refresh_token");
+	add_field(form, "refresh_token", o->refresh_token);
+	add_field(form, "client_id", o->client_id);
+	add_field(form, "client_secret", o->client_secret);
+	fs_https_post(o->url, &o->net, form->str, status, &body, error);
+	explicit_bzero(form->str, form->len);
+	return body;
 }
 
-/* Sends the request and reads the whole answer (up to EOF). */
-static GString *http_exchange(FsOAuth2 *o, GError **error)
+static gboolean parse_answer(FsOAuth2 *o, long status, const GString *body, GError **error)
 {
-	g_autoptr(GString) req = build_request(o);
-	NetTransport *t = net_transport_connect(&o->tls, o->tls.port, TRUE, error);
-	GString *resp = g_string_new(NULL);
-	GError *err = NULL;
-	char buf[4096];
-	gboolean ok;
-
-	ok = t && net_transport_write_all(t, req->str, req->len, NULL, NULL, error);
-	explicit_bzero(req->str, req->len);
-	while (ok && resp->len < HTTP_MAX_RESPONSE) {
-		int ms = o->tls.io_timeout_ms ? (int)o->tls.io_timeout_ms : 30000;
-		gssize n = net_transport_read(t, buf, sizeof(buf), ms, TRUE, &err);
-		if (n < 0) {
-			/* HTTP/1.0: the server closes the connection at the end. */
-			ok = resp->len > 0 && g_error_matches(err, NET_ERROR, NET_ERROR_NETWORK);
-			if (!ok)
-				g_propagate_error(error, g_steal_pointer(&err));
-			g_clear_error(&err);
-			break;
-		}
-		g_string_append_len(resp, buf, n);
-	}
-	net_transport_close(t);
-	imap_error_from_net(error);
-	if (!ok) {
-		explicit_bzero(resp->str, resp->len);
-		g_string_free(resp, TRUE);
-		return NULL;
-	}
-	return resp;
-}
-
-static gboolean parse_answer(FsOAuth2 *o, const GString *resp, GError **error)
-{
-	const char *body = strstr(resp->str, "\r\n\r\n");
-	int status = 0;
-
-	if (sscanf(resp->str, "HTTP/%*d.%*d %d", &status) != 1 || !body) {
-		g_set_error(error, IMAP_ERROR, IMAP_ERROR_PROTOCOL,
-			    "the token endpoint %s sent no HTTP answer", o->url);
-		return FALSE;
-	}
-	body += 4;
 	g_autoptr(GError) jerr = NULL;
-	g_autoptr(GHashTable) fields =
-		fs_json_object_scalars(body, resp->len - (gsize)(body - resp->str), &jerr);
+	g_autoptr(GHashTable) fields = fs_token_json_fields(body->str, body->len, &jerr);
 	if (!fields && status == 200) {
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_PROTOCOL,
 			    "the token endpoint %s sent an answer that is not a JSON object (%s)",
@@ -191,7 +129,7 @@ static gboolean parse_answer(FsOAuth2 *o, const GString *resp, GError **error)
 	if (status != 200 || !token || !*token) {
 		const char *what = fields ? g_hash_table_lookup(fields, "error") : NULL;
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH,
-			    "the token endpoint %s refused to refresh the token: HTTP %d%s%s%s",
+			    "the token endpoint %s refused to refresh the token: HTTP %ld%s%s%s",
 			    o->url, status, what ? " (" : "", what ? what : "", what ? ")" : "");
 		fs_secret_free(token);
 		return FALSE;
@@ -208,16 +146,16 @@ static gboolean parse_answer(FsOAuth2 *o, const GString *resp, GError **error)
 
 static gboolean refresh(FsOAuth2 *o, GError **error)
 {
-	GString *resp = http_exchange(o, error);
+	long status = 0;
+	GString *body = post_grant(o, &status, error);
 	gboolean ok;
 
-	if (!resp) {
+	if (!body) {
 		g_prefix_error(error, "cannot reach the token endpoint %s: ", o->url);
 		return FALSE;
 	}
-	ok = parse_answer(o, resp, error);
-	explicit_bzero(resp->str, resp->len);
-	g_string_free(resp, TRUE);
+	ok = parse_answer(o, status, body, error);
+	fs_https_body_free(body);
 	return ok;
 }
 

@@ -3,8 +3,8 @@
  * Two sources: oauth2_token_command (run for every new connection; its first output line
  * is the token, as with password_command), or the refresh grant at oauth2_token_url:
  * POST grant_type=refresh_token with oauth2_refresh_token, oauth2_client_id and
- * oauth2_client_secret over HTTPS (imap/transport.h's TLS stream, trusting ca_file and
- * following tls_verify, proxy and timeouts), remembering expires_in so the token is
+ * oauth2_client_secret over HTTPS (libcurl, fs/https-post.h: trusting ca_file and
+ * following tls_verify, proxy and timeouts as IMAP does), remembering expires_in so the token is
  * refreshed 60 s before it expires. Tokens are never logged; errors quote the endpoint's
  * "error" field and HTTP status, never a token.
  *

@@ -1,13 +1,13 @@
-/* Unit tests for fs/json-mini.c: the top-level members of the token endpoint's JSON. */
+/* Unit tests for fs/token-json.c: the top-level members of the token endpoint's JSON. */
 #include <string.h>
 
-#include "fs/json-mini.h"
+#include "fs/token-json.h"
 #include "tests/test-util.h"
 
 static GHashTable *parse(const char *text)
 {
 	g_autoptr(GError) err = NULL;
-	GHashTable *t = fs_json_object_scalars(text, strlen(text), &err);
+	GHashTable *t = fs_token_json_fields(text, strlen(text), &err);
 
 	CU_ASSERT((t != NULL) == (err == NULL));
 	return t;
@@ -84,6 +84,17 @@ static void test_escapes(void)
 	assert_field(t, "access_token", "esc-key");
 }
 
+static void assert_number(GHashTable *t, const char *key, double want)
+{
+	const char *got = t ? g_hash_table_lookup(t, key) : NULL;
+
+	CU_ASSERT_PTR_NOT_NULL(got);
+	if (got)
+		CU_ASSERT_DOUBLE_EQUAL(g_ascii_strtod(got, NULL), want, 1e-12);
+}
+
+/* Integers come back as written; other numbers by value (json-glib keeps a double, not
+ * the text: "1e3" is 1000). */
 static void test_numbers(void)
 {
 	g_autoptr(GHashTable) t =
@@ -93,9 +104,9 @@ static void test_numbers(void)
 	assert_field(t, "a", "0");
 	assert_field(t, "b", "-12");
 	assert_field(t, "c", "3.25");
-	assert_field(t, "d", "1e3");
-	assert_field(t, "e", "-0.5E-2");
-	assert_field(t, "f", "2E+1");
+	assert_number(t, "d", 1e3);
+	assert_number(t, "e", -0.5E-2);
+	assert_number(t, "f", 2E+1);
 }
 
 static void test_malformed(void)
@@ -114,11 +125,7 @@ static void test_malformed(void)
 	    "{\"access_token\":\"abc\",}",
 	    "{\"access_token\" \"abc\"}",
 	    "{access_token:\"abc\"}",
-	    "{'access_token':'abc'}",
 	    "{\"a\":1 \"b\":2}",
-	    "{\"a\":01}",
-	    "{\"a\":1.}",
-	    "{\"a\":.5}",
 	    "{\"a\":-}",
 	    "{\"a\":1e}",
 	    "{\"a\":+1}",
@@ -127,26 +134,19 @@ static void test_malformed(void)
 	    "{\"a\":[1,2}",
 	    "{\"a\":[1,]}",
 	    "{\"a\":{\"b\":1}",
-	    "{\"a\":\"x\\q\"}",
 	    "{\"a\":\"x\\u12\"}",
-	    "{\"a\":\"x\\u12g4\"}",
 	    "{\"a\":\"\\ud83d\"}",
-	    "{\"a\":\"\\ud83dx\"}",
 	    "{\"a\":\"\\ud83d\\u0041\"}",
 	    "{\"a\":\"\\ude00\"}",
-	    "{\"a\":\"\\u0000\"}",
-	    "{\"a\":\"tab\there\"}",
-	    "{\"a\":\"new\nline\"}",
 	    "{\"a\":\"\xff\"}",
 	    "{\"a\":\"\xc3\"}",
 	    "{\"a\":\"\\",
 	    "{\"access_token\":\"one\",\"access_token\":\"two\"}",
 	    "{\"a\":1}x",
-	    "{\"a\":1}{\"b\":2}",
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_autoptr(GError) err = NULL;
-		GHashTable *t = fs_json_object_scalars(bad[i], strlen(bad[i]), &err);
+		GHashTable *t = fs_token_json_fields(bad[i], strlen(bad[i]), &err);
 
 		if (t)
 			fprintf(stderr, "accepted: %s\n", bad[i]);
@@ -159,17 +159,46 @@ static void test_malformed(void)
 	}
 }
 
+/* What RFC 8259 refuses but json-glib 1.6 (Debian 12, no strict mode) parses. None of it
+ * can make a nested or quoted key a top-level one; a json-glib that starts refusing
+ * these is a change to review here. */
+static void test_lenient(void)
+{
+	static const char *lenient[] = {
+	    "{'access_token':'abc'}",
+	    "{\"a\":01}",
+	    "{\"a\":1.}",
+	    "{\"a\":.5}",
+	    "{\"a\":\"x\\q\"}",
+	    "{\"a\":\"x\\u12g4\"}",
+	    "{\"a\":\"\\ud83dx\"}",
+	    "{\"a\":\"\\u0000\"}",
+	    "{\"a\":\"tab\there\"}",
+	    "{\"a\":\"new\nline\"}",
+	    "{\"a\":1}{\"b\":2}",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(lenient); i++) {
+		g_autoptr(GError) err = NULL;
+		GHashTable *t = fs_token_json_fields(lenient[i], strlen(lenient[i]), &err);
+
+		CU_ASSERT_PTR_NOT_NULL(t);
+		CU_ASSERT_PTR_NULL(err);
+		if (t)
+			g_hash_table_destroy(t);
+	}
+}
+
 static void test_embedded_nul_and_length(void)
 {
 	static const char text[] = "{\"access_token\":\"ab\0cd\"}";
 	g_autoptr(GError) err = NULL;
-	GHashTable *t = fs_json_object_scalars(text, sizeof(text) - 1, &err);
+	GHashTable *t = fs_token_json_fields(text, sizeof(text) - 1, &err);
 
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT_PTR_NOT_NULL(err);
 	/* Only LEN bytes are read: the object cut short is malformed. */
 	g_clear_error(&err);
-	t = fs_json_object_scalars("{\"a\":1}", 5, &err);
+	t = fs_token_json_fields("{\"a\":1}", 5, &err);
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT_PTR_NOT_NULL(err);
 }
@@ -181,7 +210,7 @@ static void test_deep_nesting(void)
 
 	for (int i = 0; i < 100000; i++)
 		g_string_append_c(deep, '[');
-	GHashTable *t = fs_json_object_scalars(deep->str, deep->len, &err);
+	GHashTable *t = fs_token_json_fields(deep->str, deep->len, &err);
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT_PTR_NOT_NULL(err);
 	g_string_free(deep, TRUE);
@@ -192,7 +221,7 @@ static void test_deep_nesting(void)
 	for (int i = 0; i < 60; i++)
 		g_string_append_c(ok, ']');
 	g_string_append(ok, ",\"access_token\":\"t\"}");
-	g_autoptr(GHashTable) t2 = fs_json_object_scalars(ok->str, ok->len, NULL);
+	g_autoptr(GHashTable) t2 = fs_token_json_fields(ok->str, ok->len, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t2);
 	assert_field(t2, "access_token", "t");
 }
@@ -208,6 +237,7 @@ int main(void)
 	TEST_ADD(s, test_escapes);
 	TEST_ADD(s, test_numbers);
 	TEST_ADD(s, test_malformed);
+	TEST_ADD(s, test_lenient);
 	TEST_ADD(s, test_embedded_nul_and_length);
 	TEST_ADD(s, test_deep_nesting);
 	return test_run_all();
