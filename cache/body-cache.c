@@ -10,6 +10,7 @@
  */
 #include "cache/body-trailer.h"
 #include "cache/cache-private.h"
+#include "util/fd-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,10 +45,8 @@ static gboolean copy_from_fd(int dst, const char *tmp, int src, guint64 size, Ca
 
 	while (off < size) {
 		gsize want = (gsize)MIN((guint64)CHUNK, size - off);
-		ssize_t n = pread(src, buf, want, (off_t)off);
+		gssize n = util_read_full(src, buf, want, (gint64)off);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			cache_set_errno(error, errno, "cannot read body to cache for", tmp);
 			return FALSE;

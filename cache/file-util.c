@@ -9,6 +9,7 @@
  * cached body would cost more than refetching the few lost ones.
  */
 #include "cache/cache-private.h"
+#include "util/fd-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,41 +73,15 @@ int cache_temp_create(const char *dir, char **tmp_path, GError **error)
 
 gboolean cache_write_all(int fd, const void *data, gsize len, const char *path, GError **error)
 {
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* write() returning 0 for a non-empty buffer means no room. */
-			cache_set_errno(error, n < 0 ? errno : ENOSPC, "cannot write cache file",
-					path);
-			return FALSE;
-		}
-		p += n;
-		len -= (gsize)n;
-	}
-	return TRUE;
+	if (util_write_full(fd, data, len, -1))
+		return TRUE;
+	cache_set_errno(error, errno, "cannot write cache file", path);
+	return FALSE;
 }
 
 gboolean cache_read_exact(int fd, void *buf, gsize len, off_t off)
 {
-	guint8 *p = buf;
-
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return FALSE;
-		p += n;
-		len -= (gsize)n;
-		off += n;
-	}
-	return TRUE;
+	return util_read_full(fd, buf, len, off) == (gssize)len;
 }
 
 void cache_temp_abort(int fd, const char *tmp_path)

@@ -14,6 +14,7 @@
  */
 #include "cache/sha1.h"
 #include "cache/cache-private.h"
+#include "util/fd-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -404,22 +405,15 @@ static gboolean read_limited(const char *path, char **data, gsize *len, int *err
 		return FALSE;
 	}
 	g_autofree char *buf = g_malloc((gsize)st.st_size + 1);
-	gsize got = 0;
+	/* Fewer bytes when it shrank meanwhile: the checks below reject it. */
+	gssize n = util_read_full(fd, buf, (gsize)st.st_size, -1);
 
-	while (got < (gsize)st.st_size) {
-		ssize_t n = read(fd, buf + got, (gsize)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*errsv = errno;
-			close(fd);
-			return FALSE;
-		}
-		if (n == 0)
-			break; /* shrank meanwhile: the checks below reject it */
-		got += (gsize)n;
+	if (n < 0) {
+		*errsv = errno;
+		close(fd);
+		return FALSE;
 	}
+	gsize got = (gsize)n;
 	close(fd);
 	*data = g_steal_pointer(&buf);
 	*len = got;

@@ -113,7 +113,7 @@ static int fail(const ImapConfig *cfg, const char *what, const GError *error)
 	return code;
 }
 
-int fs_check_run(const FsOptions *opts)
+int fs_check_run(const ConfOptions *opts)
 {
 	const ImapConfig *cfg = &opts->imap;
 	g_autoptr(GError) err = NULL;

@@ -17,7 +17,7 @@
 #pragma once
 
 #include <glib.h>
-#include "fs/options.h"
+#include "conf/options.h"
 
 G_BEGIN_DECLS
 
@@ -40,7 +40,7 @@ const char *fs_check_hint(int exit_code);
 
 /* Runs the check with opts (credentials already in opts->imap); prints the report on
  * stdout, a failure on stderr; returns the exit status. */
-int fs_check_run(const FsOptions *opts);
+int fs_check_run(const ConfOptions *opts);
 
 /* The --help text of --check, --config and --account, with the exit codes. */
 const char *fs_check_help(void);

@@ -1,5 +1,6 @@
 /* imapfs fs — fork before any thread, report the child's outcome (see daemon.h). */
 #include "fs/daemon.h"
+#include "util/fd-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +28,7 @@ static _Noreturn void wait_for_child(pid_t pid, int fd)
 	ssize_t n;
 	int status;
 
-	do
-		n = read(fd, &byte, 1);
-	while (n < 0 && errno == EINTR);
+	n = util_read_full(fd, &byte, 1, -1);
 	if (n == 1)
 		_exit(0);
 	while (waitpid(pid, &status, 0) < 0)

@@ -17,17 +17,18 @@
 
 #include "fs/cache-damage.h"
 #include "fs/check.h"
-#include "fs/config-file.h"
+#include "fs/config-args.h"
 #include "fs/daemon.h"
 #include "fs/failed.h"
 #include "fs/log.h"
 #include "fs/mount.h"
-#include "fs/oauth2.h"
-#include "fs/options-smtp.h"
+#include "conf/oauth2.h"
+#include "conf/options-smtp.h"
+#include "fs/options-args.h"
 #include "fs/stopper.h"
 #include "fs/outbox.h"
-#include "fs/prompt.h"
-#include "fs/secret.h"
+#include "conf/prompt.h"
+#include "conf/secret.h"
 #include "fs/watch.h"
 #include "fs/write.h"
 
@@ -42,32 +43,32 @@ static void usage(const char *prog)
 	printf("usage: %s [--config FILE] [--account NAME] [ACCOUNT] MOUNTPOINT "
 	       "[-o host=HOST,user=USER,options]\n"
 	       "       %s --check [--config FILE] [--account NAME] [-o options]\n\n%s\n%s\n%s\n",
-	       prog, prog, fs_options_help(), fs_smtp_options_help(), fs_check_help());
+	       prog, prog, conf_options_help(), conf_smtp_options_help(), fs_check_help());
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
 }
 
-static gboolean get_password(FsOptions *o, GError **error)
+static gboolean get_password(ConfOptions *o, GError **error)
 {
 	char *pw = NULL;
 
 	if (o->password_file)
-		pw = fs_secret_from_file(o->password_file, error);
+		pw = conf_secret_from_file(o->password_file, error);
 	else if (o->password_command)
-		pw = fs_secret_from_command(o->password_command, error);
-	else if (o->imap.net.password || o->oauth2 || o->imap.net.tunnel || !fs_prompt_available())
+		pw = conf_secret_from_command(o->password_command, error);
+	else if (o->imap.net.password || o->oauth2 || o->imap.net.tunnel || !conf_prompt_available())
 		return TRUE; /* from the config file, OAuth2, PREAUTH, or none at all */
 	else
-		pw = fs_prompt_password(o->imap.net.user, o->imap.net.host, error);
+		pw = conf_prompt_password(o->imap.net.user, o->imap.net.host, error);
 	if (!pw)
 		return FALSE;
 	o->imap.net.password = g_strdup(pw);
-	fs_secret_free(pw);
+	conf_secret_free(pw);
 	return TRUE;
 }
 
 /* proxy_password_file: the password goes into the proxy URL in memory, never into argv. */
-static gboolean proxy_password(FsOptions *o, GError **error)
+static gboolean proxy_password(ConfOptions *o, GError **error)
 {
 	char *pw, *url;
 
@@ -76,14 +77,14 @@ static gboolean proxy_password(FsOptions *o, GError **error)
 				    "proxy_password_file given without proxy=URL");
 		return FALSE;
 	}
-	pw = fs_secret_from_file(o->proxy_password_file, error);
+	pw = conf_secret_from_file(o->proxy_password_file, error);
 	if (!pw)
 		return FALSE;
-	url = fs_secret_url_with_password(o->imap.net.proxy, pw, error);
-	fs_secret_free(pw);
+	url = conf_secret_url_with_password(o->imap.net.proxy, pw, error);
+	conf_secret_free(pw);
 	if (!url)
 		return FALSE;
-	fs_secret_free(o->imap.net.proxy);
+	conf_secret_free(o->imap.net.proxy);
 	o->imap.net.proxy = url;
 	return TRUE;
 }
@@ -95,12 +96,12 @@ static char *account_key(const ImapConfig *c)
 
 static gboolean fresh_token(ImapConfig *cfg, gpointer oauth, GError **error)
 {
-	return fs_oauth2_update_config(oauth, cfg, error);
+	return conf_oauth2_update_config(oauth, cfg, error);
 }
 
 /* Login, delimiter, first LIST: everything that should fail before mounting. *step
  * says which one failed, for the message. */
-static gboolean connect_account(FsMount *m, FsOptions *o, FsOAuth2 *oauth, const char **step,
+static gboolean connect_account(FsMount *m, ConfOptions *o, ConfOAuth2 *oauth, const char **step,
 				GError **error)
 {
 	ImapSession *s = imap_session_open(&o->imap, error);
@@ -114,14 +115,14 @@ static gboolean connect_account(FsMount *m, FsOptions *o, FsOAuth2 *oauth, const
 		return FALSE;
 	}
 	m->pool = fs_pool_new(&o->imap, o->connections, s);
-	fs_pool_set_keepalive(m->pool, o->keepalive ? o->keepalive : FS_DEFAULT_KEEPALIVE);
+	fs_pool_set_keepalive(m->pool, o->keepalive ? o->keepalive : CONF_DEFAULT_KEEPALIVE);
 	if (oauth)
 		fs_pool_set_before_connect(m->pool, fresh_token, oauth);
 	return fs_mount_refresh_tree(m, 0, error);
 }
 
 /* Config file and options: 0, or the exit status of the failure. Starts no thread. */
-static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts)
+static int configure(struct fuse_args *args, ConfFile *cfg, ConfOptions *opts)
 {
 	g_autoptr(GError) err = NULL;
 
@@ -130,7 +131,7 @@ static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts)
 		g_printerr("imapfs: %s\n", err->message);
 		return FS_EXIT_USAGE;
 	}
-	fs_config_apply_secrets(cfg, opts);
+	conf_file_apply_secrets(cfg, opts);
 	if (opts->trace)
 		opts->imap.net.trace = trace_line;
 	return FS_EXIT_OK;
@@ -138,7 +139,7 @@ static int configure(struct fuse_args *args, FsConfig *cfg, FsOptions *opts)
 
 /* Passwords and tokens: 0, or the exit status of the failure. May start threads (a
  * password command, an HTTPS token request). */
-static int credentials(FsOptions *opts, FsOAuth2 **oauth, FsOutbox **outbox)
+static int credentials(ConfOptions *opts, ConfOAuth2 **oauth, FsOutbox **outbox)
 {
 	g_autoptr(GError) err = NULL;
 
@@ -155,13 +156,13 @@ static int credentials(FsOptions *opts, FsOAuth2 **oauth, FsOutbox **outbox)
 		g_printerr("imapfs: cannot get the SMTP password: %s\n", err->message);
 		return FS_EXIT_CREDENTIALS;
 	}
-	*oauth = fs_oauth2_new(opts, &err);
+	*oauth = conf_oauth2_new(opts, &err);
 	if (err) {
 		g_printerr("imapfs: %s\n", err->message);
 		return FS_EXIT_USAGE;
 	}
 	fs_outbox_set_oauth2(*outbox, *oauth); /* SMTP needs fresh tokens too */
-	if (*oauth && !fs_oauth2_update_config(*oauth, &opts->imap, &err)) {
+	if (*oauth && !conf_oauth2_update_config(*oauth, &opts->imap, &err)) {
 		g_printerr("imapfs: cannot get an OAuth2 access token: %s\nimapfs: try: %s\n",
 			   err->message, fs_check_hint(FS_EXIT_CREDENTIALS));
 		return FS_EXIT_CREDENTIALS;
@@ -169,7 +170,7 @@ static int credentials(FsOptions *opts, FsOAuth2 **oauth, FsOutbox **outbox)
 	return FS_EXIT_OK;
 }
 
-static void open_cache(FsMount *m, const FsOptions *o)
+static void open_cache(FsMount *m, const ConfOptions *o)
 {
 	g_autoptr(GError) err = NULL;
 	g_autofree char *key = account_key(&o->imap);
@@ -301,17 +302,17 @@ int main(int argc, char **argv)
 	struct fuse_cmdline_opts cl = {0};
 	g_autoptr(GError) err = NULL;
 	const char *step = NULL;
-	FsOptions opts;
+	ConfOptions opts;
 	FsMount m = {0};
 	int ret = 1;
 
-	FsConfig cfg = {0};
-	FsOAuth2 *oauth = NULL;
+	ConfFile cfg = {0};
+	ConfOAuth2 *oauth = NULL;
 	FsLog log;
 	int ready_fd = -1;
 	FsOutbox *outbox = NULL;
 
-	fs_options_init(&opts);
+	conf_options_init(&opts);
 	fs_log_init(&log);
 	if (wants_help(argc, argv)) {
 		if (fuse_parse_cmdline(&args, &cl) == 0 && cl.show_help)
@@ -374,9 +375,9 @@ int main(int argc, char **argv)
 	teardown(&m);
 out_opts:
 	fs_outbox_free(outbox);
-	fs_options_clear(&opts);
-	fs_oauth2_free(oauth); /* after the pool that used it (teardown) */
-	fs_config_clear(&cfg);
+	conf_options_clear(&opts);
+	conf_oauth2_free(oauth); /* after the pool that used it (teardown) */
+	conf_file_clear(&cfg);
 	fs_log_close(&log); /* last: everything above may still log */
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);

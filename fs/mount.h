@@ -14,7 +14,7 @@
 #include "fs/folder.h"
 #include "fs/inode.h"
 #include "fs/log.h"
-#include "fs/options.h"
+#include "conf/options.h"
 #include "fs/pool.h"
 #include "fs/push.h"
 #include "fs/readahead.h"
@@ -35,7 +35,7 @@ typedef struct FsOutbox FsOutbox; /* fs/outbox.h */
 #define FS_PREFETCH_MAX_BYTES (4 * 1024 * 1024)
 
 typedef struct {
-	const FsOptions *opts;
+	const ConfOptions *opts;
 	FsPool *pool;
 	CacheStore *cache; /* NULL: no cache (could not be opened) */
 	FsInodeTable *inodes;

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "fs/errno-map.h"
-#include "fs/options-smtp.h"
+#include "conf/options-smtp.h"
 #include "fs/outbox.h"
-#include "fs/secret.h"
+#include "conf/secret.h"
 #include "fs/write.h"
 #include "smtp/client.h"
 
@@ -17,7 +17,7 @@ struct FsOutbox {
 	char *sent_configured; /* sent_folder=, or NULL */
 	GMutex sent_lock;
 	char *sent_found; /* the \Sent folder once looked up (guarded by sent_lock) */
-	FsOAuth2 *oauth2; /* borrowed; NULL: no OAuth2 */
+	ConfOAuth2 *oauth2; /* borrowed; NULL: no OAuth2 */
 };
 
 const char *fs_outbox_name(const FsOutbox *o)
@@ -32,15 +32,15 @@ gboolean fs_outbox_is(const FsMount *m, const char *mailbox)
 
 /* ---- settings ------------------------------------------------------------------------ */
 
-static gboolean smtp_password(SmtpConfig *smtp_cfg, const FsSmtpOptions *so, const FsOptions *opts,
+static gboolean smtp_password(SmtpConfig *smtp_cfg, const ConfSmtpOptions *so, const ConfOptions *opts,
 			      GError **error)
 {
 	char *pw = NULL;
 
 	if (so->password_file)
-		pw = fs_secret_from_file(so->password_file, error);
+		pw = conf_secret_from_file(so->password_file, error);
 	else if (so->password_command)
-		pw = fs_secret_from_command(so->password_command, error);
+		pw = conf_secret_from_command(so->password_command, error);
 	else {
 		/* The IMAP credentials serve SMTP too, as with most providers. */
 		smtp_cfg->net.password = g_strdup(opts->imap.net.password);
@@ -50,11 +50,11 @@ static gboolean smtp_password(SmtpConfig *smtp_cfg, const FsSmtpOptions *so, con
 	if (!pw)
 		return FALSE;
 	smtp_cfg->net.password = g_strdup(pw);
-	fs_secret_free(pw);
+	conf_secret_free(pw);
 	return TRUE;
 }
 
-static void copy_tls(const FsSmtpOptions *so, const ImapConfig *imap, NetConfig *net)
+static void copy_tls(const ConfSmtpOptions *so, const ImapConfig *imap, NetConfig *net)
 {
 	net->ca_file = g_strdup(so->ca_file ? so->ca_file : imap->net.ca_file);
 	net->tls_verify_cert = so->tls_verify == -1 ? imap->net.tls_verify_cert : so->tls_verify;
@@ -69,7 +69,7 @@ static void copy_tls(const FsSmtpOptions *so, const ImapConfig *imap, NetConfig 
 }
 
 /* The SMTP settings of SO: the net part from SO, the IMAP settings where SO has none. */
-static void smtp_settings(SmtpConfig *c, const FsSmtpOptions *so, const FsOptions *opts)
+static void smtp_settings(SmtpConfig *c, const ConfSmtpOptions *so, const ConfOptions *opts)
 {
 	smtp_config_init(c);
 	c->net.host = g_strdup(so->host);
@@ -88,9 +88,9 @@ static void smtp_settings(SmtpConfig *c, const FsSmtpOptions *so, const FsOption
 	c->helo_name = g_strdup(so->helo_name);
 }
 
-gboolean fs_outbox_new(const FsOptions *opts, FsOutbox **out, GError **error)
+gboolean fs_outbox_new(const ConfOptions *opts, FsOutbox **out, GError **error)
 {
-	const FsSmtpOptions *so = opts->smtp;
+	const ConfSmtpOptions *so = opts->smtp;
 	FsOutbox *o;
 
 	*out = NULL;
@@ -110,7 +110,7 @@ gboolean fs_outbox_new(const FsOptions *opts, FsOutbox **out, GError **error)
 	return TRUE;
 }
 
-void fs_outbox_set_oauth2(FsOutbox *o, FsOAuth2 *oauth2)
+void fs_outbox_set_oauth2(FsOutbox *o, ConfOAuth2 *oauth2)
 {
 	if (o)
 		o->oauth2 = oauth2;
@@ -231,11 +231,11 @@ static gboolean send_with_fresh_token(const FsOutbox *o, const SmtpEnvelope *env
 
 	if (!o->oauth2 || o->smtp_cfg.net.password)
 		return smtp_send(&o->smtp_cfg, env, error);
-	token = fs_oauth2_token(o->oauth2, error);
+	token = conf_oauth2_token(o->oauth2, error);
 	if (!token)
 		return FALSE;
 	smtp_config_copy(&cfg, &o->smtp_cfg);
-	fs_secret_free(cfg.net.oauth2_token);
+	conf_secret_free(cfg.net.oauth2_token);
 	cfg.net.oauth2_token = token;
 	ok = smtp_send(&cfg, env, error);
 	smtp_config_clear(&cfg);

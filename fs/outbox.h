@@ -16,7 +16,7 @@
 #pragma once
 
 #include "fs/mount.h"
-#include "fs/oauth2.h"
+#include "conf/oauth2.h"
 
 G_BEGIN_DECLS
 
@@ -25,12 +25,12 @@ G_BEGIN_DECLS
 /* Resolves the SMTP settings from opts (the SMTP password file or command is read now,
  * so a broken one fails the mount) into *OUT (owned by the caller, fs_outbox_free). TRUE
  * and *OUT NULL when smtp_host is not set. */
-gboolean fs_outbox_new(const FsOptions *opts, FsOutbox **out, GError **error);
+gboolean fs_outbox_new(const ConfOptions *opts, FsOutbox **out, GError **error);
 void fs_outbox_free(FsOutbox *o); /* NULL is fine */
 /* With OAuth2 and no SMTP password, each send logs in with a fresh access token from
  * OAUTH2 (borrowed until fs_outbox_free; NULL: none): one taken at setup would expire.
  * O may be NULL (no outbox). */
-void fs_outbox_set_oauth2(FsOutbox *o, FsOAuth2 *oauth2);
+void fs_outbox_set_oauth2(FsOutbox *o, ConfOAuth2 *oauth2);
 
 const char *fs_outbox_name(const FsOutbox *o); /* NULL when O is (no outbox) */
 gboolean fs_outbox_is(const FsMount *m, const char *mailbox);

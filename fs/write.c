@@ -29,6 +29,7 @@
 #include "fs/names.h"
 #include "fs/outbox.h"
 #include "fs/write-table.h"
+#include "util/fd-io.h"
 
 /* rsync's temporary names: ".NAME.XXXXXX" (six letters or digits). */
 static gboolean is_rsync_temp(const char *name)
@@ -400,18 +401,7 @@ static int check_start_locked(const FsMount *m, Pending *p, const char *buf, siz
  * hole or a cut message. */
 static int write_all(int fd, const char *buf, size_t size, off_t off)
 {
-	size_t done = 0;
-
-	while (done < size) {
-		ssize_t k = pwrite(fd, buf + done, size - done, off + (off_t)done);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? errno : ENOSPC;
-		done += (size_t)k;
-	}
-	return 0;
+	return util_write_full(fd, buf, size, (gint64)off) ? 0 : errno;
 }
 
 void fs_write_write(fuse_req_t req, FsMount *m, const char *buf, size_t size, off_t off,

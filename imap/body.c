@@ -1,6 +1,7 @@
 /* imapfs — a fetched message body, in memory or in an unlinked spool file. */
 #include "imap/body.h"
 #include "imap/error.h"
+#include "util/fd-io.h"
 
 #include <errno.h>
 #include <string.h>
@@ -73,29 +74,17 @@ gssize imap_body_pread(ImapBody *body, void *buf, gsize len, guint64 offset)
 		memcpy(buf, d + offset, len);
 		return (gssize)len;
 	}
-	ssize_t n;
-	do
-		n = pread(body->fd, buf, len, (off_t)offset);
-	while (n < 0 && errno == EINTR);
-	return n;
+	return util_read_full(body->fd, buf, len, (gint64)offset);
 }
 
 static gboolean write_all(int fd, const guint8 *p, gsize len, GError **error)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : ENOSPC;
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_LOCAL, "writing a message body: %s",
-				    g_strerror(e));
-			return FALSE;
-		}
-		p += n;
-		len -= (gsize)n;
-	}
-	return TRUE;
+	if (util_write_full(fd, p, len, -1))
+		return TRUE;
+	int e = errno;
+	g_set_error(error, IMAP_ERROR, IMAP_ERROR_LOCAL, "writing a message body: %s",
+		    g_strerror(e));
+	return FALSE;
 }
 
 gboolean imap_body_write_to_fd(ImapBody *body, int fd, GError **error)

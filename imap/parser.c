@@ -7,6 +7,7 @@
 #include "imap/parser.h"
 #include "imap/parser-internal.h"
 #include "imap/error.h"
+#include "util/fd-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -158,21 +159,12 @@ static int spool_open(const char *dir, GError **error)
 
 static gboolean spool_write(ImapParser *p, const guint8 *d, gsize n, GError **error)
 {
-	while (n > 0) {
-		ssize_t w = write(p->lit_fd, d, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = w < 0 ? errno : ENOSPC;
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_LOCAL,
-				    "writing a spooled body in %s: %s", p->spool_dir,
-				    g_strerror(e));
-			return FALSE;
-		}
-		d += w;
-		n -= (gsize)w;
-	}
-	return TRUE;
+	if (util_write_full(p->lit_fd, d, n, -1))
+		return TRUE;
+	int e = errno;
+	g_set_error(error, IMAP_ERROR, IMAP_ERROR_LOCAL, "writing a spooled body in %s: %s",
+		    p->spool_dir, g_strerror(e));
+	return FALSE;
 }
 
 static void literal_finish(ImapParser *p)

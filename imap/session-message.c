@@ -2,6 +2,7 @@
  * and several bodies at once), STORE, EXPUNGE, SEARCH, MOVE/COPY, APPEND (streamed from
  * a file descriptor), NOOP, IDLE and GETQUOTAROOT. */
 #include "imap/session-internal.h"
+#include "util/fd-io.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -350,10 +351,8 @@ static gboolean stream_fd(ImapSession *s, int fd, guint64 size, GError **error)
 
 	for (guint64 off = 0; off < size;) {
 		gsize want = (gsize)MIN(size - off, SESSION_IO_CHUNK);
-		ssize_t n = pread(fd, buf, want, (off_t)off);
+		gssize n = util_read_full(fd, buf, want, (gint64)off);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n <= 0) {
 			/* The literal's size is promised: the connection cannot be saved, and
 			 * dropping it makes the server discard the partial message. */

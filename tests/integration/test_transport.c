@@ -1,4 +1,4 @@
-/* imapfs — integration test of imap/transport against a private Dovecot started by
+/* imapfs — integration test of net/transport against a private Dovecot started by
  * tests/harness/with-dovecot (environment: tests/harness/README.md). */
 #include "net/config.h"
 #include "net/error.h"

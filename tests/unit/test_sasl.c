@@ -1,4 +1,4 @@
-/* Tests for imap/sasl.c with the vectors of RFC 4616, RFC 2195 and RFC 7628. */
+/* Tests for net/sasl.c with the vectors of RFC 4616, RFC 2195 and RFC 7628. */
 #include "net/sasl.h"
 #include "net/error.h"
 #include "tests/test-util.h"

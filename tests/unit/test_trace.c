@@ -1,4 +1,4 @@
-/* Tests for imap/trace.c: credentials never survive redaction, other lines do. */
+/* Tests for net/trace.c: credentials never survive redaction, other lines do. */
 #include "net/trace.h"
 #include "tests/test-util.h"
 

@@ -1,13 +1,15 @@
-/* Unit tests for fs/config-file.c: IMAPClient's keys, [DEFAULT] fallback, -o wins, the
- * refusal of a readable file with a password, fstab's ACCOUNT argument. */
+/* Unit tests for conf/config-file.c and fs/config-args.c: IMAPClient's keys, [DEFAULT] fallback, -o
+ * wins, the refusal of a readable file with a password, fstab's ACCOUNT argument. */
 #define FUSE_USE_VERSION 34
 #include <fuse_opt.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs/config-file.h"
-#include "fs/options.h"
+#include "conf/config-file.h"
+#include "fs/config-args.h"
+#include "fs/options-args.h"
+#include "conf/options.h"
 #include "tests/test-util.h"
 
 static char *tmpdir;
@@ -48,15 +50,15 @@ static const char imapclient_sample[] = "[DEFAULT]\n"
 static void test_imapclient_sample(void)
 {
 	g_autofree char *path = write_config("sample", imapclient_sample, 0600);
-	FsConfig cfg = {0};
+	ConfFile cfg = {0};
 	g_autoptr(GError) err = NULL;
-	g_autofree char *opts = fs_config_load(path, NULL, &cfg, &err);
+	g_autofree char *opts = conf_file_load(path, NULL, &cfg, &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(opts);
 	CU_ASSERT_STRING_EQUAL(opts, "security=tls,host=imap.mailserver.com,user=bob");
 	CU_ASSERT_STRING_EQUAL(cfg.password, "sekret");
 	CU_ASSERT_PTR_NULL(strstr(opts, "sekret"));
-	fs_config_clear(&cfg);
+	conf_file_clear(&cfg);
 	CU_ASSERT_PTR_NULL(cfg.password);
 }
 
@@ -64,9 +66,9 @@ static void test_readable_secret_refused(void)
 {
 	g_autofree char *path = write_config("open", imapclient_sample, 0644);
 	g_autofree char *no_secret = write_config("nosecret", "[DEFAULT]\nhost = h\n", 0644);
-	FsConfig cfg = {0};
+	ConfFile cfg = {0};
 	g_autoptr(GError) err = NULL;
-	g_autofree char *opts = fs_config_load(path, NULL, &cfg, &err);
+	g_autofree char *opts = conf_file_load(path, NULL, &cfg, &err);
 	g_autofree char *want = g_strdup_printf("chmod 600 %s", path);
 
 	CU_ASSERT_PTR_NULL(opts);
@@ -74,9 +76,9 @@ static void test_readable_secret_refused(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err->message, want));
 	CU_ASSERT_PTR_NULL(cfg.password);
 	/* Without a secret there is nothing to protect. */
-	g_autofree char *ok = fs_config_load(no_secret, NULL, &cfg, NULL);
+	g_autofree char *ok = conf_file_load(no_secret, NULL, &cfg, NULL);
 	CU_ASSERT_PTR_NOT_NULL(ok);
-	fs_config_clear(&cfg);
+	conf_file_clear(&cfg);
 }
 
 static void test_booleans_and_renames(void)
@@ -94,16 +96,16 @@ static void test_booleans_and_renames(void)
 					     "imap_trace = false\n",
 					     0600);
 	g_autofree char *bad = write_config("badbool", "[DEFAULT]\nssl = maybe\n", 0600);
-	FsConfig cfg = {0};
+	ConfFile cfg = {0};
 	g_autoptr(GError) err = NULL;
-	g_autofree char *opts = fs_config_load(path, NULL, &cfg, &err);
+	g_autofree char *opts = conf_file_load(path, NULL, &cfg, &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(opts);
 	CU_ASSERT_STRING_EQUAL(opts, "security=starttls,host=h,user=u,tls_verify=No,"
 				     "tls_verify_hostname=0,ca_file=/ca.pem,ro");
-	CU_ASSERT_PTR_NULL(fs_config_load(bad, NULL, &cfg, &err));
+	CU_ASSERT_PTR_NULL(conf_file_load(bad, NULL, &cfg, &err));
 	CU_ASSERT_PTR_NOT_NULL(err);
-	fs_config_clear(&cfg);
+	conf_file_clear(&cfg);
 }
 
 static const char accounts[] = "[DEFAULT]\n"
@@ -124,8 +126,8 @@ static void test_prepare_fstab_style(void)
 	g_autofree char *cfgopt = g_strdup_printf("config=%s,port=1143", path);
 	const char *argv[] = {"imapfs", "work", "/mnt", "-o", cfgopt, NULL};
 	struct fuse_args args = make_args(argv);
-	FsConfig cfg = {0};
-	FsOptions o;
+	ConfFile cfg = {0};
+	ConfOptions o;
 	g_autoptr(GError) err = NULL;
 
 	CU_ASSERT_TRUE_FATAL(fs_config_prepare(&args, &cfg, &err));
@@ -137,8 +139,8 @@ static void test_prepare_fstab_style(void)
 	CU_ASSERT_STRING_EQUAL(o.imap.net.user, "w");
 	CU_ASSERT_EQUAL(o.imap.net.port, 1143);		     /* -o wins over [DEFAULT]'s 993 */
 	CU_ASSERT_STRING_EQUAL(o.imap.net.tunnel, "a,b\\c"); /* escapes survive */
-	fs_options_clear(&o);
-	fs_config_clear(&cfg);
+	conf_options_clear(&o);
+	conf_file_clear(&cfg);
 	fuse_opt_free_args(&args);
 }
 
@@ -153,23 +155,23 @@ static void test_log_key(void)
 	const char *argv[] = {"imapfs", "/mnt", "-o", cfgopt, NULL};
 	const char *argv_cli[] = {"imapfs", "/mnt", "-o", cfgopt, "-o", "log=syslog", NULL};
 	struct fuse_args args = make_args(argv);
-	FsConfig cfg = {0};
-	FsOptions o;
+	ConfFile cfg = {0};
+	ConfOptions o;
 	g_autoptr(GError) err = NULL;
 
 	CU_ASSERT_TRUE_FATAL(fs_config_prepare(&args, &cfg, &err));
 	CU_ASSERT_TRUE_FATAL(fs_options_parse(&args, &o, &err));
 	CU_ASSERT_STRING_EQUAL(o.log, "/home/u/imap fs.log");
-	fs_options_clear(&o);
-	fs_config_clear(&cfg);
+	conf_options_clear(&o);
+	conf_file_clear(&cfg);
 	fuse_opt_free_args(&args);
 
 	args = make_args(argv_cli);
 	CU_ASSERT_TRUE_FATAL(fs_config_prepare(&args, &cfg, &err));
 	CU_ASSERT_TRUE_FATAL(fs_options_parse(&args, &o, &err));
 	CU_ASSERT_STRING_EQUAL(o.log, "syslog");
-	fs_options_clear(&o);
-	fs_config_clear(&cfg);
+	conf_options_clear(&o);
+	conf_file_clear(&cfg);
 	fuse_opt_free_args(&args);
 }
 
@@ -180,8 +182,8 @@ static void test_account_option_and_errors(void)
 	const char *argv_bad[] = {"imapfs", "--config", path, "--account=nope", NULL};
 	const char *argv_many[] = {"imapfs", "a", "b", "c", NULL};
 	struct fuse_args args = make_args(argv);
-	FsConfig cfg = {0};
-	FsOptions o;
+	ConfFile cfg = {0};
+	ConfOptions o;
 	g_autoptr(GError) err = NULL;
 
 	CU_ASSERT_TRUE_FATAL(fs_config_prepare(&args, &cfg, &err));
@@ -190,8 +192,8 @@ static void test_account_option_and_errors(void)
 	CU_ASSERT_TRUE_FATAL(fs_options_parse(&args, &o, &err));
 	CU_ASSERT_STRING_EQUAL(o.imap.net.host, "default.example"); /* from [DEFAULT] */
 	CU_ASSERT_STRING_EQUAL(o.imap.net.user, "h");
-	fs_options_clear(&o);
-	fs_config_clear(&cfg);
+	conf_options_clear(&o);
+	conf_file_clear(&cfg);
 	fuse_opt_free_args(&args);
 
 	args = make_args(argv_bad);
@@ -199,12 +201,12 @@ static void test_account_option_and_errors(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "accounts: work, home"));
 	g_clear_error(&err);
-	fs_config_clear(&cfg);
+	conf_file_clear(&cfg);
 	fuse_opt_free_args(&args);
 
 	args = make_args(argv_many);
 	CU_ASSERT_FALSE(fs_config_prepare(&args, &cfg, &err));
-	fs_config_clear(&cfg);
+	conf_file_clear(&cfg);
 	fuse_opt_free_args(&args);
 }
 
@@ -218,21 +220,21 @@ static void test_secrets_applied(void)
 	g_autofree char *cfgopt = g_strdup_printf("config=%s", path);
 	const char *argv[] = {"imapfs", "/mnt", "-o", cfgopt, NULL};
 	struct fuse_args args = make_args(argv);
-	FsConfig cfg = {0};
-	FsOptions o;
+	ConfFile cfg = {0};
+	ConfOptions o;
 	g_autoptr(GError) err = NULL;
 
 	CU_ASSERT_TRUE_FATAL(fs_config_prepare(&args, &cfg, &err));
 	CU_ASSERT_TRUE_FATAL(fs_options_parse(&args, &o, &err));
-	fs_config_apply_secrets(&cfg, &o);
+	conf_file_apply_secrets(&cfg, &o);
 	CU_ASSERT_TRUE(o.oauth2);
 	CU_ASSERT_STRING_EQUAL(o.oauth2_client_id, "id");
 	CU_ASSERT_STRING_EQUAL(o.oauth2_client_secret, "cs");
 	CU_ASSERT_STRING_EQUAL(o.oauth2_refresh_token, "rt");
 	CU_ASSERT_STRING_EQUAL(o.imap.net.password, "pw");
 	CU_ASSERT_STRING_EQUAL(o.imap.net.mechanisms[0], "OAUTHBEARER");
-	fs_options_clear(&o);
-	fs_config_clear(&cfg);
+	conf_options_clear(&o);
+	conf_file_clear(&cfg);
 	fuse_opt_free_args(&args);
 }
 
@@ -240,7 +242,7 @@ static void test_command_line_secret_refused(void)
 {
 	const char *argv[] = {"imapfs", "/mnt", "-o", "host=h,user=u,oauth2_refresh_token=x", NULL};
 	struct fuse_args args = make_args(argv);
-	FsOptions o;
+	ConfOptions o;
 	g_autoptr(GError) err = NULL;
 
 	CU_ASSERT_FALSE(fs_options_parse(&args, &o, &err));
@@ -254,7 +256,7 @@ int main(void)
 	g_setenv("XDG_CONFIG_HOME", tmpdir, TRUE); /* no user config file leaks in */
 	if (!tmpdir || CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	CU_pSuite s = CU_add_suite("fs_config", NULL, NULL);
+	CU_pSuite s = CU_add_suite("conf_config", NULL, NULL);
 	TEST_ADD(s, test_imapclient_sample);
 	TEST_ADD(s, test_readable_secret_refused);
 	TEST_ADD(s, test_booleans_and_renames);

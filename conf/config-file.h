@@ -1,4 +1,5 @@
-/* imapfs fs — the config file (INI, GKeyFile) and the arguments that choose it.
+/* imapfs conf — the config file (INI, GKeyFile); fs/config-args.h takes the arguments
+ * that choose it out of the command line.
  *
  *     imapfs [--config FILE] [--account NAME] [--check] [ACCOUNT] MOUNTPOINT [-o OPTS]
  *
@@ -11,7 +12,7 @@
  * One option parser for both: every key of the section is translated into the -o option
  * of the same name and the result is inserted into ARGS as "-o k=v,..." right after
  * argv[0], before the command line's own -o options, which therefore win. So every -o
- * option (fs/options.c, including ones added later such as smtp_*) is a config key
+ * option (conf/options.c, including ones added later such as smtp_*) is a config key
  * without any change here, and the other way round. Unknown keys reach FUSE like an
  * unknown -o would, and are refused there.
  *
@@ -22,19 +23,17 @@
  *
  * Secrets (password, oauth2_client_secret, oauth2_refresh_token, and a proxy or smtp_proxy
  * URL that holds a password) never go through ARGS:
- * they are kept in FsConfig and moved into FsOptions by fs_config_apply_secrets(). A
+ * they are kept in ConfFile and moved into ConfOptions by conf_file_apply_secrets(). A
  * file holding one must be private: if group or others can read it, or it is not the
  * user's, it is refused with a message that says "chmod 600 FILE".
  *
- * Ownership: FsConfig owns its strings; fs_config_clear() wipes the secrets and accepts
- * a cleared or zeroed FsConfig. On failure ARGS may have lost the arguments named above.
+ * Ownership: ConfFile owns its strings; conf_file_clear() wipes the secrets and accepts
+ * a cleared or zeroed ConfFile. On failure ARGS may have lost the arguments named above.
  */
 #pragma once
 
 #include <glib.h>
-#include "fs/options.h"
-
-struct fuse_args;
+#include "conf/options.h"
 
 G_BEGIN_DECLS
 
@@ -42,27 +41,22 @@ typedef struct {
 	char *file;	/* the config file read, or NULL */
 	char *account;	/* the section used, or NULL */
 	gboolean check; /* --check */
-	/* Secrets from the file (wiped by fs_config_clear). */
+	/* Secrets from the file (wiped by conf_file_clear). */
 	char *password;
 	char *oauth2_client_secret;
 	char *oauth2_refresh_token;
 	char *proxy;	  /* a proxy URL with a password in it (-o proxy= refuses those) */
 	char *smtp_proxy; /* the same for smtp_proxy (-o smtp_proxy= refuses those) */
-} FsConfig;
+} ConfFile;
 
-void fs_config_clear(FsConfig *cfg);
-
-/* Removes --config FILE, --config=FILE, --account NAME, --account=NAME, --check, -o
- * config=, -o account= and the ACCOUNT positional argument from ARGS, reads the file and
- * inserts its options (see above). */
-gboolean fs_config_prepare(struct fuse_args *args, FsConfig *cfg, GError **error);
+void conf_file_clear(ConfFile *cfg);
 
 /* Reads PATH and returns the options of ACCOUNT (NULL: see above) as one -o string
  * ("host=h,port=1,..." with ',' and '\' escaped); secrets go to cfg. */
-char *fs_config_load(const char *path, const char *account, FsConfig *cfg, GError **error);
+char *conf_file_load(const char *path, const char *account, ConfFile *cfg, GError **error);
 
 /* Moves the file's secrets into opts; a password_file or password_command given as an
  * option wins over the file's password. */
-void fs_config_apply_secrets(FsConfig *cfg, FsOptions *opts);
+void conf_file_apply_secrets(ConfFile *cfg, ConfOptions *opts);
 
 G_END_DECLS

@@ -1,19 +1,19 @@
-/* imapfs fs — OAuth2 access tokens (see oauth2.h). */
-#include "fs/oauth2.h"
+/* imapfs conf — OAuth2 access tokens (see oauth2.h). */
+#include "conf/oauth2.h"
 
 #include <string.h>
 
 #include <curl/curl.h>
 
-#include "fs/https-post.h"
-#include "fs/secret.h"
-#include "fs/token-json.h"
+#include "conf/https-post.h"
+#include "conf/secret.h"
+#include "conf/token-json.h"
 #include "imap/error.h"
 
 #define REFRESH_MARGIN_US (60 * G_USEC_PER_SEC)
 #define DEFAULT_LIFETIME_S 3600
 
-struct FsOAuth2 {
+struct ConfOAuth2 {
 	GMutex lock;
 	char *command;			     /* oauth2_token_command, or NULL */
 	char *url, *client_id;		     /* the refresh grant */
@@ -23,23 +23,23 @@ struct FsOAuth2 {
 	gint64 expires;			     /* monotonic µs */
 };
 
-void fs_oauth2_free(FsOAuth2 *o)
+void conf_oauth2_free(ConfOAuth2 *o)
 {
 	if (!o)
 		return;
 	g_free(o->command);
 	g_free(o->url);
 	g_free(o->client_id);
-	fs_secret_free(o->client_secret);
-	fs_secret_free(o->refresh_token);
-	fs_secret_free(o->token);
+	conf_secret_free(o->client_secret);
+	conf_secret_free(o->refresh_token);
+	conf_secret_free(o->token);
 	net_config_clear(&o->net);
 	g_mutex_clear(&o->lock);
 	g_free(o);
 }
 
 /* The endpoint is reached with the trust settings, proxy and timeouts of the account. */
-static gboolean parse_endpoint(FsOAuth2 *o, const ImapConfig *imap, GError **error)
+static gboolean parse_endpoint(ConfOAuth2 *o, const ImapConfig *imap, GError **error)
 {
 	g_autoptr(GUri) uri = g_uri_parse(o->url, G_URI_FLAGS_NONE, NULL);
 
@@ -50,19 +50,19 @@ static gboolean parse_endpoint(FsOAuth2 *o, const ImapConfig *imap, GError **err
 	}
 	net_config_copy(&o->net, &imap->net);
 	/* Only what reaching an HTTPS server needs; no IMAP credentials along. */
-	g_clear_pointer(&o->net.password, fs_secret_free);
-	g_clear_pointer(&o->net.oauth2_token, fs_secret_free);
+	g_clear_pointer(&o->net.password, conf_secret_free);
+	g_clear_pointer(&o->net.oauth2_token, conf_secret_free);
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* at start-up, before threads ask */
 	return TRUE;
 }
 
-FsOAuth2 *fs_oauth2_new(const FsOptions *opts, GError **error)
+ConfOAuth2 *conf_oauth2_new(const ConfOptions *opts, GError **error)
 {
-	FsOAuth2 *o;
+	ConfOAuth2 *o;
 
 	if (!opts->oauth2_token_command && !opts->oauth2_token_url)
 		return NULL;
-	o = g_new0(FsOAuth2, 1);
+	o = g_new0(ConfOAuth2, 1);
 	g_mutex_init(&o->lock);
 	o->command = g_strdup(opts->oauth2_token_command);
 	if (opts->oauth2_token_url) {
@@ -70,7 +70,7 @@ FsOAuth2 *fs_oauth2_new(const FsOptions *opts, GError **error)
 			g_set_error_literal(error, IMAP_ERROR, IMAP_ERROR_INVALID,
 					    "oauth2_token_url needs oauth2_refresh_token (in the "
 					    "config file)");
-			fs_oauth2_free(o);
+			conf_oauth2_free(o);
 			return NULL;
 		}
 		o->url = g_strdup(opts->oauth2_token_url);
@@ -78,7 +78,7 @@ FsOAuth2 *fs_oauth2_new(const FsOptions *opts, GError **error)
 		o->client_secret = g_strdup(opts->oauth2_client_secret);
 		o->refresh_token = g_strdup(opts->oauth2_refresh_token);
 		if (!parse_endpoint(o, &opts->imap, error)) {
-			fs_oauth2_free(o);
+			conf_oauth2_free(o);
 			return NULL;
 		}
 	}
@@ -97,7 +97,7 @@ static void add_field(GString *body, const char *name, const char *value)
 }
 
 /* POSTs the refresh grant; the answer's body, whatever its status. */
-static GString *post_grant(FsOAuth2 *o, long *status, GError **error)
+static GString *post_grant(ConfOAuth2 *o, long *status, GError **error)
 {
 	g_autoptr(GString) form = g_string_new(NULL);
 	GString *body = NULL;
@@ -106,15 +106,15 @@ static GString *post_grant(FsOAuth2 *o, long *status, GError **error)
 	add_field(form, "refresh_token", o->refresh_token);
 	add_field(form, "client_id", o->client_id);
 	add_field(form, "client_secret", o->client_secret);
-	fs_https_post(o->url, &o->net, form->str, status, &body, error);
+	conf_https_post(o->url, &o->net, form->str, status, &body, error);
 	explicit_bzero(form->str, form->len);
 	return body;
 }
 
-static gboolean parse_answer(FsOAuth2 *o, long status, const GString *body, GError **error)
+static gboolean parse_answer(ConfOAuth2 *o, long status, const GString *body, GError **error)
 {
 	g_autoptr(GError) jerr = NULL;
-	g_autoptr(GHashTable) fields = fs_token_json_fields(body->str, body->len, &jerr);
+	g_autoptr(GHashTable) fields = conf_token_json_fields(body->str, body->len, &jerr);
 	if (!fields && status == 200) {
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_PROTOCOL,
 			    "the token endpoint %s sent an answer that is not a JSON object (%s)",
@@ -131,20 +131,20 @@ static gboolean parse_answer(FsOAuth2 *o, long status, const GString *body, GErr
 		g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH,
 			    "the token endpoint %s refused to refresh the token: HTTP %ld%s%s%s",
 			    o->url, status, what ? " (" : "", what ? what : "", what ? ")" : "");
-		fs_secret_free(token);
+		conf_secret_free(token);
 		return FALSE;
 	}
 	const char *expires = g_hash_table_lookup(fields, "expires_in");
 	gint64 secs = expires ? g_ascii_strtoll(expires, NULL, 10) : 0;
 	if (secs <= 0 || secs > 365 * 24 * 3600)
 		secs = DEFAULT_LIFETIME_S;
-	fs_secret_free(o->token);
+	conf_secret_free(o->token);
 	o->token = g_steal_pointer(&token);
 	o->expires = g_get_monotonic_time() + secs * G_USEC_PER_SEC;
 	return TRUE;
 }
 
-static gboolean refresh(FsOAuth2 *o, GError **error)
+static gboolean refresh(ConfOAuth2 *o, GError **error)
 {
 	long status = 0;
 	GString *body = post_grant(o, &status, error);
@@ -155,16 +155,16 @@ static gboolean refresh(FsOAuth2 *o, GError **error)
 		return FALSE;
 	}
 	ok = parse_answer(o, status, body, error);
-	fs_https_body_free(body);
+	conf_https_body_free(body);
 	return ok;
 }
 
-char *fs_oauth2_token(FsOAuth2 *o, GError **error)
+char *conf_oauth2_token(ConfOAuth2 *o, GError **error)
 {
 	char *token = NULL;
 
 	if (o->command) {
-		token = fs_secret_from_command(o->command, error);
+		token = conf_secret_from_command(o->command, error);
 		if (!token)
 			g_prefix_error(error, "oauth2_token_command: ");
 		return token;
@@ -181,13 +181,13 @@ char *fs_oauth2_token(FsOAuth2 *o, GError **error)
 	return token;
 }
 
-gboolean fs_oauth2_update_config(FsOAuth2 *o, ImapConfig *cfg, GError **error)
+gboolean conf_oauth2_update_config(ConfOAuth2 *o, ImapConfig *cfg, GError **error)
 {
-	char *token = fs_oauth2_token(o, error);
+	char *token = conf_oauth2_token(o, error);
 
 	if (!token)
 		return FALSE;
-	fs_secret_free(cfg->net.oauth2_token);
+	conf_secret_free(cfg->net.oauth2_token);
 	cfg->net.oauth2_token = token;
 	return TRUE;
 }

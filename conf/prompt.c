@@ -1,5 +1,5 @@
-/* imapfs fs — the terminal password prompt (see prompt.h). */
-#include "fs/prompt.h"
+/* imapfs conf — the terminal password prompt (see prompt.h). */
+#include "conf/prompt.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -8,9 +8,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fs/secret.h"
+#include "conf/secret.h"
+#include "util/fd-io.h"
 
-gboolean fs_prompt_available(void)
+gboolean conf_prompt_available(void)
 {
 	return isatty(STDIN_FILENO) == 1;
 }
@@ -30,9 +31,7 @@ static gssize read_line_noecho(char *buf, gsize size)
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
 		return -1;
 	while ((gsize)n + 1 < size) {
-		ssize_t got = read(STDIN_FILENO, &c, 1);
-		if (got < 0 && errno == EINTR)
-			continue;
+		gssize got = util_read_full(STDIN_FILENO, &c, 1, -1);
 		if (got <= 0 || c == '\n' || c == '\r')
 			break;
 		buf[n++] = c;
@@ -43,13 +42,13 @@ static gssize read_line_noecho(char *buf, gsize size)
 	return n;
 }
 
-char *fs_prompt_password(const char *user, const char *host, GError **error)
+char *conf_prompt_password(const char *user, const char *host, GError **error)
 {
-	char buf[FS_SECRET_MAX];
+	char buf[CONF_SECRET_MAX];
 	gssize n;
 	char *out;
 
-	if (!fs_prompt_available()) {
+	if (!conf_prompt_available()) {
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
 				    "no terminal to ask for the password on");
 		return NULL;

@@ -1,62 +1,12 @@
-/* imapfs fs — the SMTP options (see options-smtp.h), one fuse_opt table of their own so
- * the IMAP option code needs only one call. */
-#define FUSE_USE_VERSION 34
-#include "fs/options-smtp.h"
-#include "fs/secret.h"
+/* imapfs conf — the SMTP options from their raw values (see options-smtp.h). */
+#include "conf/options-smtp.h"
+#include "conf/options-raw.h"
+#include "conf/secret.h"
 
-#include <fuse_opt.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-	char *host, *security, *user, *password_command, *password_file, *mechanisms, *proxy;
-	char *ca_file, *tls_verify, *tls_verify_hostname, *allow_plaintext_auth;
-	char *outbox, *sent_folder, *from, *helo_name;
-	int port, timeout, greeting_timeout, password_given, any;
-} RawSmtp;
-
-enum { KEY_PASSWORD };
-
-#define OPT(t, f)                                                                                  \
-	{                                                                                          \
-		t, offsetof(RawSmtp, f), 0                                                         \
-	}
-static const struct fuse_opt smtp_spec[] = {
-    OPT("smtp_host=%s", host),
-    OPT("smtp_port=%d", port),
-    OPT("smtp_security=%s", security),
-    OPT("smtp_user=%s", user),
-    OPT("smtp_password_command=%s", password_command),
-    OPT("smtp_password_file=%s", password_file),
-    OPT("smtp_mechanisms=%s", mechanisms),
-    OPT("smtp_proxy=%s", proxy),
-    OPT("smtp_ca_file=%s", ca_file),
-    OPT("smtp_tls_verify=%s", tls_verify),
-    OPT("smtp_tls_verify_hostname=%s", tls_verify_hostname),
-    OPT("smtp_allow_plaintext_auth=%s", allow_plaintext_auth),
-    OPT("smtp_timeout=%d", timeout),
-    OPT("smtp_greeting_timeout=%d", greeting_timeout),
-    OPT("outbox=%s", outbox),
-    OPT("sent_folder=%s", sent_folder),
-    OPT("from=%s", from),
-    OPT("smtp_helo=%s", helo_name),
-    FUSE_OPT_KEY("smtp_password=", KEY_PASSWORD),
-    FUSE_OPT_KEY("smtp_password", KEY_PASSWORD),
-    FUSE_OPT_END,
-};
-
-static int smtp_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
-{
-	RawSmtp *raw = data;
-
-	if (key == KEY_PASSWORD) {
-		raw->password_given = 1; /* dropped at once; only remembered to refuse it */
-		return 0;
-	}
-	return 1;
-}
-
-static void raw_free(RawSmtp *r)
+void conf_smtp_raw_free(ConfRawSmtp *r)
 {
 	char **strs[] = {&r->host,
 			 &r->security,
@@ -82,7 +32,7 @@ static void raw_free(RawSmtp *r)
 	}
 }
 
-void fs_smtp_options_free(FsSmtpOptions *o)
+void conf_smtp_options_free(ConfSmtpOptions *o)
 {
 	if (!o)
 		return;
@@ -176,7 +126,7 @@ static gboolean seconds_ms(const char *opt, int val, guint *ms, GError **error)
 	return TRUE;
 }
 
-static gboolean check(const RawSmtp *r, GError **error)
+static gboolean check(const ConfRawSmtp *r, GError **error)
 {
 	if (r->password_given) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -184,8 +134,8 @@ static gboolean check(const RawSmtp *r, GError **error)
 				    "-o smtp_password_file=FILE or -o smtp_password_command=CMD");
 		return FALSE;
 	}
-	/* The smtp_proxy URL of a config file comes through FsConfig, as proxy's does. */
-	if (fs_secret_url_has_password(r->proxy)) {
+	/* The smtp_proxy URL of a config file comes through ConfFile, as proxy's does. */
+	if (conf_secret_url_has_password(r->proxy)) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 				    "a proxy password is never taken from the command line (other "
 				    "users can read it); put smtp_proxy in the config file (mode "
@@ -205,7 +155,7 @@ static gboolean check(const RawSmtp *r, GError **error)
 	return TRUE;
 }
 
-static gboolean apply(const RawSmtp *r, FsSmtpOptions *o, GError **error)
+static gboolean apply(const ConfRawSmtp *r, ConfSmtpOptions *o, GError **error)
 {
 	if (!check(r, error) || !security(r->security, &o->security, error) ||
 	    !mechanisms(r->mechanisms, &o->mechanisms, error) ||
@@ -232,32 +182,25 @@ static gboolean apply(const RawSmtp *r, FsSmtpOptions *o, GError **error)
 	return TRUE;
 }
 
-gboolean fs_smtp_options_parse(struct fuse_args *args, FsSmtpOptions **out, GError **error)
+gboolean conf_smtp_options_from_raw(ConfRawSmtp *raw, ConfSmtpOptions **out, GError **error)
 {
-	RawSmtp raw = {.port = -1, .timeout = -1, .greeting_timeout = -1};
 	g_autoptr(GError) err = NULL;
-	FsSmtpOptions *o;
+	ConfSmtpOptions *o;
 	gboolean ok;
 
 	*out = NULL;
-	if (fuse_opt_parse(args, &raw, smtp_spec, smtp_proc) == -1) {
-		raw_free(&raw);
-		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    "cannot parse the SMTP options");
-		return FALSE;
-	}
-	o = g_new0(FsSmtpOptions, 1);
-	ok = apply(&raw, o, &err);
-	gboolean has_host = raw.host && *raw.host;
-	raw_free(&raw);
+	o = g_new0(ConfSmtpOptions, 1);
+	ok = apply(raw, o, &err);
+	gboolean has_host = raw->host && *raw->host;
+	conf_smtp_raw_free(raw);
 	if (ok && !has_host &&
-	    (raw.any || raw.port != -1 || raw.timeout != -1 || raw.greeting_timeout != -1)) {
+	    (raw->any || raw->port != -1 || raw->timeout != -1 || raw->greeting_timeout != -1)) {
 		ok = FALSE;
 		g_set_error_literal(&err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
 				    "the SMTP and outbox options need smtp_host=HOST");
 	}
 	if (!ok || !has_host) {
-		fs_smtp_options_free(o);
+		conf_smtp_options_free(o);
 		if (!ok)
 			g_propagate_error(error, g_steal_pointer(&err));
 		return ok;
@@ -266,7 +209,7 @@ gboolean fs_smtp_options_parse(struct fuse_args *args, FsSmtpOptions **out, GErr
 	return TRUE;
 }
 
-const char *fs_smtp_options_help(void)
+const char *conf_smtp_options_help(void)
 {
 	return "SMTP (sending mail by copying it into the outbox directory):\n"
 	       "    -o smtp_host=HOST         submission server; enables the outbox\n"

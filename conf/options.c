@@ -1,93 +1,12 @@
-/* imapfs fs — option parsing (see options.h). */
-#define FUSE_USE_VERSION 34
-#include "fs/options.h"
-#include "fs/log.h"
-#include "fs/secret.h"
+/* imapfs conf — options from their raw values to ConfOptions (see options.h). */
+#include "conf/options.h"
+#include "conf/options-raw.h"
+#include "conf/secret.h"
 
-#include <fuse_opt.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Raw values as fuse_opt writes them (malloc'd strings, -1 = unset numbers). */
-typedef struct {
-	char *host, *user, *security, *ca_file, *tls_verify, *tls_verify_hostname, *tls_min;
-	char *password_command, *password_file, *cache_dir, *cache_size, *log;
-	int port, timeout, connections, ro, trace, password_given;
-	/* connect: TLS details, routing, mechanisms, timeouts, OAuth2 */
-	char *tls_priority, *tls_client_cert, *tls_client_key, *tls_pin_sha256, *proxy, *tunnel;
-	char *mechanisms, *allow_plaintext_auth, *oauth2, *oauth2_token_command;
-	char *oauth2_token_url, *oauth2_client_id, *proxy_password_file;
-	int greeting_timeout, connect_timeout, keepalive, secret_given;
-} RawOpts;
-
-enum { KEY_PASSWORD, KEY_RO, KEY_SECRET };
-
-#define OPT(t, f, v)                                                                               \
-	{                                                                                          \
-		t, offsetof(RawOpts, f), v                                                         \
-	}
-static const struct fuse_opt opt_spec[] = {
-    OPT("host=%s", host, 0),
-    OPT("port=%d", port, 0),
-    OPT("user=%s", user, 0),
-    OPT("security=%s", security, 0),
-    OPT("ca_file=%s", ca_file, 0),
-    OPT("tls_verify=%s", tls_verify, 0),
-    OPT("tls_verify_hostname=%s", tls_verify_hostname, 0),
-    OPT("tls_min=%s", tls_min, 0),
-    OPT("password_command=%s", password_command, 0),
-    OPT("password_file=%s", password_file, 0),
-    OPT("timeout=%d", timeout, 0),
-    OPT("connections=%d", connections, 0),
-    OPT("cache_dir=%s", cache_dir, 0),
-    OPT("cache_size=%s", cache_size, 0),
-    OPT("imap_trace", trace, 1),
-    OPT("log=%s", log, 0),
-    OPT("tls_priority=%s", tls_priority, 0),
-    OPT("tls_client_cert=%s", tls_client_cert, 0),
-    OPT("tls_client_key=%s", tls_client_key, 0),
-    OPT("tls_pin_sha256=%s", tls_pin_sha256, 0),
-    OPT("proxy=%s", proxy, 0),
-    OPT("proxy_password_file=%s", proxy_password_file, 0),
-    OPT("tunnel=%s", tunnel, 0),
-    OPT("mechanisms=%s", mechanisms, 0),
-    OPT("allow_plaintext_auth=%s", allow_plaintext_auth, 0),
-    OPT("greeting_timeout=%d", greeting_timeout, 0),
-    OPT("connect_timeout=%d", connect_timeout, 0),
-    OPT("keepalive=%d", keepalive, 0),
-    OPT("oauth2=%s", oauth2, 0),
-    OPT("oauth2_token_command=%s", oauth2_token_command, 0),
-    OPT("oauth2_token_url=%s", oauth2_token_url, 0),
-    OPT("oauth2_client_id=%s", oauth2_client_id, 0),
-    FUSE_OPT_KEY("oauth2_client_secret=", KEY_SECRET),
-    FUSE_OPT_KEY("oauth2_refresh_token=", KEY_SECRET),
-    FUSE_OPT_KEY("password=", KEY_PASSWORD),
-    FUSE_OPT_KEY("password", KEY_PASSWORD),
-    FUSE_OPT_KEY("ro", KEY_RO),
-    FUSE_OPT_END,
-};
-
-static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
-{
-	RawOpts *raw = data;
-
-	switch (key) {
-	case KEY_PASSWORD:
-		/* Dropped from the argument list at once; only remembered to refuse it. */
-		raw->password_given = 1;
-		return 0;
-	case KEY_SECRET:
-		raw->secret_given = 1;
-		return 0;
-	case KEY_RO:
-		raw->ro = 1;
-		return 1; /* the kernel mount is read-only too */
-	default:
-		return 1;
-	}
-}
-
-static void raw_free(RawOpts *r)
+void conf_options_raw_free(ConfRawOptions *r)
 {
 	char **strs[] = {&r->host,
 			 &r->user,
@@ -121,14 +40,14 @@ static void raw_free(RawOpts *r)
 	}
 }
 
-void fs_options_init(FsOptions *opts)
+void conf_options_init(ConfOptions *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 	imap_config_init(&opts->imap);
-	opts->connections = FS_DEFAULT_CONNECTIONS;
+	opts->connections = CONF_DEFAULT_CONNECTIONS;
 }
 
-void fs_options_clear(FsOptions *opts)
+void conf_options_clear(ConfOptions *opts)
 {
 	imap_config_clear(&opts->imap);
 	g_free(opts->password_command);
@@ -139,13 +58,13 @@ void fs_options_clear(FsOptions *opts)
 	g_free(opts->oauth2_token_command);
 	g_free(opts->oauth2_token_url);
 	g_free(opts->oauth2_client_id);
-	fs_secret_free(opts->oauth2_client_secret);
-	fs_secret_free(opts->oauth2_refresh_token);
-	fs_smtp_options_free(opts->smtp);
-	fs_options_init(opts);
+	conf_secret_free(opts->oauth2_client_secret);
+	conf_secret_free(opts->oauth2_refresh_token);
+	conf_smtp_options_free(opts->smtp);
+	conf_options_init(opts);
 }
 
-gboolean fs_parse_size(const char *text, guint64 *out)
+gboolean conf_parse_size(const char *text, guint64 *out)
 {
 	char *end = NULL;
 	guint64 v, mult = 1;
@@ -206,7 +125,7 @@ static gboolean parse_bool(const char *opt, const char *val, gboolean *out, GErr
 	return TRUE;
 }
 
-static gboolean apply_tls(const RawOpts *r, ImapConfig *c, GError **error)
+static gboolean apply_tls(const ConfRawOptions *r, ImapConfig *c, GError **error)
 {
 	if (r->security) {
 		if (!strcmp(r->security, "tls"))
@@ -265,7 +184,7 @@ static gboolean seconds(const char *opt, int val, int max, guint *ms, GError **e
 }
 
 /* "PLAIN LOGIN", "plain,login", "PLAIN:LOGIN" -> upper-case allow-list. */
-static gboolean apply_mechanisms(const RawOpts *r, FsOptions *o, GError **error)
+static gboolean apply_mechanisms(const ConfRawOptions *r, ConfOptions *o, GError **error)
 {
 	static const char *const known[] = {"PLAIN",	   "LOGIN",    "CRAM-MD5", "XOAUTH2",
 					    "OAUTHBEARER", "LOGINCMD", NULL};
@@ -296,7 +215,7 @@ static gboolean apply_mechanisms(const RawOpts *r, FsOptions *o, GError **error)
 	return TRUE;
 }
 
-static gboolean apply_numbers(const RawOpts *r, FsOptions *o, GError **error)
+static gboolean apply_numbers(const ConfRawOptions *r, ConfOptions *o, GError **error)
 {
 	guint keepalive_ms = 0;
 
@@ -320,16 +239,16 @@ static gboolean apply_numbers(const RawOpts *r, FsOptions *o, GError **error)
 		return FALSE;
 	o->keepalive = keepalive_ms / 1000;
 	if (r->connections != -1) {
-		if (r->connections < 1 || r->connections > FS_MAX_CONNECTIONS)
+		if (r->connections < 1 || r->connections > CONF_MAX_CONNECTIONS)
 			return bad(error, "connections", "out of range", "1..16");
 		o->connections = (guint)r->connections;
 	}
-	if (r->cache_size && !fs_parse_size(r->cache_size, &o->cache_size))
+	if (r->cache_size && !conf_parse_size(r->cache_size, &o->cache_size))
 		return bad(error, "cache_size", r->cache_size, "a size like 512M");
 	return TRUE;
 }
 
-static gboolean refuse(const RawOpts *r, GError **error)
+static gboolean refuse(const ConfRawOptions *r, GError **error)
 {
 	if (r->password_given) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -351,8 +270,8 @@ static gboolean refuse(const RawOpts *r, GError **error)
 				    "options host=HOST and user=USER are required");
 		return FALSE;
 	}
-	/* The proxy URL of a config file comes through FsConfig (fs_config_apply_secrets). */
-	if (fs_secret_url_has_password(r->proxy)) {
+	/* The proxy URL of a config file comes through ConfFile (conf_file_apply_secrets). */
+	if (conf_secret_url_has_password(r->proxy)) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 				    "a proxy password is never taken from the command line (other "
 				    "users can read it); put the proxy URL in the config file "
@@ -373,7 +292,7 @@ static gboolean refuse(const RawOpts *r, GError **error)
 	return TRUE;
 }
 
-static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
+gboolean conf_options_apply(const ConfRawOptions *r, ConfOptions *o, GError **error)
 {
 	if (!refuse(r, error) || !apply_tls(r, &o->imap, error) || !apply_numbers(r, o, error) ||
 	    !apply_mechanisms(r, o, error))
@@ -388,43 +307,13 @@ static gboolean apply(const RawOpts *r, FsOptions *o, GError **error)
 	o->proxy_password_file = g_strdup(r->proxy_password_file);
 	o->cache_dir = r->cache_dir ? g_strdup(r->cache_dir)
 				    : g_build_filename(g_get_user_cache_dir(), "imapfs", NULL);
-	if (r->log && !fs_log_valid(r->log, error))
-		return FALSE;
 	o->log = g_strdup(r->log);
 	o->ro = r->ro;
 	o->trace = r->trace;
 	return TRUE;
 }
 
-gboolean fs_options_parse(struct fuse_args *args, FsOptions *opts, GError **error)
-{
-	RawOpts raw = {.port = -1,
-		       .timeout = -1,
-		       .connections = -1,
-		       .greeting_timeout = -1,
-		       .connect_timeout = -1,
-		       .keepalive = -1};
-	gboolean ok;
-
-	fs_options_init(opts);
-	if (!fs_smtp_options_parse(args, &opts->smtp, error)) { /* its own table (smtp) */
-		fs_options_clear(opts);
-		return FALSE;
-	}
-	if (fuse_opt_parse(args, &raw, opt_spec, opt_proc) == -1) {
-		raw_free(&raw);
-		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    "cannot parse the options");
-		return FALSE;
-	}
-	ok = apply(&raw, opts, error);
-	raw_free(&raw);
-	if (!ok)
-		fs_options_clear(opts);
-	return ok;
-}
-
-const char *fs_options_help(void)
+const char *conf_options_help(void)
 {
 	return "imapfs options:\n"
 	       "    -o host=HOST              IMAP server (required)\n"

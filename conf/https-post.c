@@ -1,5 +1,5 @@
 /* imapfs — an HTTPS form POST with libcurl (see https-post.h). */
-#include "fs/https-post.h"
+#include "conf/https-post.h"
 
 #include <curl/curl.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #define DEFAULT_CONNECT_MS 15000
 #define DEFAULT_STALL_MS 30000
 
-void fs_https_body_free(GString *body)
+void conf_https_body_free(GString *body)
 {
 	if (!body)
 		return;
@@ -21,7 +21,7 @@ static size_t take_body(char *data, size_t size, size_t n, void *user)
 {
 	GString *body = user;
 
-	if (body->len + size * n > FS_HTTPS_MAX_BODY)
+	if (body->len + size * n > CONF_HTTPS_MAX_BODY)
 		return 0; /* curl stops with CURLE_WRITE_ERROR */
 	g_string_append_len(body, data, (gssize)(size * n));
 	return size * n;
@@ -102,8 +102,8 @@ static CURL *new_request(const char *url, const NetConfig *net, const char *form
 	return curl;
 }
 
-gboolean fs_https_post(const char *url, const NetConfig *net, const char *form, long *status,
-		       GString **body, GError **error)
+gboolean conf_https_post(const char *url, const NetConfig *net, const char *form, long *status,
+			 GString **body, GError **error)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
@@ -121,7 +121,7 @@ gboolean fs_https_post(const char *url, const NetConfig *net, const char *form, 
 			    rc == CURLE_WRITE_ERROR ? "the answer is larger than 64 KiB"
 			    : *errbuf		    ? errbuf
 						    : curl_easy_strerror(rc));
-		fs_https_body_free(answer);
+		conf_https_body_free(answer);
 		return FALSE;
 	}
 	*body = answer;

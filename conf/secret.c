@@ -1,5 +1,6 @@
-/* imapfs fs — password_file / password_command (see secret.h). */
-#include "fs/secret.h"
+/* imapfs conf — password_file / password_command (see secret.h). */
+#include "conf/secret.h"
+#include "util/fd-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void fs_secret_free(char *secret)
+void conf_secret_free(char *secret)
 {
 	if (!secret)
 		return;
@@ -54,9 +55,9 @@ static gboolean check_private(int fd, const char *path, GError **error)
 	return TRUE;
 }
 
-char *fs_secret_from_file(const char *path, GError **error)
+char *conf_secret_from_file(const char *path, GError **error)
 {
-	char buf[FS_SECRET_MAX];
+	char buf[CONF_SECRET_MAX];
 	gssize got, total = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	char *out = NULL;
@@ -68,25 +69,21 @@ char *fs_secret_from_file(const char *path, GError **error)
 	}
 	if (!check_private(fd, path, error))
 		goto done;
-	while (total < (gssize)sizeof(buf) &&
-	       (got = read(fd, buf + total, sizeof(buf) - (gsize)total)) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-				    "cannot read password_file %s: %s", path, g_strerror(errno));
-			explicit_bzero(buf, sizeof(buf));
-			goto done;
-		}
-		total += got;
+	got = util_read_full(fd, buf, sizeof(buf), -1);
+	if (got < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+			    "cannot read password_file %s: %s", path, g_strerror(errno));
+		explicit_bzero(buf, sizeof(buf));
+		goto done;
 	}
+	total = got;
 	out = first_line(buf, (gsize)total, error);
 done:
 	close(fd);
 	return out;
 }
 
-char *fs_secret_from_command(const char *command, GError **error)
+char *conf_secret_from_command(const char *command, GError **error)
 {
 	g_autoptr(GSubprocess) proc = NULL;
 	g_autoptr(GBytes) out = NULL;
@@ -114,7 +111,7 @@ char *fs_secret_from_command(const char *command, GError **error)
 				    "password_command printed nothing");
 		return NULL;
 	}
-	secret = first_line(buf, MIN(len, FS_SECRET_MAX), error);
+	secret = first_line(buf, MIN(len, CONF_SECRET_MAX), error);
 	explicit_bzero(buf, len);
 	return secret;
 }
@@ -141,20 +138,20 @@ static gboolean userinfo(const char *url, gsize *start, gsize *end)
 	return TRUE;
 }
 
-gboolean fs_secret_url_has_password(const char *url)
+gboolean conf_secret_url_has_password(const char *url)
 {
 	gsize start, end;
 
 	return url && userinfo(url, &start, &end) && memchr(url + start, ':', end - start);
 }
 
-char *fs_secret_url_with_password(const char *url, const char *password, GError **error)
+char *conf_secret_url_with_password(const char *url, const char *password, GError **error)
 {
 	g_autofree char *escaped = NULL;
 	gsize start, end;
 	char *out;
 
-	if (!userinfo(url, &start, &end) || end == start || fs_secret_url_has_password(url)) {
+	if (!userinfo(url, &start, &end) || end == start || conf_secret_url_has_password(url)) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 				    "proxy_password_file needs a proxy URL with a user name and no "
 				    "password: scheme://USER@host:port");

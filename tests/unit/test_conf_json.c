@@ -1,13 +1,13 @@
-/* Unit tests for fs/token-json.c: the top-level members of the token endpoint's JSON. */
+/* Unit tests for conf/token-json.c: the top-level members of the token endpoint's JSON. */
 #include <string.h>
 
-#include "fs/token-json.h"
+#include "conf/token-json.h"
 #include "tests/test-util.h"
 
 static GHashTable *parse(const char *text)
 {
 	g_autoptr(GError) err = NULL;
-	GHashTable *t = fs_token_json_fields(text, strlen(text), &err);
+	GHashTable *t = conf_token_json_fields(text, strlen(text), &err);
 
 	CU_ASSERT((t != NULL) == (err == NULL));
 	return t;
@@ -24,9 +24,9 @@ static void assert_field(GHashTable *t, const char *key, const char *want)
 
 static void test_plain_answer(void)
 {
-	g_autoptr(GHashTable) t = parse(
-	    " {\"access_token\":\"ya29.a0-_~+/=\", \"token_type\" : \"Bearer\",\r\n"
-	    "\t\"expires_in\": 3599, \"scope\":\"https://mail.google.com/\"} \n");
+	g_autoptr(GHashTable) t =
+	    parse(" {\"access_token\":\"ya29.a0-_~+/=\", \"token_type\" : \"Bearer\",\r\n"
+		  "\t\"expires_in\": 3599, \"scope\":\"https://mail.google.com/\"} \n");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	assert_field(t, "access_token", "ya29.a0-_~+/=");
@@ -40,7 +40,8 @@ static void test_plain_answer(void)
 static void test_key_inside_values_ignored(void)
 {
 	g_autoptr(GHashTable) t = parse(
-	    "{\"note\":\"\\\"access_token\\\":\\\"fake\\\"\", \"x\":\"\\\"access_token\\\": \\\"fake2\\\"\","
+	    "{\"note\":\"\\\"access_token\\\":\\\"fake\\\"\", \"x\":\"\\\"access_token\\\": "
+	    "\\\"fake2\\\"\","
 	    " \"nested\":{\"access_token\":\"inner\",\"a\":[1,{\"access_token\":\"deeper\"}]},"
 	    " \"list\":[\"access_token\",\"fake3\"], \"flag\":true, \"none\":null, \"no\":false,"
 	    " \"access_token\":\"real\"}");
@@ -146,7 +147,7 @@ static void test_malformed(void)
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_autoptr(GError) err = NULL;
-		GHashTable *t = fs_token_json_fields(bad[i], strlen(bad[i]), &err);
+		GHashTable *t = conf_token_json_fields(bad[i], strlen(bad[i]), &err);
 
 		if (t)
 			fprintf(stderr, "accepted: %s\n", bad[i]);
@@ -179,7 +180,7 @@ static void test_lenient(void)
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(lenient); i++) {
 		g_autoptr(GError) err = NULL;
-		GHashTable *t = fs_token_json_fields(lenient[i], strlen(lenient[i]), &err);
+		GHashTable *t = conf_token_json_fields(lenient[i], strlen(lenient[i]), &err);
 
 		CU_ASSERT_PTR_NOT_NULL(t);
 		CU_ASSERT_PTR_NULL(err);
@@ -192,13 +193,13 @@ static void test_embedded_nul_and_length(void)
 {
 	static const char text[] = "{\"access_token\":\"ab\0cd\"}";
 	g_autoptr(GError) err = NULL;
-	GHashTable *t = fs_token_json_fields(text, sizeof(text) - 1, &err);
+	GHashTable *t = conf_token_json_fields(text, sizeof(text) - 1, &err);
 
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT_PTR_NOT_NULL(err);
 	/* Only LEN bytes are read: the object cut short is malformed. */
 	g_clear_error(&err);
-	t = fs_token_json_fields("{\"a\":1}", 5, &err);
+	t = conf_token_json_fields("{\"a\":1}", 5, &err);
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT_PTR_NOT_NULL(err);
 }
@@ -210,7 +211,7 @@ static void test_deep_nesting(void)
 
 	for (int i = 0; i < 100000; i++)
 		g_string_append_c(deep, '[');
-	GHashTable *t = fs_token_json_fields(deep->str, deep->len, &err);
+	GHashTable *t = conf_token_json_fields(deep->str, deep->len, &err);
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT_PTR_NOT_NULL(err);
 	g_string_free(deep, TRUE);
@@ -221,7 +222,7 @@ static void test_deep_nesting(void)
 	for (int i = 0; i < 60; i++)
 		g_string_append_c(ok, ']');
 	g_string_append(ok, ",\"access_token\":\"t\"}");
-	g_autoptr(GHashTable) t2 = fs_token_json_fields(ok->str, ok->len, NULL);
+	g_autoptr(GHashTable) t2 = conf_token_json_fields(ok->str, ok->len, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t2);
 	assert_field(t2, "access_token", "t");
 }
@@ -230,7 +231,7 @@ int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return CU_get_error();
-	CU_pSuite s = CU_add_suite("fs_json", NULL, NULL);
+	CU_pSuite s = CU_add_suite("conf_json", NULL, NULL);
 	TEST_ADD(s, test_plain_answer);
 	TEST_ADD(s, test_key_inside_values_ignored);
 	TEST_ADD(s, test_no_token);

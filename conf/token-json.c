@@ -1,11 +1,11 @@
 /* imapfs — the token endpoint's JSON object (see token-json.h). */
-#include "fs/token-json.h"
+#include "conf/token-json.h"
 
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "fs/secret.h"
+#include "conf/secret.h"
 #include "imap/error.h"
 
 #define MAX_DEPTH 64
@@ -84,7 +84,7 @@ static char *scalar_text(JsonNode *node)
 
 static void wipe_value(gpointer value)
 {
-	fs_secret_free(value);
+	conf_secret_free(value);
 }
 
 static GHashTable *scalars_of(JsonObject *object)
@@ -104,7 +104,7 @@ static GHashTable *scalars_of(JsonObject *object)
 	return fields;
 }
 
-GHashTable *fs_token_json_fields(const char *text, gsize len, GError **error)
+GHashTable *conf_token_json_fields(const char *text, gsize len, GError **error)
 {
 	g_autoptr(JsonParser) parser = json_parser_new_immutable();
 	g_autoptr(GHashTable) counts = g_hash_table_new(g_direct_hash, g_direct_equal);

@@ -9,7 +9,7 @@
  *
  * Ownership: FORM is read during the call only (it holds secrets: wipe it after); the
  * answer's body is returned in *body (NULL on failure), to free with
- * fs_https_body_free(), which wipes it. Errors are IMAP_ERROR: TIMEOUT, TLS (a
+ * conf_https_body_free(), which wipes it. Errors are IMAP_ERROR: TIMEOUT, TLS (a
  * certificate or handshake refused), NETWORK (anything else on the way), with curl's
  * own words; the HTTP status is no error here.
  */
@@ -21,11 +21,11 @@
 G_BEGIN_DECLS
 
 /* At most this much of an answer is read; more is an error. */
-#define FS_HTTPS_MAX_BODY (64 * 1024)
+#define CONF_HTTPS_MAX_BODY (64 * 1024)
 
-gboolean fs_https_post(const char *url, const NetConfig *net, const char *form, long *status,
-		       GString **body, GError **error);
+gboolean conf_https_post(const char *url, const NetConfig *net, const char *form, long *status,
+			 GString **body, GError **error);
 
-void fs_https_body_free(GString *body); /* wipes; accepts NULL */
+void conf_https_body_free(GString *body); /* wipes; accepts NULL */
 
 G_END_DECLS

@@ -1,20 +1,18 @@
-/* imapfs fs — the SMTP options (-o smtp_host=…, outbox=…, …) that give the mount an
- * outbox directory (fs/outbox.c). Parsed by fs_options_parse() before the IMAP options,
- * with their own fuse_opt table, and removed from ARGS. Settings not given are taken
- * from the IMAP ones at mount time (TLS checks, CA file, user and password).
+/* imapfs conf — the SMTP options (-o smtp_host=…, outbox=…, …) that give the mount an
+ * outbox directory (fs/outbox.c). Read by fs_options_parse() before the IMAP options,
+ * with their own fuse_opt table, and removed from ARGS (conf/options-raw.h). Settings not given are
+ * taken from the IMAP ones at mount time (TLS checks, CA file, user and password).
  *
- * Ownership: FsSmtpOptions owns its strings; fs_smtp_options_free() accepts NULL.
+ * Ownership: ConfSmtpOptions owns its strings; conf_smtp_options_free() accepts NULL.
  */
 #pragma once
 
 #include <glib.h>
 #include "imap/config.h"
 
-struct fuse_args;
-
 G_BEGIN_DECLS
 
-typedef struct FsSmtpOptions {
+typedef struct ConfSmtpOptions {
 	char *host;
 	guint16 port;		/* 0: 465 (tls, auto) or 587 */
 	NetSecurity security;	/* default auto */
@@ -33,12 +31,10 @@ typedef struct FsSmtpOptions {
 	char *sent_folder;	   /* NULL: SPECIAL-USE \Sent, else "Sent" */
 	char *from;		   /* envelope sender instead of From:, or NULL */
 	char *helo_name;
-} FsSmtpOptions;
+} ConfSmtpOptions;
 
-/* *out: NULL when no smtp_host was given (and then no other SMTP option may be). */
-gboolean fs_smtp_options_parse(struct fuse_args *args, FsSmtpOptions **out, GError **error);
-void fs_smtp_options_free(FsSmtpOptions *o);
+void conf_smtp_options_free(ConfSmtpOptions *o);
 
-const char *fs_smtp_options_help(void);
+const char *conf_smtp_options_help(void);
 
 G_END_DECLS

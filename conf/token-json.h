@@ -1,6 +1,6 @@
 /* imapfs — the top level of the OAuth2 token endpoint's JSON answer, read by json-glib.
  *
- * fs_token_json_fields() checks that TEXT (LEN bytes) is one JSON object and returns
+ * conf_token_json_fields() checks that TEXT (LEN bytes) is one JSON object and returns
  * its top-level members whose values are strings or numbers: key -> value, strings
  * decoded to UTF-8, integers in decimal, other numbers as g_ascii_dtostr() writes them.
  * Nested objects and arrays, true, false and null are skipped; a key inside them, or
@@ -20,6 +20,6 @@
 
 G_BEGIN_DECLS
 
-GHashTable *fs_token_json_fields(const char *text, gsize len, GError **error);
+GHashTable *conf_token_json_fields(const char *text, gsize len, GError **error);
 
 G_END_DECLS

@@ -1,16 +1,14 @@
-/* imapfs fs — the config file (see config-file.h). */
-#define FUSE_USE_VERSION 34
-#include "fs/config-file.h"
+/* imapfs conf — the config file (see config-file.h). */
+#include "conf/config-file.h"
 
 #include <errno.h>
-#include <fuse_opt.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs/secret.h"
+#include "conf/secret.h"
 
 #define DEFAULT_GROUP "DEFAULT"
 #define MAX_CONFIG_BYTES (1024 * 1024)
@@ -35,17 +33,17 @@ static const char *const security_keys[] = {"ssl", "starttls", "stream", NULL};
 static const char *const secret_keys[] = {"password", "oauth2_client_secret",
 					  "oauth2_refresh_token", NULL};
 
-void fs_config_clear(FsConfig *cfg)
+void conf_file_clear(ConfFile *cfg)
 {
 	if (!cfg)
 		return;
 	g_clear_pointer(&cfg->file, g_free);
 	g_clear_pointer(&cfg->account, g_free);
-	g_clear_pointer(&cfg->password, fs_secret_free);
-	g_clear_pointer(&cfg->oauth2_client_secret, fs_secret_free);
-	g_clear_pointer(&cfg->oauth2_refresh_token, fs_secret_free);
-	g_clear_pointer(&cfg->proxy, fs_secret_free);
-	g_clear_pointer(&cfg->smtp_proxy, fs_secret_free);
+	g_clear_pointer(&cfg->password, conf_secret_free);
+	g_clear_pointer(&cfg->oauth2_client_secret, conf_secret_free);
+	g_clear_pointer(&cfg->oauth2_refresh_token, conf_secret_free);
+	g_clear_pointer(&cfg->proxy, conf_secret_free);
+	g_clear_pointer(&cfg->smtp_proxy, conf_secret_free);
 	cfg->check = FALSE;
 }
 
@@ -88,7 +86,7 @@ static char *lookup(GKeyFile *kf, const char *section, const char *key)
 static gboolean is_proxy_secret(const char *key, const char *value)
 {
 	return (!strcmp(key, "proxy") || !strcmp(key, "smtp_proxy")) &&
-	       fs_secret_url_has_password(value);
+	       conf_secret_url_has_password(value);
 }
 
 static gboolean holds_secret(GKeyFile *kf)
@@ -214,8 +212,8 @@ static gboolean translate_security(GKeyFile *kf, const char *section, GString *o
 	return TRUE;
 }
 
-/* The FsConfig member that keeps KEY's VALUE away from ARGS, or NULL. */
-static char **secret_slot(FsConfig *cfg, const char *key, const char *value)
+/* The ConfFile member that keeps KEY's VALUE away from ARGS, or NULL. */
+static char **secret_slot(ConfFile *cfg, const char *key, const char *value)
 {
 	if (!strcmp(key, "password"))
 		return &cfg->password;
@@ -228,20 +226,20 @@ static char **secret_slot(FsConfig *cfg, const char *key, const char *value)
 	return !strcmp(key, "proxy") ? &cfg->proxy : &cfg->smtp_proxy;
 }
 
-static gboolean keep_secret(FsConfig *cfg, const char *key, char *value)
+static gboolean keep_secret(ConfFile *cfg, const char *key, char *value)
 {
 	char **slot = secret_slot(cfg, key, value);
 
 	if (!slot)
 		return FALSE;
-	fs_secret_free(*slot);
+	conf_secret_free(*slot);
 	*slot = value;
 	return TRUE;
 }
 
 /* One key of the section (already lower case) into OUT or CFG. */
 static gboolean translate_key(GKeyFile *kf, const char *section, const char *key, GString *out,
-			      FsConfig *cfg, GError **error)
+			      ConfFile *cfg, GError **error)
 {
 	char *value = lookup(kf, section, key);
 	const char *name = key;
@@ -357,7 +355,7 @@ static GKeyFile *read_file(const char *path, GError **error)
 	return g_steal_pointer(&kf);
 }
 
-char *fs_config_load(const char *path, const char *account, FsConfig *cfg, GError **error)
+char *conf_file_load(const char *path, const char *account, ConfFile *cfg, GError **error)
 {
 	g_autoptr(GKeyFile) kf = read_file(path, error);
 	g_autoptr(GString) out = g_string_new(NULL);
@@ -384,7 +382,7 @@ char *fs_config_load(const char *path, const char *account, FsConfig *cfg, GErro
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
-void fs_config_apply_secrets(FsConfig *cfg, FsOptions *opts)
+void conf_file_apply_secrets(ConfFile *cfg, ConfOptions *opts)
 {
 	if (cfg->password && !opts->password_file && !opts->password_command &&
 	    !opts->imap.net.password)
@@ -397,166 +395,4 @@ void fs_config_apply_secrets(FsConfig *cfg, FsOptions *opts)
 		opts->imap.net.proxy = g_steal_pointer(&cfg->proxy);
 	if (cfg->smtp_proxy && opts->smtp && !opts->smtp->proxy)
 		opts->smtp->proxy = g_steal_pointer(&cfg->smtp_proxy);
-}
-
-/* ---- the arguments that choose the file and the account ---------------------------- */
-
-typedef struct {
-	char *config, *account; /* malloc'd by fuse_opt */
-	int check;
-	GPtrArray *positional;
-} PreArgs;
-
-#define PRE(t, f, v)                                                                               \
-	{                                                                                          \
-		t, offsetof(PreArgs, f), v                                                         \
-	}
-/* Only the forms inside -o: fuse_opt would also match "--config %s" against
- * "--config=FILE", so the long options are taken out by take_long_options(). */
-static const struct fuse_opt pre_spec[] = {
-    PRE("config=%s", config, 0),
-    PRE("account=%s", account, 0),
-    FUSE_OPT_END,
-};
-
-/* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: the value (malloc'd), else NULL. */
-static char *long_value(const struct fuse_args *args, int *i, const char *name)
-{
-	const char *a = args->argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return strdup(a + n + 1);
-	if (a[n] == '\0' && *i + 1 < args->argc)
-		return strdup(args->argv[++*i]);
-	return NULL;
-}
-
-static void set_str(char **slot, char *value)
-{
-	free(*slot);
-	*slot = value;
-}
-
-/* --config, --account and --check, wherever they are (before a "--"). */
-static void take_long_options(struct fuse_args *args, PreArgs *pre)
-{
-	struct fuse_args rest = FUSE_ARGS_INIT(0, NULL);
-	gboolean done = FALSE;
-	char *v;
-
-	for (int i = 0; i < args->argc; i++) {
-		const char *a = args->argv[i];
-
-		if (!done && !strcmp(a, "--"))
-			done = TRUE;
-		if (!done && i > 0 && !strcmp(a, "-o") && i + 1 < args->argc) {
-			fuse_opt_add_arg(&rest, a);
-			fuse_opt_add_arg(&rest, args->argv[++i]);
-		} else if (!done && i > 0 && !strcmp(a, "--check")) {
-			pre->check = 1;
-		} else if (!done && i > 0 && (v = long_value(args, &i, "--config"))) {
-			set_str(&pre->config, v);
-		} else if (!done && i > 0 && (v = long_value(args, &i, "--account"))) {
-			set_str(&pre->account, v);
-		} else {
-			fuse_opt_add_arg(&rest, a);
-		}
-	}
-	fuse_opt_free_args(args);
-	*args = rest;
-}
-
-static int pre_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
-{
-	PreArgs *pre = data;
-
-	if (key != FUSE_OPT_KEY_NONOPT)
-		return 1;
-	g_ptr_array_add(pre->positional, g_strdup(arg));
-	return 0; /* put back by fs_config_prepare */
-}
-
-static char *default_path(void)
-{
-	char *path = g_build_filename(g_get_user_config_dir(), "imapfs", "config", NULL);
-
-	if (g_file_test(path, G_FILE_TEST_EXISTS))
-		return path;
-	g_free(path);
-	return NULL;
-}
-
-static gboolean take_positional(struct fuse_args *args, PreArgs *pre, GError **error)
-{
-	GPtrArray *pos = pre->positional;
-
-	if (pos->len > 2) {
-		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-			    "too many arguments: expected [ACCOUNT] MOUNTPOINT");
-		return FALSE;
-	}
-	if (pos->len == 2) {
-		/* mount.fuse3: "imapfs ACCOUNT MOUNTPOINT -o OPTS". */
-		if (!pre->account)
-			pre->account = strdup(g_ptr_array_index(pos, 0));
-		g_ptr_array_remove_index(pos, 0);
-	}
-	if (pos->len == 1)
-		fuse_opt_add_arg(args, g_ptr_array_index(pos, 0));
-	return TRUE;
-}
-
-static gboolean insert_file_options(struct fuse_args *args, FsConfig *cfg, const char *account,
-				    GError **error)
-{
-	g_autofree char *opts = fs_config_load(cfg->file, account, cfg, error);
-
-	if (!opts)
-		return FALSE;
-	if (*opts &&
-	    (fuse_opt_insert_arg(args, 1, "-o") != 0 || fuse_opt_insert_arg(args, 2, opts) != 0)) {
-		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "out of memory");
-		explicit_bzero(opts, strlen(opts));
-		return FALSE;
-	}
-	/* The proxy URL may carry a proxy password. */
-	explicit_bzero(opts, strlen(opts));
-	return TRUE;
-}
-
-gboolean fs_config_prepare(struct fuse_args *args, FsConfig *cfg, GError **error)
-{
-	PreArgs pre = {.positional = g_ptr_array_new_with_free_func(g_free)};
-	gboolean ok = FALSE;
-
-	take_long_options(args, &pre);
-	if (fuse_opt_parse(args, &pre, pre_spec, pre_proc) != 0) {
-		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    "cannot parse the arguments");
-		goto out;
-	}
-	if (!take_positional(args, &pre, error))
-		goto out;
-	cfg->check = pre.check;
-	cfg->file = pre.config ? g_strdup(pre.config) : default_path();
-	if (!cfg->file) {
-		if (pre.account) {
-			g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    "account %s named but no config file (--config FILE, or "
-				    "$XDG_CONFIG_HOME/imapfs/config)",
-				    pre.account);
-			goto out;
-		}
-		ok = TRUE;
-		goto out;
-	}
-	ok = insert_file_options(args, cfg, pre.account, error);
-out:
-	free(pre.config);
-	free(pre.account);
-	g_ptr_array_unref(pre.positional);
-	return ok;
 }

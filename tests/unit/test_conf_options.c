@@ -1,4 +1,4 @@
-/* Unit tests for fs/options.c, fs/secret.c and fs/errno-map.c. */
+/* Unit tests for conf/options.c (through fs/options-args.c), conf/secret.c and fs/errno-map.c. */
 #define FUSE_USE_VERSION 34
 #include <errno.h>
 #include <fuse_opt.h>
@@ -8,13 +8,15 @@
 #include <sys/stat.h>
 
 #include "fs/errno-map.h"
-#include "fs/options.h"
-#include "fs/secret.h"
+#include "conf/options.h"
+#include "fs/options-args.h"
+#include "conf/secret.h"
 #include "imap/error.h"
 #include "tests/test-util.h"
 
 /* Parses argv (NULL-terminated); returns the result and leaves the remaining args. */
-static gboolean parse(const char *const *argv, FsOptions *o, struct fuse_args *rest, GError **error)
+static gboolean parse(const char *const *argv, ConfOptions *o, struct fuse_args *rest,
+		      GError **error)
 {
 	int argc = (int)g_strv_length((char **)argv);
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -50,7 +52,7 @@ static void test_full_options(void)
 			      "-o",
 			      "password_file=/pw,allow_other,log=/var/log/imapfs.log",
 			      NULL};
-	FsOptions o;
+	ConfOptions o;
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
 
@@ -79,13 +81,13 @@ static void test_full_options(void)
 	CU_ASSERT_FALSE(args_contain(&rest, "password_file"));
 	CU_ASSERT_FALSE(args_contain(&rest, "log="));
 	fuse_opt_free_args(&rest);
-	fs_options_clear(&o);
+	conf_options_clear(&o);
 }
 
 static void test_defaults(void)
 {
 	const char *argv[] = {"imapfs", "/mnt", "-o", "host=h,user=u", NULL};
-	FsOptions o;
+	ConfOptions o;
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
 
@@ -93,19 +95,19 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(o.imap.net.security, NET_SECURITY_TLS);
 	CU_ASSERT_TRUE(o.imap.net.tls_verify_cert);
 	CU_ASSERT_TRUE(o.imap.net.tls_verify_hostname);
-	CU_ASSERT_EQUAL(o.connections, FS_DEFAULT_CONNECTIONS);
+	CU_ASSERT_EQUAL(o.connections, CONF_DEFAULT_CONNECTIONS);
 	CU_ASSERT_FALSE(o.ro);
 	CU_ASSERT_EQUAL(o.cache_size, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(o.cache_dir, "imapfs"));
 	CU_ASSERT_PTR_NULL(o.log); /* fs/log.h: stderr with -f, syslog in the background */
 	fuse_opt_free_args(&rest);
-	fs_options_clear(&o);
+	conf_options_clear(&o);
 }
 
 static void expect_failure(const char *optstr, const char *msg_part)
 {
 	const char *argv[] = {"imapfs", "/mnt", "-o", optstr, NULL};
-	FsOptions o;
+	ConfOptions o;
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
 
@@ -114,7 +116,7 @@ static void expect_failure(const char *optstr, const char *msg_part)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err->message, msg_part));
 	CU_ASSERT_PTR_NULL(o.imap.net.host);
 	fuse_opt_free_args(&rest);
-	fs_options_clear(&o);
+	conf_options_clear(&o);
 }
 
 static void test_refusals(void)
@@ -135,7 +137,7 @@ static void test_refusals(void)
 
 	/* The refused password is not echoed back. */
 	const char *argv[] = {"imapfs", "-o", "host=h,user=u,password=hunter2", NULL};
-	FsOptions o;
+	ConfOptions o;
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
 	CU_ASSERT_FALSE(parse(argv, &o, &rest, &err));
@@ -148,20 +150,20 @@ static void test_sizes(void)
 {
 	guint64 v = 7;
 
-	CU_ASSERT_TRUE(fs_parse_size("512M", &v));
+	CU_ASSERT_TRUE(conf_parse_size("512M", &v));
 	CU_ASSERT_EQUAL(v, 512ULL << 20);
-	CU_ASSERT_TRUE(fs_parse_size("2g", &v));
+	CU_ASSERT_TRUE(conf_parse_size("2g", &v));
 	CU_ASSERT_EQUAL(v, 2ULL << 30);
-	CU_ASSERT_TRUE(fs_parse_size("100KB", &v));
+	CU_ASSERT_TRUE(conf_parse_size("100KB", &v));
 	CU_ASSERT_EQUAL(v, 100ULL << 10);
-	CU_ASSERT_TRUE(fs_parse_size("123", &v));
+	CU_ASSERT_TRUE(conf_parse_size("123", &v));
 	CU_ASSERT_EQUAL(v, 123);
 	v = 7;
-	CU_ASSERT_FALSE(fs_parse_size("", &v));
-	CU_ASSERT_FALSE(fs_parse_size("M", &v));
-	CU_ASSERT_FALSE(fs_parse_size("-1M", &v));
-	CU_ASSERT_FALSE(fs_parse_size("1MM", &v));
-	CU_ASSERT_FALSE(fs_parse_size("99999999999T", &v));
+	CU_ASSERT_FALSE(conf_parse_size("", &v));
+	CU_ASSERT_FALSE(conf_parse_size("M", &v));
+	CU_ASSERT_FALSE(conf_parse_size("-1M", &v));
+	CU_ASSERT_FALSE(conf_parse_size("1MM", &v));
+	CU_ASSERT_FALSE(conf_parse_size("99999999999T", &v));
 	CU_ASSERT_EQUAL(v, 7);
 }
 
@@ -184,29 +186,29 @@ static void test_secret_file(void)
 	g_autofree char *open_ = write_file("s3cret\n", 0644);
 	g_autofree char *empty = write_file("\n", 0600);
 	g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
-	char *pw = fs_secret_from_file(ok, &e1);
+	char *pw = conf_secret_from_file(ok, &e1);
 
 	CU_ASSERT_STRING_EQUAL(pw, "s3cret");
-	fs_secret_free(pw);
-	CU_ASSERT_PTR_NULL(fs_secret_from_file(open_, &e2));
+	conf_secret_free(pw);
+	CU_ASSERT_PTR_NULL(conf_secret_from_file(open_, &e2));
 	CU_ASSERT_PTR_NOT_NULL(e2 ? strstr(e2->message, "0600") : NULL);
-	CU_ASSERT_PTR_NULL(fs_secret_from_file(empty, &e3));
+	CU_ASSERT_PTR_NULL(conf_secret_from_file(empty, &e3));
 	CU_ASSERT_PTR_NOT_NULL(e3);
 	g_unlink(ok);
 	g_unlink(open_);
 	g_unlink(empty);
-	fs_secret_free(NULL);
+	conf_secret_free(NULL);
 }
 
 static void test_secret_command(void)
 {
 	g_autoptr(GError) e1 = NULL, e2 = NULL;
-	char *pw = fs_secret_from_command("printf 'pa ss\\r\\nmore'", &e1);
+	char *pw = conf_secret_from_command("printf 'pa ss\\r\\nmore'", &e1);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
 	CU_ASSERT_STRING_EQUAL(pw, "pa ss");
-	fs_secret_free(pw);
-	CU_ASSERT_PTR_NULL(fs_secret_from_command("echo x; exit 3", &e2));
+	conf_secret_free(pw);
+	CU_ASSERT_PTR_NULL(conf_secret_from_command("echo x; exit 3", &e2));
 	CU_ASSERT_PTR_NOT_NULL(e2);
 }
 
@@ -215,32 +217,32 @@ static void test_proxy_url(void)
 	g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
 	char *url;
 
-	CU_ASSERT_TRUE(fs_secret_url_has_password("socks5://u:p@h:1080"));
-	CU_ASSERT_TRUE(fs_secret_url_has_password("http://u:@h:3128/"));
-	CU_ASSERT_FALSE(fs_secret_url_has_password("socks5://u@h:1080"));
-	CU_ASSERT_FALSE(fs_secret_url_has_password("socks5://h:1080"));
-	CU_ASSERT_FALSE(fs_secret_url_has_password("http://h:3128/a:b@c"));
-	CU_ASSERT_FALSE(fs_secret_url_has_password(NULL));
+	CU_ASSERT_TRUE(conf_secret_url_has_password("socks5://u:p@h:1080"));
+	CU_ASSERT_TRUE(conf_secret_url_has_password("http://u:@h:3128/"));
+	CU_ASSERT_FALSE(conf_secret_url_has_password("socks5://u@h:1080"));
+	CU_ASSERT_FALSE(conf_secret_url_has_password("socks5://h:1080"));
+	CU_ASSERT_FALSE(conf_secret_url_has_password("http://h:3128/a:b@c"));
+	CU_ASSERT_FALSE(conf_secret_url_has_password(NULL));
 
-	url = fs_secret_url_with_password("socks5://px@h:1080", "p@ss:w/rd%", &e1);
+	url = conf_secret_url_with_password("socks5://px@h:1080", "p@ss:w/rd%", &e1);
 	CU_ASSERT_STRING_EQUAL(url, "socks5://px:p%40ss%3Aw%2Frd%25@h:1080");
-	fs_secret_free(url);
-	CU_ASSERT_PTR_NULL(fs_secret_url_with_password("socks5://h:1080", "p", &e2));
+	conf_secret_free(url);
+	CU_ASSERT_PTR_NULL(conf_secret_url_with_password("socks5://h:1080", "p", &e2));
 	CU_ASSERT_PTR_NOT_NULL(e2);
-	CU_ASSERT_PTR_NULL(fs_secret_url_with_password("socks5://u:x@h:1080", "p", &e3));
+	CU_ASSERT_PTR_NULL(conf_secret_url_with_password("socks5://u:x@h:1080", "p", &e3));
 	CU_ASSERT_PTR_NOT_NULL(e3);
 
 	/* Without a password the URL is an ordinary option. */
 	const char *argv[] = {
 	    "imapfs", "-o", "host=h,user=u,proxy=socks5://px@h:1080,proxy_password_file=/f", NULL};
-	FsOptions o;
+	ConfOptions o;
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
 	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
 	CU_ASSERT_STRING_EQUAL(o.imap.net.proxy, "socks5://px@h:1080");
 	CU_ASSERT_STRING_EQUAL(o.proxy_password_file, "/f");
 	fuse_opt_free_args(&rest);
-	fs_options_clear(&o);
+	conf_options_clear(&o);
 }
 
 /* The last one given wins, as for every option; the words are kept as given. */
@@ -248,14 +250,14 @@ static void test_log_option(void)
 {
 	const char *argv[] = {"imapfs", "/mnt",	      "-o", "host=h,user=u,log=stderr",
 			      "-o",	"log=syslog", NULL};
-	FsOptions o;
+	ConfOptions o;
 	struct fuse_args rest;
 	g_autoptr(GError) err = NULL;
 
 	CU_ASSERT_TRUE_FATAL(parse(argv, &o, &rest, &err));
 	CU_ASSERT_STRING_EQUAL(o.log, "syslog");
 	fuse_opt_free_args(&rest);
-	fs_options_clear(&o);
+	conf_options_clear(&o);
 	CU_ASSERT_PTR_NULL(o.log);
 }
 
@@ -286,7 +288,7 @@ int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return CU_get_error();
-	CU_pSuite s = CU_add_suite("fs_options", NULL, NULL);
+	CU_pSuite s = CU_add_suite("conf_options", NULL, NULL);
 	TEST_ADD(s, test_full_options);
 	TEST_ADD(s, test_defaults);
 	TEST_ADD(s, test_refusals);
