@@ -1,7 +1,8 @@
 /* imapfs conf — the SMTP options (-o smtp_host=…, outbox=…, …) that give the mount an
  * outbox directory (fs/outbox.c). Read by fs_options_parse() before the IMAP options,
- * with their own fuse_opt table, and removed from ARGS (conf/options-raw.h). Settings not given are
- * taken from the IMAP ones at mount time (TLS checks, CA file, user and password).
+ * with their own fuse_opt table, and removed from ARGS (conf/options-raw.h). Settings
+ * not given are taken from the IMAP ones at mount time (TLS checks, CA file, user and
+ * password).
  *
  * Ownership: ConfSmtpOptions owns its strings; conf_smtp_options_free() accepts NULL.
  */
