@@ -31,9 +31,8 @@ static _Noreturn void wait_for_child(pid_t pid, int fd)
 	n = util_read_full(fd, &byte, 1, -1);
 	if (n == 1)
 		_exit(0);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			_exit(1);
+	if (TEMP_FAILURE_RETRY(waitpid(pid, &status, 0)) < 0)
+		_exit(1);
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(1);

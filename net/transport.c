@@ -265,21 +265,19 @@ static gssize try_read(NetTransport *t, void *buf, gsize len, GError **error)
 			/* A warning alert or a renegotiation request: keep reading. */
 		}
 	}
-	for (;;) {
-		ssize_t n = t->is_socket ? recv(t->rfd, buf, len, 0) : read(t->rfd, buf, len);
-		if (n > 0)
-			return n;
-		if (n == 0)
-			return eof_error(t, error);
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		if (errno != EINTR) {
-			int e = errno;
-			g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "cannot read from %s: %s",
-				    t->peer, g_strerror(e));
-			return -1;
-		}
-	}
+	/* glibc's TEMP_FAILURE_RETRY restarts after EINTR; EAGAIN is an answer here. */
+	ssize_t n =
+	    TEMP_FAILURE_RETRY(t->is_socket ? recv(t->rfd, buf, len, 0) : read(t->rfd, buf, len));
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return eof_error(t, error);
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	int e = errno;
+	g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "cannot read from %s: %s", t->peer,
+		    g_strerror(e));
+	return -1;
 }
 
 gssize net_transport_read(NetTransport *t, void *buf, gsize len, int timeout_ms,
@@ -333,20 +331,16 @@ static gssize try_write(NetTransport *t, const char *buf, gsize len, GError **er
 			    gnutls_strerror((int)n));
 		return -1;
 	}
-	for (;;) {
-		ssize_t n =
-		    t->is_socket ? send(t->wfd, buf, len, MSG_NOSIGNAL) : write(t->wfd, buf, len);
-		if (n >= 0)
-			return n;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		if (errno != EINTR) {
-			int e = errno;
-			g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "cannot write to %s: %s",
-				    t->peer, g_strerror(e));
-			return -1;
-		}
-	}
+	ssize_t n = TEMP_FAILURE_RETRY(t->is_socket ? send(t->wfd, buf, len, MSG_NOSIGNAL)
+						    : write(t->wfd, buf, len));
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	int e = errno;
+	g_set_error(error, NET_ERROR, NET_ERROR_NETWORK, "cannot write to %s: %s", t->peer,
+		    g_strerror(e));
+	return -1;
 }
 
 static gboolean write_stalled(NetTransport *t, GError **error)
