@@ -1,6 +1,5 @@
 /* imapfs conf — the SMTP options from their raw values (see options-smtp.h). */
 #include "conf/options-smtp.h"
-#include "conf/options-raw.h"
 #include "conf/secret.h"
 
 #include <stdlib.h>

@@ -1,6 +1,5 @@
 /* imapfs conf — options from their raw values to ConfOptions (see options.h). */
 #include "conf/options.h"
-#include "conf/options-raw.h"
 #include "conf/secret.h"
 
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * conf/ is the layer of options, config files and credentials (files, commands, the
  * prompt, OAuth2 tokens). It may include net/, imap/, smtp/ and cache/ headers, GLib,
  * json-glib and libcurl; never FUSE or fs/ (fs/options-args.c reads the command line
- * with fuse_opt and hands conf/ the raw values, conf/options-raw.h). The password never
+ * with fuse_opt and hands conf/ the raw values, the raw options below). The password never
  * comes from argv: "password=" is refused.
  *
  * Ownership: ConfOptions owns all its strings; conf_options_clear() frees them (and wipes
@@ -54,5 +54,31 @@ gboolean conf_parse_size(const char *text, guint64 *out);
 
 /* The option list for --help. */
 const char *conf_options_help(void);
+
+/* The options as the command line gives them, before they mean anything: fs/options-args.c
+ * fills these with fuse_opt (strings malloc'd, numbers -1 when unset) and the functions
+ * below judge them, so FUSE stays out of conf/ and each option's rules stay here. The
+ * raw strings are freed (free()) by conf_options_raw_free(). */
+typedef struct {
+	char *host, *user, *security, *ca_file, *tls_verify, *tls_verify_hostname, *tls_min;
+	char *password_command, *password_file, *cache_dir, *cache_size, *log;
+	int port, timeout, connections, ro, trace, password_given;
+	/* connect: TLS details, routing, mechanisms, timeouts, OAuth2 */
+	char *tls_priority, *tls_client_cert, *tls_client_key, *tls_pin_sha256, *proxy, *tunnel;
+	char *mechanisms, *allow_plaintext_auth, *oauth2, *oauth2_token_command;
+	char *oauth2_token_url, *oauth2_client_id, *proxy_password_file;
+	int greeting_timeout, connect_timeout, keepalive, secret_given;
+} ConfRawOptions;
+
+#define CONF_RAW_OPTIONS_INIT                                                                      \
+	{                                                                                          \
+		.port = -1, .timeout = -1, .connections = -1, .greeting_timeout = -1,              \
+		.connect_timeout = -1, .keepalive = -1                                             \
+	}
+
+/* Applies RAW's values to OPTS (initialised, its smtp member already set). FALSE with
+ * a G_OPTION_ERROR naming the option on a bad value; OPTS is then half-filled. */
+gboolean conf_options_apply(const ConfRawOptions *raw, ConfOptions *opts, GError **error);
+void conf_options_raw_free(ConfRawOptions *raw);
 
 G_END_DECLS

@@ -56,7 +56,8 @@ static gboolean get_password(ConfOptions *o, GError **error)
 		pw = conf_secret_from_file(o->password_file, error);
 	else if (o->password_command)
 		pw = conf_secret_from_command(o->password_command, error);
-	else if (o->imap.net.password || o->oauth2 || o->imap.net.tunnel || !conf_prompt_available())
+	else if (o->imap.net.password || o->oauth2 || o->imap.net.tunnel ||
+		 !conf_prompt_available())
 		return TRUE; /* from the config file, OAuth2, PREAUTH, or none at all */
 	else
 		pw = conf_prompt_password(o->imap.net.user, o->imap.net.host, error);

@@ -1,8 +1,8 @@
 /* imapfs fs — the command line's -o options read with fuse_opt (see options-args.h); what
- * they mean is conf/'s (conf/options-raw.h). */
+ * they mean is conf/'s (conf/options.h, conf/options-smtp.h). */
 #define FUSE_USE_VERSION 34
 #include "fs/options-args.h"
-#include "conf/options-raw.h"
+#include "conf/options-smtp.h"
 #include "fs/log.h"
 
 #include <fuse_opt.h>

@@ -32,8 +32,8 @@ gboolean fs_outbox_is(const FsMount *m, const char *mailbox)
 
 /* ---- settings ------------------------------------------------------------------------ */
 
-static gboolean smtp_password(SmtpConfig *smtp_cfg, const ConfSmtpOptions *so, const ConfOptions *opts,
-			      GError **error)
+static gboolean smtp_password(SmtpConfig *smtp_cfg, const ConfSmtpOptions *so,
+			      const ConfOptions *opts, GError **error)
 {
 	char *pw = NULL;
 
