@@ -12,7 +12,8 @@
 #   DV_CAPS   imap_capability, empty for Dovecot's own list
 #   DV_TLS    "yes" or "no"
 #   DV_QUOTA  storage quota rule (e.g. 10M); quota is always on so GETQUOTAROOT works
-#   DV_CORPUS the sample corpus
+#   DV_CORPUS the sample mail: IMAPFS_CORPUS when set (a directory of the same
+#             layout, e.g. real mail), else what gen-corpus writes into DIR/corpus
 #   DV_OAUTH2 "yes": an oauth2 passdb (XOAUTH2, OAUTHBEARER) that checks tokens at
 #             http://127.0.0.1:DV_OAUTH2_PORT/tokeninfo?access_token=TOKEN, a port
 #             reserved here for the test's own token service
@@ -26,21 +27,6 @@ DV_PASSWORD=pw-7Qz2-alice
 DV_START_ATTEMPTS=4
 DV_GREETING_TIMEOUT=10
 
-dv_default_corpus()
-{
-	local top
-	if [[ -n ${IMAPFS_CORPUS:-} ]]; then
-		echo "$IMAPFS_CORPUS"
-		return
-	fi
-	top=$(git -C "$DV_LIB_DIR" rev-parse --show-toplevel 2>/dev/null || true)
-	if [[ -n $top && -d $top/../shared/corpus ]]; then
-		(cd "$top/../shared/corpus" && pwd)
-	else
-		echo /work/shared/corpus
-	fi
-}
-
 dv_init()
 {
 	DV_DIR=$1
@@ -51,7 +37,7 @@ dv_init()
 	DV_QUOTA=1G
 	DV_OAUTH2=no
 	DV_OAUTH2_PORT=
-	DV_CORPUS=$(dv_default_corpus)
+	DV_CORPUS=${IMAPFS_CORPUS:-$DV_DIR/corpus}
 	DV_CONF=$DV_DIR/dovecot.conf
 	DV_CA=$DV_DIR/cert.pem
 	DV_LOG=$DV_DIR/dovecot.log
@@ -78,10 +64,19 @@ dv_make_passdb()
 	chmod 640 "$DV_DIR/passwd"
 }
 
+# The project's own sample mail, written afresh for each server (well under a
+# second), so nothing outside the checkout is needed.
+dv_make_corpus()
+{
+	[[ -d $DV_CORPUS ]] && return 0
+	python3 "$DV_LIB_DIR/gen-corpus" "$DV_CORPUS"
+}
+
 dv_fill_mail()
 {
 	local layout=dot
 	[[ $DV_DELIM == / ]] && layout=fs
+	dv_make_corpus
 	mkdir -p "$DV_HOME/Maildir"
 	if [[ $DV_FILL == corpus ]]; then
 		python3 "$DV_LIB_DIR/fill-maildir" "$DV_HOME/Maildir" "$layout" \

@@ -69,10 +69,14 @@ check_bodies()
 		"$(($(find "$corpus" -mindepth 2 -type f | wc -l) + 3 + 1 + $(corpus_count html)))"
 }
 
-# INTERNALDATE comes from the Date header (default/0001.eml: 17 Nov 2009 21:28:37 +0600).
+# INTERNALDATE comes from the Date header, read here by Python's email package.
 check_dates()
 {
-	expect_eq "INBOX UID 1 INTERNALDATE" 1258471717 "$("$oracle" meta INBOX | awk '$1 == 1 { print $3 }')"
+	local want
+	want=$(python3 -c 'import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+print(int(email.utils.parsedate_to_datetime(m["Date"]).timestamp()))' "$corpus/default/0001.eml")
+	expect_eq "INBOX UID 1 INTERNALDATE" "$want" "$("$oracle" meta INBOX | awk '$1 == 1 { print $3 }')"
 }
 
 check_silent()

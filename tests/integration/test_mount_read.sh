@@ -42,7 +42,7 @@ check "every file's bytes equal BODY[] from the oracle (diff -r)" diff -r -q "$E
 (cd "$EXP" && find . -type f -printf '%s %P\n' | sort -k2) >"$W/sizes.exp"
 check_same "st_size equals the number of bytes served" "$W/sizes.exp" "$W/sizes.mnt"
 
-for pat in '^Subject: .*PATCH' 'notmuch' '^Content-Transfer-Encoding: base64'; do
+for pat in '^Subject: .*PATCH' 'Signed-off-by' '^Content-Transfer-Encoding: base64'; do
 	(cd "$EXP" && grep -r -- "$pat" . | sort) >"$W/grep.exp"
 	(cd "$MNT" && grep -r -- "$pat" . | sort) >"$W/grep.mnt"
 	if [ -s "$W/grep.exp" ]; then
