@@ -21,7 +21,8 @@ void conf_smtp_raw_free(ConfRawSmtp *r)
 			 &r->outbox,
 			 &r->sent_folder,
 			 &r->from,
-			 &r->helo_name};
+			 &r->helo_name,
+			 &r->auth};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(strs); i++) {
 		if (*strs[i])
@@ -154,9 +155,30 @@ static gboolean check(const ConfRawSmtp *r, GError **error)
 	return TRUE;
 }
 
+/* smtp_auth=login (the default) or none; none rules out every credential option, so a
+ * forgotten one is said rather than silently unused. */
+static gboolean auth_mode(const ConfRawSmtp *r, gboolean *no_auth, GError **error)
+{
+	*no_auth = FALSE;
+	if (!r->auth || !strcmp(r->auth, "login"))
+		return TRUE;
+	if (strcmp(r->auth, "none"))
+		return bad(error, "smtp_auth", r->auth, "login or none");
+	if (r->user || r->password_file || r->password_command || r->mechanisms) {
+		g_set_error_literal(
+		    error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+		    "smtp_auth=none sends no credentials: drop smtp_user, "
+		    "smtp_password_file, smtp_password_command and smtp_mechanisms");
+		return FALSE;
+	}
+	*no_auth = TRUE;
+	return TRUE;
+}
+
 static gboolean apply(const ConfRawSmtp *r, ConfSmtpOptions *o, GError **error)
 {
-	if (!check(r, error) || !security(r->security, &o->security, error) ||
+	if (!check(r, error) || !auth_mode(r, &o->no_auth, error) ||
+	    !security(r->security, &o->security, error) ||
 	    !mechanisms(r->mechanisms, &o->mechanisms, error) ||
 	    !tristate("smtp_tls_verify", r->tls_verify, &o->tls_verify, error) ||
 	    !tristate("smtp_tls_verify_hostname", r->tls_verify_hostname, &o->tls_verify_hostname,
@@ -218,6 +240,8 @@ const char *conf_smtp_options_help(void)
 	       "    -o smtp_password_file=FILE,smtp_password_command=CMD   default: the IMAP\n"
 	       "                              password\n"
 	       "    -o smtp_mechanisms=LIST   PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER\n"
+	       "    -o smtp_auth=none         a relay that takes mail without AUTH (default\n"
+	       "                              login: AUTH with the credentials above)\n"
 	       "    -o smtp_proxy=URL         as proxy=\n"
 	       "    -o smtp_ca_file=FILE,smtp_tls_verify=yes|no,smtp_tls_verify_hostname=yes|no\n"
 	       "                              default: as for IMAP\n"

@@ -32,6 +32,7 @@ typedef struct ConfSmtpOptions {
 	char *sent_folder;	   /* NULL: SPECIAL-USE \Sent, else "Sent" */
 	char *from;		   /* envelope sender instead of From:, or NULL */
 	char *helo_name;
+	gboolean no_auth; /* smtp_auth=none: no AUTH, no SMTP secret read */
 } ConfSmtpOptions;
 
 void conf_smtp_options_free(ConfSmtpOptions *o);
@@ -46,7 +47,7 @@ const char *conf_smtp_options_help(void);
 typedef struct {
 	char *host, *security, *user, *password_command, *password_file, *mechanisms, *proxy;
 	char *ca_file, *tls_verify, *tls_verify_hostname, *allow_plaintext_auth;
-	char *outbox, *sent_folder, *from, *helo_name;
+	char *outbox, *sent_folder, *from, *helo_name, *auth;
 	int port, timeout, greeting_timeout, password_given, any;
 } ConfRawSmtp;
 

@@ -33,6 +33,7 @@ static const struct fuse_opt smtp_spec[] = {
     SMTP_OPT("sent_folder=%s", sent_folder),
     SMTP_OPT("from=%s", from),
     SMTP_OPT("smtp_helo=%s", helo_name),
+    SMTP_OPT("smtp_auth=%s", auth),
     FUSE_OPT_KEY("smtp_password=", KEY_SMTP_PASSWORD),
     FUSE_OPT_KEY("smtp_password", KEY_SMTP_PASSWORD),
     FUSE_OPT_END,

@@ -98,7 +98,10 @@ gboolean fs_outbox_new(const ConfOptions *opts, FsOutbox **out, GError **error)
 		return TRUE;
 	o = g_new0(FsOutbox, 1);
 	smtp_settings(&o->smtp_cfg, so, opts);
-	if (!smtp_password(&o->smtp_cfg, so, opts, error)) {
+	o->smtp_cfg.no_auth = so->no_auth;
+	if (so->no_auth) {
+		g_clear_pointer(&o->smtp_cfg.net.user, g_free);
+	} else if (!smtp_password(&o->smtp_cfg, so, opts, error)) {
 		smtp_config_clear(&o->smtp_cfg);
 		g_free(o);
 		return FALSE;
@@ -229,7 +232,7 @@ static gboolean send_with_fresh_token(const FsOutbox *o, const SmtpEnvelope *env
 	char *token;
 	gboolean ok;
 
-	if (!o->oauth2 || o->smtp_cfg.net.password)
+	if (!o->oauth2 || o->smtp_cfg.net.password || o->smtp_cfg.no_auth)
 		return smtp_send(&o->smtp_cfg, env, error);
 	token = conf_oauth2_token(o->oauth2, error);
 	if (!token)

@@ -180,12 +180,14 @@ gboolean smtp_client_auth(SmtpClient *c, GError **error)
 	NetSasl *sasl;
 	gboolean ok;
 
-	if (!net->user && !net->oauth2_token)
-		return TRUE; /* a server that takes mail without login (e.g. on localhost) */
+	/* Chosen by name: a relay that takes mail without login (a local MTA). */
+	if (c->cfg->no_auth || (!net->user && !net->oauth2_token))
+		return TRUE;
 	offer = smtp_client_ext(c, "AUTH");
 	if (!offer) {
 		g_set_error(error, SMTP_ERROR, SMTP_ERROR_AUTH,
-			    "the SMTP server offers no authentication (no AUTH after EHLO%s)",
+			    "the SMTP server offers no authentication (no AUTH after EHLO%s); for "
+			    "a relay that takes mail without it, set smtp_auth=none",
 			    net_transport_is_tls(c->t) ? "" : " on an unencrypted connection");
 		return FALSE;
 	}

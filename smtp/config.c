@@ -24,6 +24,7 @@ void smtp_config_copy(SmtpConfig *dst, const SmtpConfig *src)
 	net_config_copy(&dst->net, &src->net);
 	dst->helo_name = g_strdup(src->helo_name);
 	dst->from = g_strdup(src->from);
+	dst->no_auth = src->no_auth;
 }
 
 guint16 smtp_config_port(const SmtpConfig *cfg)

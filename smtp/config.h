@@ -23,6 +23,7 @@ typedef struct {
 	NetConfig net;
 	char *helo_name; /* the name given in EHLO/HELO; NULL: "localhost" */
 	char *from;	 /* envelope sender instead of the From: address, or NULL */
+	gboolean no_auth; /* smtp_auth=none: never AUTH, even when offered */
 } SmtpConfig;
 
 void smtp_config_init(SmtpConfig *cfg); /* implicit TLS, verification on */

@@ -4,7 +4,7 @@
 # cp sends (Bcc removed, recipients To+Cc+Bcc), the copy lands in Sent with \Seen, the
 # file vanishes from .outbox; a refused recipient, a wrong password and a server that
 # never greets make cp fail with nothing sent and nothing in Sent; no recipients or no
-# header block: EINVAL.
+# header block: EINVAL. A relay without AUTH is refused unless smtp_auth=none says so.
 #
 # usage: with-dovecot --fill=empty -- test_mount_outbox.sh IMAPFS
 . "$(dirname "$0")/mount-lib.sh"
@@ -123,6 +123,35 @@ if mt_mount "$MNT" "smtp_host=127.0.0.1,smtp_security=plain,smtp_port=$SILENT,sm
 	check_eq "nothing in Sent after no greeting" 1 "$(sent_count)"
 	mt_umount "$MNT"
 fi
+
+# -- a relay that takes mail without AUTH (a local MTA): smtp_auth=none --------------------
+smtp_start relay --no-auth
+RELAY="smtp_host=127.0.0.1,smtp_security=plain,smtp_port=$PORT"
+if mt_mount "$MNT" "$RELAY"; then
+	fails_with "without smtp_auth=none, a relay with no AUTH is refused" "Permission denied" \
+		cp "$W/plain.eml" "$MNT/.outbox/"
+	expect_logged "$MNT" "offers no authentication (no AUTH after EHLO on an unencrypted connection); for a relay that takes mail without it, set smtp_auth=none"
+	check_eq "nothing reached the relay" 0 "$(delivered relay)"
+	check_eq "nothing more is in Sent" 1 "$(sent_count)"
+	mt_umount "$MNT"
+fi
+# The key from a config file, as a user would write it; the password stays for IMAP only.
+printf '[relay]\nsmtp_auth = none\n' >"$W/relay.conf"
+if mt_mount "$MNT" "$RELAY,config=$W/relay.conf,account=relay"; then
+	check "with smtp_auth=none, cp into .outbox sends" cp "$W/msg.eml" "$MNT/.outbox/"
+	check_eq "the relay got one message" 1 "$(delivered relay)"
+	check_same "it is the file minus Bcc, with CRLF" "$W/expected.eml" "$W/relay/0001.eml"
+	check "no login was made (and no TLS asked for)" \
+		grep -qF '"login": null, "tls": false' "$W/relay/0001.json"
+	check_eq "a copy is in Sent" 2 "$(sent_count)"
+	mt_umount "$MNT"
+fi
+fails_with "smtp_auth=none with an SMTP user is refused at mount time" \
+	"smtp_auth=none sends no credentials" \
+	"$IMAPFS" -f -o "$(mt_opts "$RELAY,smtp_auth=none,smtp_user=bob")" "$MNT"
+fails_with "smtp_auth with another value is refused" \
+	"invalid value 'nobody' for option smtp_auth (expected login or none)" \
+	"$IMAPFS" -f -o "$(mt_opts "$RELAY,smtp_auth=nobody")" "$MNT"
 
 # -- no SMTP configured: no outbox -----------------------------------------------------------
 if mt_mount "$MNT"; then
