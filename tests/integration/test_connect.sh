@@ -174,6 +174,9 @@ fstab_mount() { # DESC COMMAND...: mounts, lists INBOX, unmounts with umount(8)
 }
 MNT=$W/mnt-fstab
 mkdir -p "$MNT"
+# tests/doc/test_install.sh links the installed binary there: one at a time.
+exec 9>"${TMPDIR:-/tmp}/imapfs-test-usr-local-bin.lock"
+flock 9
 if [ -e "$LINK" ] || [ -L "$LINK" ]; then
 	not_ok "$LINK exists already: not replaced, fstab mounts not tested"
 else
