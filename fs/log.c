@@ -153,7 +153,22 @@ void fs_log_close(FsLog *log)
 struct FsLogLimit {
 	GMutex lock;
 	GHashTable *seen; /* line -> Seen */
+	GQueue recent;	  /* of Recent, oldest first, at most FS_LOG_RECENT */
 };
+
+typedef struct {
+	GDateTime *when;
+	char *line;
+} Recent;
+
+static void recent_free(gpointer data)
+{
+	Recent *r = data;
+
+	g_date_time_unref(r->when);
+	g_free(r->line);
+	g_free(r);
+}
 
 typedef struct {
 	gint64 at; /* when it was last logged */
@@ -174,6 +189,7 @@ void fs_log_limit_free(FsLogLimit *l)
 	if (!l)
 		return;
 	g_hash_table_unref(l->seen);
+	g_queue_clear_full(&l->recent, recent_free);
 	g_mutex_clear(&l->lock);
 	g_free(l);
 }
@@ -209,5 +225,35 @@ gboolean fs_log_limit_pass(FsLogLimit *l, const char *line, guint *dropped)
 		g_hash_table_insert(l->seen, g_strdup(line), s);
 	}
 	g_mutex_unlock(&l->lock);
+	if (pass)
+		fs_log_limit_note(l, line);
 	return pass;
+}
+
+void fs_log_limit_note(FsLogLimit *l, const char *line)
+{
+	Recent *r = g_new0(Recent, 1);
+
+	r->when = g_date_time_new_now_local();
+	r->line = g_strdup(line);
+	g_mutex_lock(&l->lock);
+	g_queue_push_tail(&l->recent, r);
+	while (g_queue_get_length(&l->recent) > FS_LOG_RECENT)
+		recent_free(g_queue_pop_head(&l->recent));
+	g_mutex_unlock(&l->lock);
+}
+
+char *fs_log_limit_recent(FsLogLimit *l)
+{
+	GString *out = g_string_new(NULL);
+
+	g_mutex_lock(&l->lock);
+	for (GList *it = l->recent.head; it; it = it->next) {
+		const Recent *r = it->data;
+		g_autofree char *when = g_date_time_format(r->when, "%Y-%m-%d %H:%M:%S");
+
+		g_string_append_printf(out, "%s %s\n", when, r->line);
+	}
+	g_mutex_unlock(&l->lock);
+	return g_string_free(out, FALSE);
 }

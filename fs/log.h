@@ -57,7 +57,15 @@ typedef struct FsLogLimit FsLogLimit;
 FsLogLimit *fs_log_limit_new(void);
 void fs_log_limit_free(FsLogLimit *l); /* accepts NULL */
 /* TRUE if LINE may be logged now: not logged in the last second. *DROPPED: how many
- * times it was dropped since it was last logged. */
+ * times it was dropped since it was last logged. A line that passes is also noted as
+ * one of the recent errors (below). */
 gboolean fs_log_limit_pass(FsLogLimit *l, const char *line, guint *dropped);
+
+/* The FS_LOG_RECENT lines logged last (without "imapfs: "), with their wall-clock times,
+ * for `imapfs status`: fs_log_limit_note() adds an error line logged by other means. */
+#define FS_LOG_RECENT 5
+void fs_log_limit_note(FsLogLimit *l, const char *line);
+/* Oldest first, one "YYYY-MM-DD HH:MM:SS LINE\n" each; "" when there are none. g_free. */
+char *fs_log_limit_recent(FsLogLimit *l);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs/status-cmd.h"
 #include "fs/cache-damage.h"
 #include "fs/check.h"
 #include "fs/config-args.h"
@@ -42,8 +43,10 @@ static void usage(const char *prog)
 {
 	printf("usage: %s [--config FILE] [--account NAME] [ACCOUNT] MOUNTPOINT "
 	       "[-o host=HOST,user=USER,options]\n"
-	       "       %s --check [--config FILE] [--account NAME] [-o options]\n\n%s\n%s\n%s\n",
-	       prog, prog, conf_options_help(), conf_smtp_options_help(), fs_check_help());
+	       "       %s --check [--config FILE] [--account NAME] [-o options]\n"
+	       "       %s status MOUNTPOINT   (what a running mount reports about itself)\n\n"
+	       "%s\n%s\n%s\n",
+	       prog, prog, prog, conf_options_help(), conf_smtp_options_help(), fs_check_help());
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
 }
@@ -313,6 +316,8 @@ int main(int argc, char **argv)
 	int ready_fd = -1;
 	FsOutbox *outbox = NULL;
 
+	if (fs_status_wanted(argc, argv))
+		return fs_status_run(argc, argv);
 	conf_options_init(&opts);
 	fs_log_init(&log);
 	if (wants_help(argc, argv)) {

@@ -245,12 +245,23 @@ static gboolean send_with_fresh_token(const FsOutbox *o, const SmtpEnvelope *env
 	return ok;
 }
 
+/* One line in the log, and one of the recent errors `imapfs status` shows. */
+static void refused(FsMount *m, const char *why)
+{
+	g_autofree char *line = g_strdup_printf("outbox: not sent: %s", why);
+
+	g_printerr("imapfs: %s\n", line);
+	fs_log_limit_note(m->log_limit, line);
+	g_atomic_int_inc(&m->stats.send_failures);
+}
+
 int fs_outbox_send(FsMount *m, int fd, guint64 size)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) message = NULL;
 	g_autoptr(SmtpEnvelope) env = NULL;
 	int err = 0;
+	gboolean ok;
 
 	if (size > SMTP_MAX_MESSAGE_BYTES)
 		return EFBIG;
@@ -259,13 +270,17 @@ int fs_outbox_send(FsMount *m, int fd, guint64 size)
 		return err;
 	env = smtp_envelope_parse(message, m->outbox->smtp_cfg.from, &error);
 	if (!env) {
-		g_printerr("imapfs: outbox: not sent: %s\n", error->message);
+		refused(m, error->message);
 		return EINVAL;
 	}
-	if (!send_with_fresh_token(m->outbox, env, &error)) {
-		g_printerr("imapfs: outbox: not sent: %s\n", error->message);
+	g_atomic_int_inc(&m->stats.sending);
+	ok = send_with_fresh_token(m->outbox, env, &error);
+	g_atomic_int_add(&m->stats.sending, -1);
+	if (!ok) {
+		refused(m, error->message);
 		return fs_errno_from_error(error);
 	}
+	g_atomic_int_inc(&m->stats.sent);
 	store_sent(m, fd, size);
 	return 0;
 }

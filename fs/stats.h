@@ -16,7 +16,19 @@ typedef struct {
 	gint opens;	     /* OPEN requests of messages (one, refused, on -o ro) */
 	gint reads;	     /* READ requests answered from a message */
 	gint pages_pushed;   /* bodies put into the page cache ahead of a reader (push.h) */
+	gint watch_mode;     /* FsWatchMode: how the watcher notices changes now */
+	gint sending;	     /* outbox messages being sent at this moment */
+	gint sent;	     /* outbox messages sent */
+	gint send_failures;  /* outbox messages refused or not sent */
 } FsStats;
+
+/* The watcher's way of noticing changes (watch.h), for `imapfs status`. */
+typedef enum {
+	FS_WATCH_OFF = 0, /* not connected (yet, or lost) */
+	FS_WATCH_NOTIFY,  /* NOTIFY SET, then IDLE */
+	FS_WATCH_IDLE,	  /* IDLE on one folder, STATUS polls of the others */
+	FS_WATCH_POLL,	  /* NOOP and STATUS polls: the server has no IDLE */
+} FsWatchMode;
 
 #define FS_STAT_INC(st, field) g_atomic_int_inc(&(st)->field)
 

@@ -82,6 +82,7 @@ static void drop_session(FsWatch *w, const GError *why)
 	g_debug("imapfs: watcher lost its connection: %s", why ? why->message : "?");
 	imap_session_free(w->s);
 	w->s = NULL;
+	g_atomic_int_set(&w->m->stats.watch_mode, FS_WATCH_OFF);
 	/* Answers of the old connection say nothing about what the new one will see. */
 	g_hash_table_remove_all(w->seen);
 }
@@ -126,6 +127,10 @@ static gboolean connect_watch(FsWatch *w)
 		}
 	}
 	w->last_round = 0;
+	g_atomic_int_set(&w->m->stats.watch_mode, w->notify ? FS_WATCH_NOTIFY
+						  : imap_session_has_cap(w->s, "IDLE")
+						      ? FS_WATCH_IDLE
+						      : FS_WATCH_POLL);
 	return TRUE;
 }
 

@@ -3,6 +3,7 @@
  * user.imap.flags on a message: its flags and keywords, space-separated.
  * user.imapfs.stats on the root: counters (body fetches, cache hits, listings) that let
  * tests prove, for instance, that a remount served bodies from the cache.
+ * user.imapfs.status on the root: the text of `imapfs status` (status.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "fs/errno-map.h"
 #include "fs/mount.h"
+#include "fs/status.h"
 #include "fs/write.h"
 
 #define XATTR_FLAGS "user.imap.flags"
@@ -69,6 +71,8 @@ void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 	}
 	if (ino == FS_ROOT_NODEID && strcmp(name, XATTR_STATS) == 0) {
 		value = fs_stats_format(&m->stats);
+	} else if (ino == FS_ROOT_NODEID && strcmp(name, FS_XATTR_STATUS) == 0) {
+		value = fs_status_format(m);
 	} else if (n->kind == FS_NODE_MSG && strcmp(name, XATTR_FLAGS) == 0) {
 		FsFolder *f = fs_folders_get(m->folders, n->mailbox);
 
@@ -98,7 +102,8 @@ void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	}
 	/* Names are NUL-terminated, the terminator counted. */
 	if (ino == FS_ROOT_NODEID)
-		reply_value(req, XATTR_STATS, sizeof(XATTR_STATS), size);
+		reply_value(req, XATTR_STATS "\0" FS_XATTR_STATUS,
+			    sizeof(XATTR_STATS) + sizeof(FS_XATTR_STATUS), size);
 	else if (n->kind == FS_NODE_MSG)
 		reply_value(req, XATTR_FLAGS, sizeof(XATTR_FLAGS), size);
 	else
