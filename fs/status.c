@@ -81,9 +81,9 @@ static void add_cache(GString *out, FsMount *m)
 		used = g_format_size_full(cache_store_size(m->cache), G_FORMAT_SIZE_IEC_UNITS);
 		limit = m->opts->cache_size
 			    ? g_format_size_full(m->opts->cache_size, G_FORMAT_SIZE_IEC_UNITS)
-			    : g_strdup("no limit");
-		g_string_append_printf(out, "cache: %s of %s, in %s\n", used, limit,
-				       cache_store_path(m->cache));
+			    : NULL;
+		g_string_append_printf(out, "cache: %s%s%s, in %s\n", used, limit ? " of " : "",
+				       limit ? limit : ", no limit", cache_store_path(m->cache));
 	}
 	g_string_append_printf(out,
 			       "bodies: %d served from the cache, %d fetched from the server in "
@@ -91,7 +91,8 @@ static void add_cache(GString *out, FsMount *m)
 			       g_atomic_int_get(&st->cache_hits),
 			       g_atomic_int_get(&st->bodies_fetched),
 			       g_atomic_int_get(&st->body_fetches));
-	g_string_append_printf(out, "listings: %d full, %d incremental; %d LIST commands\n",
+	g_string_append_printf(out,
+			       "listings: %d full, %d incremental; folder tree listed %d times\n",
 			       g_atomic_int_get(&st->meta_fetches),
 			       g_atomic_int_get(&st->revalidations), g_atomic_int_get(&st->lists));
 }
