@@ -47,7 +47,9 @@ FsFolders *fs_folders_new(FsPool *pool, CacheStore *cache, FsStats *stats);
 void fs_folders_free(FsFolders *fl); /* saves dirty metadata; accepts NULL */
 FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox);
 /* Up to MAX loaded folders, most recently got (fs_folders_get) first: what the watcher
- * (fs/watch.c) keeps an eye on. The array is the caller's, the folders are not. */
+ * (fs/watch.c) keeps an eye on, FS_WATCH_MAX of them. The array is the caller's, the
+ * folders are not. */
+#define FS_WATCH_MAX 20
 GPtrArray *fs_folders_recent(FsFolders *fl, guint max);
 
 /* Loads or revalidates when older than MAX_AGE_US (0: always). *changes (may be NULL

@@ -1,7 +1,5 @@
 /* imapfs fs — the text of `imapfs status` (see status.h). */
 #include "fs/status.h"
-#include "fs/outbox.h"
-#include "fs/watch.h"
 
 #include <string.h>
 
@@ -54,14 +52,14 @@ static const char *watch_name(gint mode)
 	}
 }
 
-static void add_watch(GString *out, FsMount *m)
+static void add_watch(GString *out, const FsStatusSource *m)
 {
 	g_autoptr(GPtrArray) recent = fs_folders_recent(m->folders, FS_WATCH_MAX);
 
 	g_string_append_printf(out, "connections: %u for requests, 1 for the watcher\n",
 			       m->opts->connections);
 	g_string_append_printf(out, "watching: %s\n",
-			       watch_name(g_atomic_int_get(&m->stats.watch_mode)));
+			       watch_name(g_atomic_int_get(&m->stats->watch_mode)));
 	g_string_append_printf(out, "watched: %u folder%s", recent->len,
 			       recent->len == 1 ? "" : "s");
 	for (guint i = 0; i < recent->len; i++)
@@ -70,9 +68,9 @@ static void add_watch(GString *out, FsMount *m)
 	g_string_append_c(out, '\n');
 }
 
-static void add_cache(GString *out, FsMount *m)
+static void add_cache(GString *out, const FsStatusSource *m)
 {
-	FsStats *st = &m->stats;
+	FsStats *st = m->stats;
 	g_autofree char *used = NULL, *limit = NULL;
 
 	if (!m->cache) {
@@ -97,10 +95,10 @@ static void add_cache(GString *out, FsMount *m)
 			       g_atomic_int_get(&st->revalidations), g_atomic_int_get(&st->lists));
 }
 
-static void add_outbox(GString *out, FsMount *m)
+static void add_outbox(GString *out, const FsStatusSource *m)
 {
 	const ConfSmtpOptions *so = m->opts->smtp;
-	FsStats *st = &m->stats;
+	FsStats *st = m->stats;
 	g_autofree char *port = NULL;
 
 	if (!so || !m->outbox) {
@@ -111,16 +109,16 @@ static void add_outbox(GString *out, FsMount *m)
 	g_string_append_printf(out,
 			       "outbox: %s, sent by %s%s (%s): %d being sent now, %d sent, %d "
 			       "not sent\n",
-			       fs_outbox_name(m->outbox), so->host, port,
+			       so->outbox, so->host, port,
 			       so->no_auth ? "no AUTH: smtp_auth=none" : "AUTH",
 			       g_atomic_int_get(&st->sending), g_atomic_int_get(&st->sent),
 			       g_atomic_int_get(&st->send_failures));
 }
 
-char *fs_status_format(FsMount *m)
+char *fs_status_format(const FsStatusSource *m)
 {
 	GString *out = g_string_new(NULL);
-	g_autofree char *errors = fs_log_limit_recent(m->log_limit);
+	g_autofree char *errors = fs_log_limit_recent(m->log);
 	g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(m->started);
 	g_autofree char *when = g_date_time_format(since, "%Y-%m-%d %H:%M:%S");
 

@@ -1,5 +1,7 @@
 /* imapfs fs — the text of `imapfs status`: what a running mount says about itself in the
- * root's xattr user.imapfs.status (fs/xattr.c), read by fs/status-cmd.c.
+ * root's xattr user.imapfs.status (fs/xattr.c), read by fs/status-cmd.c. It is given
+ * the parts of the mount it reads (FsStatusSource), not the mount, so that it stays out
+ * of fs/'s circle of units (scripts/check-layers).
  *
  * Lines "NAME: VALUE" (server, security, connections, watching, watched, cache, bodies,
  * listings, outbox), then "last errors:" and up to FS_LOG_RECENT indented lines with
@@ -10,12 +12,28 @@
  */
 #pragma once
 
-#include "fs/mount.h"
+#include <time.h>
+#include "cache/cache.h"
+#include "fs/folder.h"
+#include "fs/log.h"
+#include "conf/options.h"
+#include "fs/stats.h"
 
 G_BEGIN_DECLS
 
 #define FS_XATTR_STATUS "user.imapfs.status"
 
-char *fs_status_format(FsMount *m);
+/* Borrowed from the mount for one call. */
+typedef struct {
+	const ConfOptions *opts;
+	FsStats *stats;
+	CacheStore *cache; /* NULL: none */
+	FsFolders *folders;
+	FsLogLimit *log;
+	gboolean outbox; /* the mount has one */
+	time_t started;
+} FsStatusSource;
+
+char *fs_status_format(const FsStatusSource *src);
 
 G_END_DECLS

@@ -35,7 +35,6 @@
 
 G_BEGIN_DECLS
 
-#define FS_WATCH_MAX 20
 #define FS_WATCH_WINDOW_MS 1000 /* IDLE/NOOP period: also how soon stop is noticed */
 #define FS_WATCH_SAFETY_US (10 * G_USEC_PER_SEC)
 
