@@ -7,7 +7,7 @@ static const char *security_name(const NetConfig *c)
 {
 	if (c->tunnel)
 		return c->security == NET_SECURITY_PLAIN ? "a tunnel command, no TLS over it"
-							  : "a tunnel command, with TLS";
+							 : "a tunnel command, with TLS";
 	switch (c->security) {
 	case NET_SECURITY_TLS:
 		return "implicit TLS";
