@@ -89,8 +89,7 @@ static void add_cache(GString *out, const FsStatusSource *m)
 			       g_atomic_int_get(&st->cache_hits),
 			       g_atomic_int_get(&st->bodies_fetched),
 			       g_atomic_int_get(&st->body_fetches));
-	g_string_append_printf(out,
-			       "listings: %d full, %d incremental, %d of the folder tree\n",
+	g_string_append_printf(out, "listings: %d full, %d incremental, %d of the folder tree\n",
 			       g_atomic_int_get(&st->meta_fetches),
 			       g_atomic_int_get(&st->revalidations), g_atomic_int_get(&st->lists));
 }
