@@ -22,6 +22,17 @@ static void release(FsMount *m, ImapSession *s)
 	fs_pool_release(m->pool, s);
 }
 
+/* What the server would say to the write that follows, said before it is sent. */
+static gboolean refuse_read_only(const char *mailbox, GError **error)
+{
+	GError *e = g_error_new(IMAP_ERROR, IMAP_ERROR_NO,
+				"[NOPERM] the server opened \"%s\" read-only", mailbox);
+
+	imap_error_set_response(e, IMAP_CODE_NOPERM, "NOPERM", NULL);
+	g_propagate_error(error, e);
+	return FALSE;
+}
+
 ImapSession *fs_write_session(FsMount *m, const char *mailbox, guint32 *uidvalidity,
 			      guint32 *uidnext, GError **error)
 {
@@ -37,9 +48,7 @@ ImapSession *fs_write_session(FsMount *m, const char *mailbox, guint32 *uidvalid
 		ok = mailbox ? imap_session_select(s, mailbox, FALSE, &info, error)
 			     : imap_session_noop(s, error);
 		if (ok && info.read_only) {
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_NO,
-				    "[NOPERM] the server opened \"%s\" read-only", mailbox);
-			ok = FALSE;
+			ok = refuse_read_only(mailbox, error);
 		}
 		if (ok) {
 			if (uidvalidity)
