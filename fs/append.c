@@ -240,23 +240,6 @@ static int append_searching(FsMount *m, const char *mailbox, char **flags, gint6
 	return 0;
 }
 
-/* A pooled session for an APPEND (one with MAILBOX selected if given and one has it, so
- * the new message can be fetched; else one that keeps other readers' selections), not
- * known to be dead. APPEND needs no SELECT, and this check costs no round trip; it is what makes
- * the first try on a fresh connection safe: an APPEND is never retried once sent. */
-static ImapSession *append_session(FsMount *m, const char *mailbox, GError **error)
-{
-	for (int attempt = 0; attempt < 3; attempt++) {
-		ImapSession *s = fs_pool_acquire(m->pool, mailbox, error);
-
-		if (!s || imap_session_poll_alive(s))
-			return s;
-		fs_pool_release(m->pool, s); /* the next acquire replaces it */
-	}
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "the IMAP connections keep closing");
-	return NULL;
-}
-
 typedef struct {
 	guint32 uid;
 	gboolean found;
@@ -346,7 +329,10 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 	}
 	/* CRLF data without flags (which the server may drop) needs no FETCH afterwards. */
 	known = clean > 0 && !(flags && *flags);
-	s = append_session(m, known ? NULL : mailbox, &error);
+	/* One with MAILBOX selected when the new message must be fetched, else one that keeps
+	 * other readers' selections. APPEND needs no SELECT; that the session is not known
+	 * to be dead is what makes the first try safe: an APPEND is never retried. */
+	s = fs_pool_acquire_alive(m->pool, known ? NULL : mailbox, &error);
 	if (!s)
 		return failed(error, why);
 	mi.internaldate = date > 0 ? date : g_get_real_time() / G_USEC_PER_SEC;

@@ -33,37 +33,39 @@ static gboolean refuse_read_only(const char *mailbox, GError **error)
 	return FALSE;
 }
 
+typedef struct {
+	const char *mailbox;
+	guint32 uidvalidity, uidnext;
+} Ready;
+
+/* The SELECT (or NOOP) also proves the pooled connection is still alive, so the change
+ * itself is never retried: a retried APPEND could store twice. */
+static gboolean select_for_write(ImapSession *s, gpointer data, GError **error)
+{
+	ImapSelectInfo info = {0};
+	Ready *r = data;
+	gboolean ok = r->mailbox ? imap_session_select(s, r->mailbox, FALSE, &info, error)
+				 : imap_session_noop(s, error);
+
+	if (ok && info.read_only)
+		ok = refuse_read_only(r->mailbox, error);
+	r->uidvalidity = info.uidvalidity;
+	r->uidnext = info.uidnext;
+	imap_select_info_clear(&info);
+	return ok;
+}
+
 ImapSession *fs_write_session(FsMount *m, const char *mailbox, guint32 *uidvalidity,
 			      guint32 *uidnext, GError **error)
 {
-	for (int attempt = 0;; attempt++) {
-		ImapSelectInfo info = {0};
-		ImapSession *s = fs_pool_acquire(m->pool, mailbox, error);
-		gboolean ok;
+	Ready r = {mailbox, 0, 0};
+	ImapSession *s = fs_pool_acquire_ready(m->pool, mailbox, select_for_write, &r, error);
 
-		if (!s)
-			return NULL;
-		/* The SELECT (or NOOP) also proves the pooled connection is still alive, so
-		 * the change itself is never retried: a retried APPEND could store twice. */
-		ok = mailbox ? imap_session_select(s, mailbox, FALSE, &info, error)
-			     : imap_session_noop(s, error);
-		if (ok && info.read_only) {
-			ok = refuse_read_only(mailbox, error);
-		}
-		if (ok) {
-			if (uidvalidity)
-				*uidvalidity = info.uidvalidity;
-			if (uidnext)
-				*uidnext = info.uidnext;
-		}
-		imap_select_info_clear(&info);
-		if (ok)
-			return s;
-		gboolean retry = fs_pool_should_retry(s, attempt, error);
-		release(m, s);
-		if (!retry)
-			return NULL;
-	}
+	if (s && uidvalidity)
+		*uidvalidity = r.uidvalidity;
+	if (s && uidnext)
+		*uidnext = r.uidnext;
+	return s;
 }
 
 void fs_write_refresh(FsMount *m, const char *mailbox)

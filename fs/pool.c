@@ -243,7 +243,8 @@ void fs_pool_abort_busy(FsPool *p)
 	g_mutex_unlock(&p->lock);
 }
 
-gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
+/* After a failed attempt on S: TRUE (and *error cleared) when another one is worth it. */
+static gboolean should_retry(ImapSession *s, int attempt, GError **error)
 {
 	const GError *e = error ? *error : NULL;
 
@@ -253,6 +254,58 @@ gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
 		e->message, attempt + 2, REQUEST_ATTEMPTS);
 	g_clear_error(error);
 	return TRUE;
+}
+
+/* The loop behind fs_pool_run and fs_pool_acquire_ready. A caller that passes no error
+ * still needs to know why an attempt failed, to tell a dropped connection. */
+static ImapSession *run_attempts(FsPool *p, const char *mailbox, FsPoolFunc fn, gpointer data,
+				 gboolean keep, gboolean *ok_out, GError **error)
+{
+	for (int attempt = 0;; attempt++) {
+		g_autoptr(GError) err = NULL;
+		ImapSession *s = fs_pool_acquire(p, mailbox, &err);
+		gboolean ok = s && fn(s, data, &err), retry;
+
+		if (ok && keep)
+			return s;
+		retry = !ok && should_retry(s, attempt, &err);
+		fs_pool_release(p, s);
+		if (!retry) {
+			*ok_out = ok;
+			if (err)
+				g_propagate_error(error, g_steal_pointer(&err));
+			return NULL;
+		}
+	}
+}
+
+gboolean fs_pool_run(FsPool *p, const char *mailbox, FsPoolFunc fn, gpointer data, GError **error)
+{
+	gboolean ok = FALSE;
+
+	run_attempts(p, mailbox, fn, data, FALSE, &ok, error);
+	return ok;
+}
+
+ImapSession *fs_pool_acquire_ready(FsPool *p, const char *mailbox, FsPoolFunc fn, gpointer data,
+				   GError **error)
+{
+	gboolean ok = FALSE;
+
+	return run_attempts(p, mailbox, fn, data, TRUE, &ok, error);
+}
+
+ImapSession *fs_pool_acquire_alive(FsPool *p, const char *mailbox, GError **error)
+{
+	for (int attempt = 0; attempt < REQUEST_ATTEMPTS; attempt++) {
+		ImapSession *s = fs_pool_acquire(p, mailbox, error);
+
+		if (!s || imap_session_poll_alive(s))
+			return s;
+		fs_pool_release(p, s); /* the next acquire replaces it */
+	}
+	g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "the IMAP connections keep closing");
+	return NULL;
 }
 
 gboolean fs_pool_examine_uidv(ImapSession *s, const char *mailbox, guint32 uidvalidity,

@@ -41,12 +41,27 @@ void fs_pool_release(FsPool *p, ImapSession *s);
  * before: what is left to send at unmount still goes). */
 void fs_pool_abort_busy(FsPool *p);
 
-/* Call before fs_pool_release() after a command failed: TRUE (and *error cleared) when
- * the connection died under it (BYE, EOF, reset), so the caller should try again on a
- * fresh connection; ATTEMPT counts from 0, and after the third dropped attempt the
- * error stands. Only for idempotent commands (fetches, listings, EXAMINE): a write
- * whose reply was lost may have been done already. */
-gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error);
+/* One attempt of an idempotent request on S (acquired for it): FALSE with error when it
+ * failed. It may run again, on another session, so it starts each time afresh. */
+typedef gboolean (*FsPoolFunc)(ImapSession *s, gpointer data, GError **error);
+
+/* The one retry rule. Acquires a session for MAILBOX (may be NULL), runs FN on it and
+ * releases it. When the connection died under FN (BYE, EOF, reset, a TLS failure; not a
+ * timeout: the user would wait several times as long), FN runs again on a fresh
+ * connection, up to three attempts in all; any other failure stands at once. Only for
+ * idempotent requests (fetches, listings, EXAMINE, NOOP): a write whose reply was lost
+ * may have been done already, so APPEND, STORE, EXPUNGE... never go through here. */
+gboolean fs_pool_run(FsPool *p, const char *mailbox, FsPoolFunc fn, gpointer data, GError **error);
+/* The same rule for an idempotent preparation (a SELECT that proves the connection
+ * alive before a write): on success the session stays acquired and is returned, to be
+ * given back with fs_pool_release(); NULL with error otherwise. What the caller then
+ * sends on it is never retried. */
+ImapSession *fs_pool_acquire_ready(FsPool *p, const char *mailbox, FsPoolFunc fn, gpointer data,
+				   GError **error);
+/* A session not known to be dead (imap_session_poll_alive, no round trip), for a
+ * command that must never be retried (APPEND): one found dead is given back and
+ * replaced, up to three times. */
+ImapSession *fs_pool_acquire_alive(FsPool *p, const char *mailbox, GError **error);
 
 /* A new session with the pool's configuration, outside the pool's slots (the watcher's
  * connection). The caller owns it (imap_session_logout) and paces its own retries. */
