@@ -35,7 +35,7 @@ void fs_folder_changes_free(FsFolderChanges *ch)
 	g_free(ch);
 }
 
-FsFolders *fs_folders_new(FsPool *pool, CacheStore *cache, FsStats *stats)
+FsFolders *fs_folders_new(ImapPool *pool, CacheStore *cache, FsStats *stats)
 {
 	FsFolders *fl = g_new0(FsFolders, 1);
 
@@ -401,7 +401,7 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFold
 	}
 	known = known_state(fl, f);
 	l.known = known;
-	ok = fs_pool_run(fl->pool, f->mailbox, load_once, &l, error);
+	ok = imap_pool_run(fl->pool, f->mailbox, load_once, &l, error);
 	cur = l.cur;
 	if (ok) {
 		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);

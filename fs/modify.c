@@ -19,7 +19,7 @@
 
 static void release(FsMount *m, ImapSession *s)
 {
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 }
 
 /* What the server would say to the write that follows, said before it is sent. */
@@ -59,7 +59,7 @@ ImapSession *fs_write_session(FsMount *m, const char *mailbox, guint32 *uidvalid
 			      guint32 *uidnext, GError **error)
 {
 	Ready r = {mailbox, 0, 0};
-	ImapSession *s = fs_pool_acquire_ready(m->pool, mailbox, select_for_write, &r, error);
+	ImapSession *s = imap_pool_acquire_ready(m->pool, mailbox, select_for_write, &r, error);
 
 	if (s && uidvalidity)
 		*uidvalidity = r.uidvalidity;
@@ -370,7 +370,7 @@ static guint32 uidnext_before(FsMount *m, const char *mailbox)
 {
 	g_autoptr(GError) error = NULL;
 	ImapMailbox *mb = NULL;
-	ImapSession *s = fs_pool_acquire(m->pool, NULL, &error);
+	ImapSession *s = imap_pool_acquire(m->pool, NULL, &error);
 	guint32 next = 0;
 
 	if (s && !imap_session_has_cap(s, "UIDPLUS") &&

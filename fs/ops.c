@@ -77,7 +77,7 @@ gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 		g_mutex_unlock(&m->list_lock);
 		return TRUE;
 	}
-	ok = fs_pool_run(m->pool, NULL, list_once, &l, error);
+	ok = imap_pool_run(m->pool, NULL, list_once, &l, error);
 	if (ok) {
 		fs_tree_set(m->tree, l.list, m->delimiter);
 		warn_unreadable(m, l.unreadable);

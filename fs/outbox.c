@@ -210,7 +210,7 @@ static void store_sent(FsMount *m, int fd, guint64 size)
 		ok = imap_session_append(s, folder, seen, -1, fd, size, &v, &uid, &error);
 		created = TRUE;
 	}
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	/* Only now: the LIST needs a pool session, and a pool of one has just this one. */
 	if (created)
 		fs_mount_refresh_tree(m, 0, NULL);

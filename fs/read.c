@@ -153,10 +153,10 @@ static gboolean examine_checked(ImapSession *s, const FsNode *node, gboolean *fr
 				GError **error)
 {
 	*fresh_out = FALSE;
-	return fs_pool_examine_uidv(s, node->mailbox, node->uidvalidity, fresh_out, error);
+	return imap_pool_examine_uidv(s, node->mailbox, node->uidvalidity, fresh_out, error);
 }
 
-/* One attempt (fs_pool_run), from scratch. */
+/* One attempt (imap_pool_run), from scratch. */
 static gboolean fetch_batch(ImapSession *s, gpointer data, GError **error)
 {
 	Batch *b = data;
@@ -186,7 +186,7 @@ static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint6
 
 	if (fs_failed_recent(m->failed, node->mailbox, node->uidvalidity, node->uid, error))
 		return NULL;
-	if (!fs_pool_run(m->pool, node->mailbox, fetch_batch, &b, error)) {
+	if (!imap_pool_run(m->pool, node->mailbox, fetch_batch, &b, error)) {
 		fs_failed_note(m->failed, node->mailbox, node->uidvalidity, node->uid,
 			       error ? *error : NULL);
 		imap_body_unref(b.want);
@@ -398,7 +398,7 @@ typedef struct {
 	ImapBody *chunk; /* owned; NULL: expunged */
 } Chunk;
 
-/* One partial fetch (fs_pool_run). */
+/* One partial fetch (imap_pool_run). */
 static gboolean fetch_chunk_once(ImapSession *s, gpointer data, GError **error)
 {
 	Chunk *c = data;
@@ -453,7 +453,7 @@ static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
 		h->next_len = CHUNK_MIN;
 	if (fs_failed_recent(m->failed, h->mailbox, h->uidvalidity, h->uid, error))
 		return FALSE;
-	ok = fs_pool_run(m->pool, h->mailbox, fetch_chunk_once, &c, error);
+	ok = imap_pool_run(m->pool, h->mailbox, fetch_chunk_once, &c, error);
 	if (!ok) {
 		fs_failed_note(m->failed, h->mailbox, h->uidvalidity, h->uid, error ? *error : NULL);
 		imap_body_unref(c.chunk);
