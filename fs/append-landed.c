@@ -125,7 +125,7 @@ static gint64 look(FsMount *m, const char *mailbox, guint32 uidv, guint32 uidnex
 		uid = find_sent(s, uidnext, head, len, size, date);
 	if (!uid && !imap_session_noop(s, NULL))
 		uid = -1; /* the answers were cut short */
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	return uid;
 }
 

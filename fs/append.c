@@ -220,7 +220,7 @@ static int append_searching(FsMount *m, const char *mailbox, char **flags, gint6
 	guint32 uidv = 0, uidnext = 0, v = 0, uid = 0;
 	gboolean ok;
 
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	s = fs_write_session(m, mailbox, &uidv, &uidnext, &error);
 	if (!s)
 		return failed(error, why);
@@ -231,30 +231,13 @@ static int append_searching(FsMount *m, const char *mailbox, char **flags, gint6
 		v = uidv;
 		uid = find_uid(s, uidnext, head, len);
 	}
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	if (!ok)
 		return failed(error, why);
 	*uidv_out = v;
 	*uid_out = uid;
 	fs_write_refresh(m, mailbox);
 	return 0;
-}
-
-/* A pooled session for an APPEND (one with MAILBOX selected if given and one has it, so
- * the new message can be fetched; else one that keeps other readers' selections), not
- * known to be dead. APPEND needs no SELECT, and this check costs no round trip; it is what makes
- * the first try on a fresh connection safe: an APPEND is never retried once sent. */
-static ImapSession *append_session(FsMount *m, const char *mailbox, GError **error)
-{
-	for (int attempt = 0; attempt < 3; attempt++) {
-		ImapSession *s = fs_pool_acquire(m->pool, mailbox, error);
-
-		if (!s || imap_session_poll_alive(s))
-			return s;
-		fs_pool_release(m->pool, s); /* the next acquire replaces it */
-	}
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "the IMAP connections keep closing");
-	return NULL;
 }
 
 typedef struct {
@@ -304,7 +287,7 @@ static gboolean learn_new(FsMount *m, ImapSession *s, const char *mailbox, guint
 
 	if (!uidv || fs_folder_uidvalidity(f) != uidv)
 		return FALSE; /* not loaded yet, or another generation of the folder */
-	ok = fs_pool_examine(s, mailbox, &info, &fresh, &error) &&
+	ok = imap_pool_examine(s, mailbox, &info, &fresh, &error) &&
 	     (!fresh || info.uidvalidity == uidv);
 	imap_select_info_clear(&info);
 	g_snprintf(set, sizeof(set), "%u", uid);
@@ -346,7 +329,10 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 	}
 	/* CRLF data without flags (which the server may drop) needs no FETCH afterwards. */
 	known = clean > 0 && !(flags && *flags);
-	s = append_session(m, known ? NULL : mailbox, &error);
+	/* One with MAILBOX selected when the new message must be fetched, else one that keeps
+	 * other readers' selections. APPEND needs no SELECT; that the session is not known
+	 * to be dead is what makes the first try safe: an APPEND is never retried. */
+	s = imap_pool_acquire_alive(m->pool, known ? NULL : mailbox, &error);
 	if (!s)
 		return failed(error, why);
 	mi.internaldate = date > 0 ? date : g_get_real_time() / G_USEC_PER_SEC;
@@ -361,7 +347,7 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 		bound_v = bound = 0;
 	ok = imap_session_append(s, mailbox, flags, mi.internaldate, fd, size, &v, &uid, &error);
 	if (!ok) {
-		fs_pool_release(m->pool, s); /* dead: the check takes a fresh one */
+		imap_pool_release(m->pool, s); /* dead: the check takes a fresh one */
 		s = NULL;
 		ok = landed_after_all(m, mailbox, bound_v, bound, fd, size, mi.internaldate, &v,
 				      &uid, &error);
@@ -372,7 +358,7 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 		learned = known ? fs_write_add_known(m, mailbox, v, &mi, flags)
 				: learn_new(m, s, mailbox, v, uid);
 	if (s)
-		fs_pool_release(m->pool, s);
+		imap_pool_release(m->pool, s);
 	if (!ok)
 		return failed(error, why);
 	*uidv_out = v;

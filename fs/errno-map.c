@@ -8,23 +8,39 @@
 #include "imap/error.h"
 #include "smtp/error.h"
 
-/* A tagged NO carries a response code only in its message text ("[NONEXISTENT] ..."),
- * so that is where we look for it. */
+/* A tagged NO says why in its response code (imap_error_code). A server that gives none
+ * (an old or a small one, "NO Over quota") is still read for the one refusal a user must
+ * be told apart: a full mailbox. Only here, and only when there is no code. */
 static int from_no(const GError *error)
 {
 	static const struct {
-		const char *code;
+		ImapCodeType code;
 		int err;
 	} codes[] = {
-	    {"[NONEXISTENT]", ENOENT}, {"[ALREADYEXISTS]", EEXIST}, {"[OVERQUOTA]", EDQUOT},
-	    {"[LIMIT]", ENOSPC},       {"[NOPERM]", EACCES},	    {"[INUSE]", EBUSY},
-	    {"[CANNOT]", EPERM},       {"[EXPUNGEISSUED]", ENOENT}, {"[TRYCREATE]", ENOENT},
-	    {"[SERVERBUG]", EIO},
+	    {IMAP_CODE_NONEXISTENT, ENOENT}, {IMAP_CODE_ALREADYEXISTS, EEXIST},
+	    {IMAP_CODE_OVERQUOTA, EDQUOT},   {IMAP_CODE_LIMIT, ENOSPC},
+	    {IMAP_CODE_NOPERM, EACCES},	     {IMAP_CODE_INUSE, EBUSY},
+	    {IMAP_CODE_CANNOT, EPERM},	     {IMAP_CODE_EXPUNGEISSUED, ENOENT},
+	    {IMAP_CODE_TRYCREATE, ENOENT},   {IMAP_CODE_HASCHILDREN, ENOTEMPTY},
+	    {IMAP_CODE_SERVERBUG, EIO},	     {IMAP_CODE_UNAVAILABLE, EIO},
 	};
+	static const char *const full[] = {"over quota", "overquota", "quota exceeded",
+					   "exceeds quota", "quota limit"};
+	ImapCodeType code = imap_error_code(error);
+	const char *text = imap_error_text(error);
+	g_autofree char *lower = NULL;
 
 	for (gsize i = 0; i < G_N_ELEMENTS(codes); i++)
-		if (error->message && strstr(error->message, codes[i].code))
+		if (code == codes[i].code)
 			return codes[i].err;
+	if (code != IMAP_CODE_NONE)
+		return EIO;
+	/* No code attached (a refusal built outside the session): its message holds the
+	 * server's words as well. */
+	lower = g_ascii_strdown(text ? text : error->message ? error->message : "", -1);
+	for (gsize i = 0; i < G_N_ELEMENTS(full); i++)
+		if (strstr(lower, full[i]))
+			return EDQUOT;
 	return EIO;
 }
 

@@ -35,7 +35,7 @@ struct FsFolder {
 struct FsFolders {
 	GMutex lock;
 	GHashTable *folders; /* mailbox -> FsFolder */
-	FsPool *pool;
+	ImapPool *pool;
 	CacheStore *cache;
 	FsStats *stats;
 };

@@ -35,7 +35,7 @@ void fs_folder_changes_free(FsFolderChanges *ch)
 	g_free(ch);
 }
 
-FsFolders *fs_folders_new(FsPool *pool, CacheStore *cache, FsStats *stats)
+FsFolders *fs_folders_new(ImapPool *pool, CacheStore *cache, FsStats *stats)
 {
 	FsFolders *fl = g_new0(FsFolders, 1);
 
@@ -292,6 +292,20 @@ static gboolean load(FsFolders *fl, FsFolder *f, ImapSession *s, const CacheFold
 	return ok;
 }
 
+typedef struct {
+	FsFolders *fl;
+	FsFolder *f;
+	const CacheFolderMeta *known;
+	CacheFolderMeta *cur;
+} Load;
+
+static gboolean load_once(ImapSession *s, gpointer data, GError **error)
+{
+	Load *l = data;
+
+	return load(l->fl, l->f, s, l->known, &l->cur, error);
+}
+
 /* ---- changes ------------------------------------------------------------------- */
 
 static FsFolderChanges *diff(const CacheFolderMeta *old, const CacheFolderMeta *cur)
@@ -373,7 +387,7 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFold
 {
 	g_autoptr(CacheFolderMeta) known = NULL;
 	CacheFolderMeta *cur = NULL;
-	ImapSession *s;
+	Load l = {fl, f, NULL, NULL};
 	gboolean loaded, ok;
 
 	g_mutex_lock(&f->refresh_lock);
@@ -386,16 +400,9 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFold
 		return TRUE;
 	}
 	known = known_state(fl, f);
-	for (int attempt = 0;; attempt++) {
-		gboolean retry;
-
-		s = fs_pool_acquire(fl->pool, f->mailbox, error);
-		ok = s && load(fl, f, s, known, &cur, error);
-		retry = !ok && fs_pool_should_retry(s, attempt, error);
-		fs_pool_release(fl->pool, s);
-		if (!retry)
-			break;
-	}
+	l.known = known;
+	ok = imap_pool_run(fl->pool, f->mailbox, load_once, &l, error);
+	cur = l.cur;
 	if (ok) {
 		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 

@@ -18,7 +18,7 @@
 
 #include <glib.h>
 #include "cache/cache.h"
-#include "fs/pool.h"
+#include "imap/pool.h"
 #include "fs/stats.h"
 
 G_BEGIN_DECLS
@@ -43,7 +43,7 @@ typedef struct {
 void fs_folder_changes_free(FsFolderChanges *ch); /* accepts NULL */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFolderChanges, fs_folder_changes_free)
 
-FsFolders *fs_folders_new(FsPool *pool, CacheStore *cache, FsStats *stats);
+FsFolders *fs_folders_new(ImapPool *pool, CacheStore *cache, FsStats *stats);
 void fs_folders_free(FsFolders *fl); /* saves dirty metadata; accepts NULL */
 FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox);
 /* Up to MAX loaded folders, most recently got (fs_folders_get) first: what the watcher

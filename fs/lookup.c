@@ -61,10 +61,10 @@ static char *find_new_folder(FsMount *m, const char *parent, const char *name)
 
 	if (!mailbox || (*parent && !fs_tree_dir(m->tree, parent, NULL)))
 		return NULL;
-	s = fs_pool_acquire(m->pool, NULL, &error);
+	s = imap_pool_acquire(m->pool, NULL, &error);
 	FS_STAT_INC(&m->stats, lists);
 	ok = s && imap_session_list(s, mailbox, FALSE, &list, &error);
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	for (guint i = 0; ok && i < list->len; i++) {
 		ImapMailbox *mb = g_ptr_array_index(list, i);
 

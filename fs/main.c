@@ -118,10 +118,10 @@ static gboolean connect_account(FsMount *m, ConfOptions *o, ConfOAuth2 *oauth, c
 		imap_session_logout(s);
 		return FALSE;
 	}
-	m->pool = fs_pool_new(&o->imap, o->connections, s);
-	fs_pool_set_keepalive(m->pool, o->keepalive ? o->keepalive : CONF_DEFAULT_KEEPALIVE);
+	m->pool = imap_pool_new(&o->imap, o->connections, s);
+	imap_pool_set_keepalive(m->pool, o->keepalive ? o->keepalive : CONF_DEFAULT_KEEPALIVE);
 	if (oauth)
-		fs_pool_set_before_connect(m->pool, fresh_token, oauth);
+		imap_pool_set_before_connect(m->pool, fresh_token, oauth);
 	return fs_mount_refresh_tree(m, 0, error);
 }
 
@@ -283,7 +283,7 @@ static void teardown(FsMount *m)
 	fs_writes_free(m->writes);
 	fs_failed_free(m->failed);
 	fs_folders_free(m->folders); /* saves metadata for the next mount */
-	fs_pool_free(m->pool);	     /* LOGOUT */
+	imap_pool_free(m->pool);     /* LOGOUT */
 	cache_store_close(m->cache);
 	fs_tree_free(m->tree);
 	fs_inode_table_free(m->inodes);

@@ -73,7 +73,7 @@ static int folder_command(FsMount *m, const char *verb, const char *a, const cha
 		else
 			ok = imap_session_rename(s, a, b, &error);
 	}
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	refresh_tree(m);
 	return ok ? 0 : fs_errno_logged(m->log_limit, a, NULL, call_of(verb), error);
 }

@@ -19,42 +19,53 @@
 
 static void release(FsMount *m, ImapSession *s)
 {
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
+}
+
+/* What the server would say to the write that follows, said before it is sent. */
+static gboolean refuse_read_only(const char *mailbox, GError **error)
+{
+	GError *e = g_error_new(IMAP_ERROR, IMAP_ERROR_NO,
+				"[NOPERM] the server opened \"%s\" read-only", mailbox);
+
+	imap_error_set_response(e, IMAP_CODE_NOPERM, "NOPERM", NULL);
+	g_propagate_error(error, e);
+	return FALSE;
+}
+
+typedef struct {
+	const char *mailbox;
+	guint32 uidvalidity, uidnext;
+} Ready;
+
+/* The SELECT (or NOOP) also proves the pooled connection is still alive, so the change
+ * itself is never retried: a retried APPEND could store twice. */
+static gboolean select_for_write(ImapSession *s, gpointer data, GError **error)
+{
+	ImapSelectInfo info = {0};
+	Ready *r = data;
+	gboolean ok = r->mailbox ? imap_session_select(s, r->mailbox, FALSE, &info, error)
+				 : imap_session_noop(s, error);
+
+	if (ok && info.read_only)
+		ok = refuse_read_only(r->mailbox, error);
+	r->uidvalidity = info.uidvalidity;
+	r->uidnext = info.uidnext;
+	imap_select_info_clear(&info);
+	return ok;
 }
 
 ImapSession *fs_write_session(FsMount *m, const char *mailbox, guint32 *uidvalidity,
 			      guint32 *uidnext, GError **error)
 {
-	for (int attempt = 0;; attempt++) {
-		ImapSelectInfo info = {0};
-		ImapSession *s = fs_pool_acquire(m->pool, mailbox, error);
-		gboolean ok;
+	Ready r = {mailbox, 0, 0};
+	ImapSession *s = imap_pool_acquire_ready(m->pool, mailbox, select_for_write, &r, error);
 
-		if (!s)
-			return NULL;
-		/* The SELECT (or NOOP) also proves the pooled connection is still alive, so
-		 * the change itself is never retried: a retried APPEND could store twice. */
-		ok = mailbox ? imap_session_select(s, mailbox, FALSE, &info, error)
-			     : imap_session_noop(s, error);
-		if (ok && info.read_only) {
-			g_set_error(error, IMAP_ERROR, IMAP_ERROR_NO,
-				    "[NOPERM] the server opened \"%s\" read-only", mailbox);
-			ok = FALSE;
-		}
-		if (ok) {
-			if (uidvalidity)
-				*uidvalidity = info.uidvalidity;
-			if (uidnext)
-				*uidnext = info.uidnext;
-		}
-		imap_select_info_clear(&info);
-		if (ok)
-			return s;
-		gboolean retry = fs_pool_should_retry(s, attempt, error);
-		release(m, s);
-		if (!retry)
-			return NULL;
-	}
+	if (s && uidvalidity)
+		*uidvalidity = r.uidvalidity;
+	if (s && uidnext)
+		*uidnext = r.uidnext;
+	return s;
 }
 
 void fs_write_refresh(FsMount *m, const char *mailbox)
@@ -359,7 +370,7 @@ static guint32 uidnext_before(FsMount *m, const char *mailbox)
 {
 	g_autoptr(GError) error = NULL;
 	ImapMailbox *mb = NULL;
-	ImapSession *s = fs_pool_acquire(m->pool, NULL, &error);
+	ImapSession *s = imap_pool_acquire(m->pool, NULL, &error);
 	guint32 next = 0;
 
 	if (s && !imap_session_has_cap(s, "UIDPLUS") &&

@@ -15,7 +15,7 @@
 #include "fs/inode.h"
 #include "fs/log.h"
 #include "conf/options.h"
-#include "fs/pool.h"
+#include "imap/pool.h"
 #include "fs/push.h"
 #include "fs/readahead.h"
 #include "fs/stats.h"
@@ -36,7 +36,7 @@ typedef struct FsOutbox FsOutbox; /* fs/outbox.h */
 
 typedef struct {
 	const ConfOptions *opts;
-	FsPool *pool;
+	ImapPool *pool;
 	CacheStore *cache; /* NULL: no cache (could not be opened) */
 	FsInodeTable *inodes;
 	FsTree *tree;

@@ -50,11 +50,25 @@ static void warn_unreadable(FsMount *m, GPtrArray *unreadable)
 	}
 }
 
+typedef struct {
+	FsMount *m;
+	GPtrArray *list, *unreadable;
+} Listing;
+
+static gboolean list_once(ImapSession *s, gpointer data, GError **error)
+{
+	Listing *l = data;
+
+	FS_STAT_INC(&l->m->stats, lists);
+	g_clear_pointer(&l->list, g_ptr_array_unref);
+	g_clear_pointer(&l->unreadable, g_ptr_array_unref);
+	return imap_session_list_full(s, "*", FALSE, &l->list, &l->unreadable, error);
+}
+
 gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 {
-	g_autoptr(GPtrArray) list = NULL, unreadable = NULL;
+	Listing l = {m, NULL, NULL};
 	gint64 at;
-	ImapSession *s;
 	gboolean ok;
 
 	g_mutex_lock(&m->list_lock);
@@ -63,22 +77,14 @@ gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 		g_mutex_unlock(&m->list_lock);
 		return TRUE;
 	}
-	for (int attempt = 0;; attempt++) {
-		gboolean retry;
-
-		s = fs_pool_acquire(m->pool, NULL, error);
-		FS_STAT_INC(&m->stats, lists);
-		ok = s && imap_session_list_full(s, "*", FALSE, &list, &unreadable, error);
-		retry = !ok && fs_pool_should_retry(s, attempt, error);
-		fs_pool_release(m->pool, s);
-		if (!retry)
-			break;
-	}
+	ok = imap_pool_run(m->pool, NULL, list_once, &l, error);
 	if (ok) {
-		fs_tree_set(m->tree, list, m->delimiter);
-		warn_unreadable(m, unreadable);
+		fs_tree_set(m->tree, l.list, m->delimiter);
+		warn_unreadable(m, l.unreadable);
 	}
 	g_mutex_unlock(&m->list_lock);
+	g_clear_pointer(&l.list, g_ptr_array_unref);
+	g_clear_pointer(&l.unreadable, g_ptr_array_unref);
 	return ok;
 }
 

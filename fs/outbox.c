@@ -207,13 +207,13 @@ static void store_sent(FsMount *m, int fd, guint64 size)
 	}
 	folder = sent_folder(m->outbox, s);
 	ok = imap_session_append(s, folder, seen, -1, fd, size, &v, &uid, &error);
-	if (!ok && g_error_matches(error, IMAP_ERROR, IMAP_ERROR_NO) &&
-	    strstr(error->message, "TRYCREATE") && imap_session_create(s, folder, NULL)) {
+	if (!ok && imap_error_code(error) == IMAP_CODE_TRYCREATE &&
+	    imap_session_create(s, folder, NULL)) {
 		g_clear_error(&error);
 		ok = imap_session_append(s, folder, seen, -1, fd, size, &v, &uid, &error);
 		created = TRUE;
 	}
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	/* Only now: the LIST needs a pool session, and a pool of one has just this one. */
 	if (created)
 		fs_mount_refresh_tree(m, 0, NULL);

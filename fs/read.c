@@ -93,6 +93,8 @@ typedef struct {
 	guint32 uidvalidity, want_uid;
 	ImapBody *want; /* the body of want_uid */
 	guint n;
+	const FsNode *node;
+	GArray *uids; /* of guint32: the batch to fetch */
 } Batch;
 
 static void batch_body(const ImapFetchData *fd, gpointer data)
@@ -151,35 +153,28 @@ static gboolean examine_checked(ImapSession *s, const FsNode *node, gboolean *fr
 				GError **error)
 {
 	*fresh_out = FALSE;
-	return fs_pool_examine_uidv(s, node->mailbox, node->uidvalidity, fresh_out, error);
+	return imap_pool_examine_uidv(s, node->mailbox, node->uidvalidity, fresh_out, error);
 }
 
-/* One attempt; *retry when the connection died and another one is worth it. */
-static gboolean fetch_batch(FsMount *m, const FsNode *node, GArray *uids, Batch *b, int attempt,
-			    gboolean *retry, GError **error)
+/* One attempt (imap_pool_run), from scratch. */
+static gboolean fetch_batch(ImapSession *s, gpointer data, GError **error)
 {
-	ImapSession *s = fs_pool_acquire(m->pool, node->mailbox, error);
-	gboolean ok;
+	Batch *b = data;
+	guint32 *uids = (guint32 *)(void *)b->uids->data;
+	gboolean fresh = FALSE, ok;
 
-	*retry = FALSE;
-	if (!s)
-		return FALSE;
-	gboolean fresh = FALSE;
-
-	ok = examine_checked(s, node, &fresh, error);
+	g_clear_pointer(&b->want, imap_body_unref);
+	b->n = 0;
+	ok = examine_checked(s, b->node, &fresh, error);
 	if (ok) {
-		FS_STAT_INC(&m->stats, body_fetches);
-		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)uids->data, uids->len,
-					       batch_body, b, error);
+		FS_STAT_INC(&b->m->stats, body_fetches);
+		ok = imap_session_fetch_bodies(s, uids, b->uids->len, batch_body, b, error);
 	}
 	/* A message stored a moment ago on another connection: a session that had the
 	 * folder open may not know it before a NOOP tells it. */
 	if (ok && !b->want && !fresh && imap_session_noop(s, NULL))
-		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)uids->data, uids->len,
-					       batch_body, b, error);
-	*retry = !ok && fs_pool_should_retry(s, attempt, error);
-	fs_pool_release(m->pool, s);
-	g_atomic_int_add(&m->stats.bodies_fetched, (gint)b->n);
+		ok = imap_session_fetch_bodies(s, uids, b->uids->len, batch_body, b, error);
+	g_atomic_int_add(&b->m->stats.bodies_fetched, (gint)b->n);
 	return ok;
 }
 
@@ -187,17 +182,11 @@ static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint6
 			     GError **error)
 {
 	g_autoptr(GArray) uids = batch_uids(m, f, node, size);
-	Batch b = {m, node->mailbox, node->uidvalidity, node->uid, NULL, 0};
-	gboolean ok = FALSE, retry = TRUE;
+	Batch b = {m, node->mailbox, node->uidvalidity, node->uid, NULL, 0, node, uids};
 
 	if (fs_failed_recent(m->failed, node->mailbox, node->uidvalidity, node->uid, error))
 		return NULL;
-	for (int attempt = 0; retry; attempt++) {
-		g_clear_pointer(&b.want, imap_body_unref);
-		b.n = 0;
-		ok = fetch_batch(m, node, uids, &b, attempt, &retry, error);
-	}
-	if (!ok) {
+	if (!imap_pool_run(m->pool, node->mailbox, fetch_batch, &b, error)) {
 		fs_failed_note(m->failed, node->mailbox, node->uidvalidity, node->uid,
 			       error ? *error : NULL);
 		imap_body_unref(b.want);
@@ -402,28 +391,29 @@ static gboolean chunk_has(const FsFile *h, guint64 off)
 	return h->chunk && off >= h->chunk_off && off < h->chunk_off + imap_body_get_size(h->chunk);
 }
 
-/* One partial fetch; *retry when the connection died and another one is worth it. */
-static gboolean fetch_chunk_once(FsMount *m, FsFile *h, guint64 off, int attempt, ImapBody **chunk,
-				 gboolean *retry, GError **error)
+typedef struct {
+	FsMount *m;
+	FsFile *h;
+	guint64 off;
+	ImapBody *chunk; /* owned; NULL: expunged */
+} Chunk;
+
+/* One partial fetch (imap_pool_run). */
+static gboolean fetch_chunk_once(ImapSession *s, gpointer data, GError **error)
 {
+	Chunk *c = data;
+	FsFile *h = c->h;
 	FsNode node = {.mailbox = h->mailbox, .uidvalidity = h->uidvalidity, .uid = h->uid};
-	ImapSession *s = fs_pool_acquire(m->pool, h->mailbox, error);
-	gboolean ok;
+	gboolean fresh = FALSE, ok;
 
-	*retry = FALSE;
-	if (!s)
-		return FALSE;
-	gboolean fresh = FALSE;
-
+	g_clear_pointer(&c->chunk, imap_body_unref);
 	ok = examine_checked(s, &node, &fresh, error);
 	if (ok) {
-		FS_STAT_INC(&m->stats, body_fetches);
-		ok = imap_session_fetch_body(s, h->uid, off, h->next_len, chunk, error);
+		FS_STAT_INC(&c->m->stats, body_fetches);
+		ok = imap_session_fetch_body(s, h->uid, c->off, h->next_len, &c->chunk, error);
 	}
-	if (ok && !*chunk && !fresh && imap_session_noop(s, NULL)) /* as in fetch_batch */
-		ok = imap_session_fetch_body(s, h->uid, off, h->next_len, chunk, error);
-	*retry = !ok && fs_pool_should_retry(s, attempt, error);
-	fs_pool_release(m->pool, s);
+	if (ok && !c->chunk && !fresh && imap_session_noop(s, NULL)) /* as in fetch_batch */
+		ok = imap_session_fetch_body(s, h->uid, c->off, h->next_len, &c->chunk, error);
 	return ok;
 }
 
@@ -454,8 +444,8 @@ static void learn_end(FsMount *m, FsFile *h, guint64 asked)
  * open file outlives its connection: a dead one is replaced and the fetch retried. */
 static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
 {
-	ImapBody *chunk = NULL;
-	gboolean ok = FALSE, retry = TRUE;
+	Chunk c = {m, h, off, NULL};
+	gboolean ok;
 
 	if (h->chunk && off == h->chunk_off + imap_body_get_size(h->chunk))
 		h->next_len = MIN(h->next_len * 2, CHUNK_MAX);
@@ -463,21 +453,21 @@ static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
 		h->next_len = CHUNK_MIN;
 	if (fs_failed_recent(m->failed, h->mailbox, h->uidvalidity, h->uid, error))
 		return FALSE;
-	for (int attempt = 0; retry; attempt++)
-		ok = fetch_chunk_once(m, h, off, attempt, &chunk, &retry, error);
-	if (!ok)
+	ok = imap_pool_run(m->pool, h->mailbox, fetch_chunk_once, &c, error);
+	if (!ok) {
 		fs_failed_note(m->failed, h->mailbox, h->uidvalidity, h->uid, error ? *error : NULL);
-	if (ok && !chunk) {
+		imap_body_unref(c.chunk);
+		return FALSE;
+	}
+	if (!c.chunk) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "message was expunged");
 		return FALSE;
 	}
-	if (ok) {
-		imap_body_unref(h->chunk);
-		h->chunk = chunk;
-		h->chunk_off = off;
-		learn_end(m, h, h->next_len);
-	}
-	return ok;
+	imap_body_unref(h->chunk);
+	h->chunk = c.chunk;
+	h->chunk_off = off;
+	learn_end(m, h, h->next_len);
+	return TRUE;
 }
 
 static gssize read_large(FsMount *m, FsFile *h, char *buf, size_t size, guint64 off, int *err)

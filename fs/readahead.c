@@ -37,7 +37,7 @@ typedef struct {
 } Burst;
 
 struct FsReadAhead {
-	FsPool *pool;
+	ImapPool *pool;
 	CacheStore *cache;
 	FsStats *stats;
 	FsSpool *spool;
@@ -94,18 +94,18 @@ static gboolean fetch_burst(Burst *b)
 {
 	g_autoptr(GError) error = NULL;
 	gboolean fresh = FALSE, ok;
-	ImapSession *s = fs_pool_acquire(b->ra->pool, b->mailbox, NULL);
+	ImapSession *s = imap_pool_acquire(b->ra->pool, b->mailbox, NULL);
 
 	if (!s)
 		return FALSE;
 	/* UIDs of another UIDVALIDITY are other messages: store nothing. */
-	ok = fs_pool_examine_uidv(s, b->mailbox, b->uidvalidity, &fresh, &error);
+	ok = imap_pool_examine_uidv(s, b->mailbox, b->uidvalidity, &fresh, &error);
 	if (ok) {
 		FS_STAT_INC(b->ra->stats, body_fetches);
 		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)b->uids->data, b->uids->len,
 					       store_one, b, &error);
 	}
-	fs_pool_release(b->ra->pool, s);
+	imap_pool_release(b->ra->pool, s);
 	/* A reader waiting for one of these fails at once rather than fetch it again. */
 	for (guint i = 0; !ok && b->ra->mount && i < b->uids->len; i++)
 		fs_failed_note(b->ra->mount->failed, b->mailbox, b->uidvalidity,
@@ -281,7 +281,7 @@ static void spool_warn(const GError *error, gpointer data)
 		fs_mount_cache_warning(m, error);
 }
 
-FsReadAhead *fs_readahead_new(FsPool *pool, CacheStore *cache, FsStats *stats, guint connections)
+FsReadAhead *fs_readahead_new(ImapPool *pool, CacheStore *cache, FsStats *stats, guint connections)
 {
 	FsReadAhead *ra;
 

@@ -22,7 +22,7 @@
 #include <glib.h>
 #include "cache/cache.h"
 #include "fs/folder.h"
-#include "fs/pool.h"
+#include "imap/pool.h"
 #include "fs/stats.h"
 #include "imap/body.h"
 
@@ -37,8 +37,7 @@ typedef struct FsReadAhead FsReadAhead;
 
 /* NULL (no read-ahead) without a cache or with fewer than 2 connections. POOL, CACHE
  * and STATS are borrowed and must outlive the FsReadAhead. */
-FsReadAhead *fs_readahead_new(FsPool *pool, CacheStore *cache, FsStats *stats,
-			      guint connections);
+FsReadAhead *fs_readahead_new(ImapPool *pool, CacheStore *cache, FsStats *stats, guint connections);
 void fs_readahead_free(FsReadAhead *ra); /* waits for running bursts; accepts NULL */
 
 /* The reader opened (or fetched) UID of MAILBOX: start the next bursts when the

@@ -108,7 +108,7 @@ static int remove_folder(FsMount *m, const char *mailbox, gboolean selectable)
 			  : fs_errno_logged(m->log_limit, mailbox, NULL, "rmdir", error);
 	else
 		err = delete_guarded(m, s, mailbox);
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	return err;
 }
 

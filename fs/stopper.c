@@ -5,7 +5,7 @@
 
 struct FsStopper {
 	struct fuse_session *se;
-	FsPool *pool;
+	ImapPool *pool;
 	GThread *thread;
 	gint stop;
 };
@@ -17,13 +17,13 @@ static gpointer run(gpointer data)
 	while (!g_atomic_int_get(&st->stop)) {
 		/* Again and again: a request may take a new session after the first cut. */
 		if (fuse_session_exited(st->se))
-			fs_pool_abort_busy(st->pool);
+			imap_pool_abort_busy(st->pool);
 		g_usleep(CHECK_US);
 	}
 	return NULL;
 }
 
-FsStopper *fs_stopper_start(struct fuse_session *se, FsPool *pool)
+FsStopper *fs_stopper_start(struct fuse_session *se, ImapPool *pool)
 {
 	FsStopper *st = g_new0(FsStopper, 1);
 

@@ -5,7 +5,7 @@
  * reload of a large folder) would hold it for the whole I/O timeout: imapfs took 30 s to
  * exit, and ignored SIGTERM while a reload ran. The stopper is a thread that notices the
  * session is exiting and from then on cuts the connection of every session in use
- * (fs_pool_abort_busy), until it is stopped, so those requests fail at once.
+ * (imap_pool_abort_busy), until it is stopped, so those requests fail at once.
  *
  * Ownership: fs_stopper_start() returns a new stopper; fs_stopper_stop() joins and
  * frees it. The session and the pool are borrowed and must outlive it.
@@ -13,13 +13,13 @@
 #pragma once
 
 #include "fs/mount.h" /* FUSE_USE_VERSION, fuse_lowlevel.h */
-#include "fs/pool.h"
+#include "imap/pool.h"
 
 G_BEGIN_DECLS
 
 typedef struct FsStopper FsStopper;
 
-FsStopper *fs_stopper_start(struct fuse_session *se, FsPool *pool);
+FsStopper *fs_stopper_start(struct fuse_session *se, ImapPool *pool);
 void fs_stopper_stop(FsStopper *st); /* accepts NULL */
 
 G_END_DECLS

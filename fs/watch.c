@@ -110,7 +110,7 @@ static gboolean connect_watch(FsWatch *w)
 
 	if (w->backoff_us && nap(w, w->backoff_us))
 		return FALSE;
-	w->s = fs_pool_open_session(w->m->pool, &err);
+	w->s = imap_pool_open_session(w->m->pool, &err);
 	if (!w->s) {
 		g_debug("imapfs: watcher cannot connect: %s", err->message);
 		w->backoff_us = CLAMP(w->backoff_us * 2, BACKOFF_MIN_US, BACKOFF_MAX_US);

@@ -124,9 +124,9 @@ void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = sv.f_frsize = 1024; /* QUOTA STORAGE counts KiB */
 	sv.f_namemax = 255;
-	s = fs_pool_acquire(m->pool, NULL, &err);
+	s = imap_pool_acquire(m->pool, NULL, &err);
 	ok = s && imap_session_quota(s, "INBOX", &usage, &limit, &err);
-	fs_pool_release(m->pool, s);
+	imap_pool_release(m->pool, s);
 	if (ok && limit > 0) {
 		sv.f_blocks = limit;
 		sv.f_bfree = sv.f_bavail = limit > usage ? limit - usage : 0;

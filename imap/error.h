@@ -4,10 +4,18 @@
  * message is meant for a person: it says what failed and, where it can, what to try
  * ("server refused login: [AUTHENTICATIONFAILED] Authentication failed.").
  * fs/ turns these codes into errno in exactly one place (fs/errno-map.c).
+ *
+ * A refusal by the server (a tagged NO or BAD, a refused login) also carries what the
+ * server said as data, beside the message: its response code and its human text. The
+ * domain is an extended one (G_DEFINE_EXTENDED_ERROR), so the data travels with every
+ * copy and propagation of the error, and nothing has to parse it out of the message.
+ * imap_response_refusal (imap/response.h) builds one from a tagged response.
  */
 #pragma once
 
 #include <glib.h>
+
+#include "imap/resp-code.h"
 
 G_BEGIN_DECLS
 
@@ -33,5 +41,19 @@ GQuark imap_error_quark(void);
  * the same meaning with the same message, so callers above the session see one domain.
  * Anything else, and NULL, is left as it is. */
 void imap_error_from_net(GError **error);
+
+/* Attaches what the server said to ERROR (an IMAP_ERROR; others are left alone):
+ * response code TYPE named NAME (the atom, "OVERQUOTA"; NULL: none) and TEXT (NULL:
+ * none). Both strings are copied; an earlier code and text are replaced. */
+void imap_error_set_response(GError *error, ImapCodeType type, const char *name, const char *text);
+
+/* The server's response code of ERROR: IMAP_CODE_NONE when it gave none, or ERROR is
+ * NULL or no IMAP_ERROR. */
+ImapCodeType imap_error_code(const GError *error);
+/* Its atom as the server sent it, upper-cased ("OVERQUOTA", also for codes imapfs does
+ * not know), or NULL. Owned by ERROR. */
+const char *imap_error_code_name(const GError *error);
+/* The server's own words after the code ("Quota exceeded"), or NULL. Owned by ERROR. */
+const char *imap_error_text(const GError *error);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* imapfs — freeing, querying and dumping parsed responses. */
 #include "imap/response.h"
+#include "imap/error.h"
 
 #include <string.h>
 
@@ -57,6 +58,29 @@ void imap_response_free(ImapResponse *r)
 	g_free(r->quotaroot.mailbox);
 	g_strfreev(r->quotaroot.roots);
 	g_free(r);
+}
+
+GError *imap_response_refusal(const ImapResponse *tagged, const char *what)
+{
+	const ImapRespCode *c = &tagged->code;
+	gboolean has_code = c->type != IMAP_CODE_NONE && c->name;
+	g_autofree char *code = imap_resp_code_format(c);
+	GError *error;
+
+	error = g_error_new(
+	    IMAP_ERROR, tagged->status == IMAP_STATUS_BAD ? IMAP_ERROR_BAD : IMAP_ERROR_NO,
+	    "server refused %s: %s%s", what, code, tagged->text ? tagged->text : "");
+	imap_error_set_response(error, c->type, has_code ? c->name : NULL, tagged->text);
+	return error;
+}
+
+char *imap_resp_code_format(const ImapRespCode *code)
+{
+	if (code->type == IMAP_CODE_NONE || !code->name)
+		return g_strdup("");
+	if (code->arg)
+		return g_strdup_printf("[%s %s] ", code->name, code->arg);
+	return g_strdup_printf("[%s] ", code->name);
 }
 
 gboolean imap_caps_has(char *const *caps, const char *cap)

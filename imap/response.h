@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include "imap/body.h"
+#include "imap/resp-code.h"
 
 G_BEGIN_DECLS
 
@@ -50,36 +51,6 @@ typedef enum {
 	IMAP_UNTAGGED_OTHER,	  /* understood syntactically, not used by imapfs */
 	IMAP_UNTAGGED_UNREADABLE, /* a whole LIST/LSUB line that cannot be read; text: why */
 } ImapUntaggedType;
-
-typedef enum {
-	IMAP_CODE_NONE = 0,
-	IMAP_CODE_ALERT,
-	IMAP_CODE_CAPABILITY,     /* list */
-	IMAP_CODE_PERMANENTFLAGS, /* list */
-	IMAP_CODE_READ_ONLY,
-	IMAP_CODE_READ_WRITE,
-	IMAP_CODE_TRYCREATE,
-	IMAP_CODE_UIDNEXT,       /* number */
-	IMAP_CODE_UIDVALIDITY,   /* number */
-	IMAP_CODE_UNSEEN,        /* number */
-	IMAP_CODE_HIGHESTMODSEQ, /* number */
-	IMAP_CODE_NOMODSEQ,
-	IMAP_CODE_APPENDUID, /* uidvalidity + dst_uids */
-	IMAP_CODE_COPYUID,   /* uidvalidity + src_uids + dst_uids */
-	IMAP_CODE_UIDNOTSTICKY,
-	IMAP_CODE_CLOSED,
-	IMAP_CODE_AUTHENTICATIONFAILED,
-	IMAP_CODE_AUTHORIZATIONFAILED,
-	IMAP_CODE_OVERQUOTA,
-	IMAP_CODE_NONEXISTENT,
-	IMAP_CODE_ALREADYEXISTS,
-	IMAP_CODE_INUSE,
-	IMAP_CODE_LIMIT,
-	IMAP_CODE_CANNOT,
-	IMAP_CODE_SERVERBUG,
-	IMAP_CODE_EXPUNGEISSUED,
-	IMAP_CODE_OTHER, /* name holds the atom */
-} ImapCodeType;
 
 /* A UID or sequence set, as ranges in the order the server sent them. */
 typedef struct {
@@ -201,6 +172,15 @@ typedef struct {
 
 void imap_response_free(ImapResponse *resp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ImapResponse, imap_response_free)
+
+/* The refusal of WHAT ("the FETCH") by the tagged response TAGGED (NO or BAD):
+ * IMAP_ERROR_NO or IMAP_ERROR_BAD, message "server refused WHAT: [CODE arg] text",
+ * carrying TAGGED's code and text (imap/error.h). Returns a new error. */
+GError *imap_response_refusal(const ImapResponse *tagged, const char *what);
+
+/* "[NAME arg] " of a response code as the server sent it, or "" for none. Returns a
+ * newly allocated string. */
+char *imap_resp_code_format(const ImapRespCode *code);
 
 /* Is the capability (case-insensitive) in a NULL-terminated list? NULL list → FALSE. */
 gboolean imap_caps_has(char *const *caps, const char *cap);

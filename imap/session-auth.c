@@ -53,11 +53,12 @@ static gboolean read_greeting(ImapSession *s, guint timeout_ms, gboolean *preaut
 				    error);
 	}
 	if (r->status == IMAP_STATUS_BYE) {
-		return session_fail(s,
-				    g_error_new(IMAP_ERROR, IMAP_ERROR_BYE,
-						"server refused the connection: %s",
-						r->text ? r->text : ""),
-				    error);
+		GError *bye =
+		    g_error_new(IMAP_ERROR, IMAP_ERROR_BYE, "server refused the connection: %s",
+				r->text ? r->text : "");
+
+		imap_error_set_response(bye, r->code.type, r->code.name, r->text);
+		return session_fail(s, bye, error);
 	}
 	if (r->status != IMAP_STATUS_OK && r->status != IMAP_STATUS_PREAUTH) {
 		return session_fail(s,
@@ -193,6 +194,7 @@ static const char *choose_mech(ImapSession *s, const ImapConfig *cfg, GError **e
 static gboolean auth_result(ImapSession *s, ImapResponse *tagged, GError **error)
 {
 	g_autofree char *code = NULL;
+	GError *err;
 
 	if (tagged->status == IMAP_STATUS_OK) {
 		if (tagged->code.type == IMAP_CODE_CAPABILITY)
@@ -201,9 +203,11 @@ static gboolean auth_result(ImapSession *s, ImapResponse *tagged, GError **error
 			g_clear_pointer(&s->caps, g_strfreev);
 		return TRUE;
 	}
-	code = session_format_code(&tagged->code);
-	g_set_error(error, IMAP_ERROR, IMAP_ERROR_AUTH, "server refused login: %s%s", code,
-		    tagged->text ? tagged->text : "");
+	code = imap_resp_code_format(&tagged->code);
+	err = g_error_new(IMAP_ERROR, IMAP_ERROR_AUTH, "server refused login: %s%s", code,
+			  tagged->text ? tagged->text : "");
+	imap_error_set_response(err, tagged->code.type, tagged->code.name, tagged->text);
+	g_propagate_error(error, err);
 	return FALSE;
 }
 

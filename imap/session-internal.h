@@ -117,7 +117,8 @@ gboolean session_wait_continuation(ImapSession *s, guint id, const char *what, G
  * NULL) receives the tagged response. Fails only when the session fails. */
 gboolean session_wait_tagged(ImapSession *s, guint id, SessionUntaggedFunc fn, gpointer data,
 			     ImapResponse **tagged, GError **error);
-/* FALSE with IMAP_ERROR_NO/BAD "server refused <what>: [CODE] text" unless OK. */
+/* FALSE with IMAP_ERROR_NO/BAD "server refused <what>: [CODE] text" unless OK, the
+ * code and text attached (imap_response_refusal). */
 gboolean session_check_ok(const ImapResponse *tagged, const char *what, GError **error);
 /* begin + send + wait + check_ok in one. */
 gboolean session_run(ImapSession *s, ImapCmd *cmd, const char *trace_text, const char *what,
@@ -127,8 +128,6 @@ gboolean session_run_simple(ImapSession *s, const char *text, SessionUntaggedFun
 			    ImapResponse **tagged, GError **error);
 ImapCmd *session_cmd_new(ImapSession *s, const char *verb);
 gboolean session_check_usable(ImapSession *s, GError **error);
-/* "[CODE arg] " of a response code, or "" */
-char *session_format_code(const ImapRespCode *code);
 
 /* ---- session-auth.c ---- */
 gboolean session_connect_and_login(ImapSession *s, const ImapConfig *cfg, GError **error);

@@ -292,11 +292,12 @@ static void track(ImapSession *s, const ImapResponse *r)
 		break;
 	case IMAP_UNTAGGED_STATUS:
 		if (r->status == IMAP_STATUS_BYE) {
-			session_fail(s,
-				     g_error_new(IMAP_ERROR, IMAP_ERROR_BYE,
-						 "server closed the connection: %s",
-						 r->text ? r->text : ""),
-				     NULL);
+			GError *bye =
+			    g_error_new(IMAP_ERROR, IMAP_ERROR_BYE,
+					"server closed the connection: %s", r->text ? r->text : "");
+
+			imap_error_set_response(bye, r->code.type, r->code.name, r->text);
+			session_fail(s, bye, NULL);
 		}
 		if (r->code.type == IMAP_CODE_UIDVALIDITY)
 			s->uidvalidity = (guint32)r->code.number;
@@ -457,13 +458,6 @@ guint session_begin(ImapSession *s, GError **error)
 	return p->id;
 }
 
-static char *refusal_text(const ImapResponse *tagged)
-{
-	g_autofree char *code = session_format_code(&tagged->code);
-
-	return g_strdup_printf("%s%s", code, tagged->text ? tagged->text : "");
-}
-
 gboolean session_wait_continuation(ImapSession *s, guint id, const char *what, GError **error)
 {
 	SessionPending *p = g_hash_table_lookup(s->pending, GUINT_TO_POINTER(id));
@@ -477,10 +471,7 @@ gboolean session_wait_continuation(ImapSession *s, guint id, const char *what, G
 		return TRUE;
 	}
 	if (p && p->done && p->tagged->status != IMAP_STATUS_OK) {
-		g_autofree char *text = refusal_text(p->tagged);
-		g_set_error(error, IMAP_ERROR,
-			    p->tagged->status == IMAP_STATUS_BAD ? IMAP_ERROR_BAD : IMAP_ERROR_NO,
-			    "server refused %s: %s", what, text);
+		g_propagate_error(error, imap_response_refusal(p->tagged, what));
 		return FALSE;
 	}
 	return session_fail(s,
@@ -557,25 +548,11 @@ gboolean session_wait_tagged(ImapSession *s, guint id, SessionUntaggedFunc fn, g
 	return TRUE;
 }
 
-char *session_format_code(const ImapRespCode *code)
-{
-	if (code->type == IMAP_CODE_NONE || !code->name)
-		return g_strdup("");
-	if (code->arg)
-		return g_strdup_printf("[%s %s] ", code->name, code->arg);
-	return g_strdup_printf("[%s] ", code->name);
-}
-
 gboolean session_check_ok(const ImapResponse *tagged, const char *what, GError **error)
 {
-	g_autofree char *text = NULL;
-
 	if (tagged->status == IMAP_STATUS_OK)
 		return TRUE;
-	text = refusal_text(tagged);
-	g_set_error(error, IMAP_ERROR,
-		    tagged->status == IMAP_STATUS_BAD ? IMAP_ERROR_BAD : IMAP_ERROR_NO,
-		    "server refused %s: %s", what, text);
+	g_propagate_error(error, imap_response_refusal(tagged, what));
 	return FALSE;
 }
 

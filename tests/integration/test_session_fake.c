@@ -1,9 +1,10 @@
 /* imapfs — imap/session.c against a scripted server, for what Dovecot will not do on
  * request: PREAUTH and BYE greetings, a connection closed inside a literal, garbage, a
  * wrong tag, a timeout, an over-long SEARCH result, a refused IDLE, UID 0 and a bad
- * INTERNALDATE. Run through
+ * INTERNALDATE; and imap/pool.c's retry rule over connections the server drops. Run through
  * tests/harness/with-dovecot (the configuration helpers read its environment). */
 #include "tests/integration/session-common.h"
+#include "imap/pool.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,20 +18,20 @@ typedef struct {
 	guint16 port;
 	const char *greeting;
 	const char *const *replies; /* one per client line; every %s becomes its tag */
+	/* NULL-terminated: the replies of the connections after the first, which then
+	 * closes as soon as its replies are out. */
+	const char *const *const *later;
 	GThread *thread;
 } FakeServer;
 
-static gpointer fake_run(gpointer data)
+/* One connection: the greeting, then REPLIES; FALSE when the client went away. */
+static gboolean fake_serve(int fd, const char *greeting, const char *const *replies)
 {
-	FakeServer *f = data;
-	int fd = accept(f->listen_fd, NULL, NULL);
 	char line[4096];
 
-	if (fd < 0)
-		return NULL;
-	if (write(fd, f->greeting, strlen(f->greeting)) < 0)
-		goto out;
-	for (const char *const *r = f->replies; r && *r; r++) {
+	if (write(fd, greeting, strlen(greeting)) < 0)
+		return FALSE;
+	for (const char *const *r = replies; r && *r; r++) {
 		gsize n = 0;
 		while (n < sizeof(line) - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
 			n++;
@@ -43,14 +44,31 @@ static gpointer fake_run(gpointer data)
 		g_string_free(out, TRUE);
 		g_free(tag);
 	}
-	/* Hold the connection open a moment for timeout tests, then close. */
-	g_usleep(G_USEC_PER_SEC);
-out:
-	close(fd);
-	return NULL;
+	return TRUE;
 }
 
-static void fake_start(FakeServer *f, const char *greeting, const char *const *replies)
+static gpointer fake_run(gpointer data)
+{
+	FakeServer *f = data;
+
+	for (guint i = 0;; i++) {
+		gboolean last = !f->later || !f->later[i];
+		int fd = accept(f->listen_fd, NULL, NULL);
+
+		if (fd < 0)
+			return NULL;
+		/* Hold the last connection open a moment for timeout tests, then close. */
+		if (fake_serve(fd, f->greeting, i ? f->later[i - 1] : f->replies) && last)
+			g_usleep(G_USEC_PER_SEC);
+		close(fd);
+		if (last)
+			return NULL;
+	}
+}
+
+/* LATER (may be NULL): the replies of further connections, as in FakeServer. */
+static void fake_start_many(FakeServer *f, const char *greeting, const char *const *replies,
+			    const char *const *const *later)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
@@ -63,11 +81,20 @@ static void fake_start(FakeServer *f, const char *greeting, const char *const *r
 	f->port = ntohs(sa.sin_port);
 	f->greeting = greeting;
 	f->replies = replies;
+	f->later = later;
 	f->thread = g_thread_new("fake-imap", fake_run, f);
+}
+
+static void fake_start(FakeServer *f, const char *greeting, const char *const *replies)
+{
+	fake_start_many(f, greeting, replies, NULL);
 }
 
 static void fake_stop(FakeServer *f)
 {
+	/* A connection the client never made (a retry that did not happen) must not keep
+	 * the server waiting in accept(). */
+	shutdown(f->listen_fd, SHUT_RDWR);
 	g_thread_join(f->thread);
 	close(f->listen_fd);
 }
@@ -254,6 +281,118 @@ static void test_fake_unusable(void)
 	fake_stop(&f);
 }
 
+/* ---- the pool's retry rule ---- */
+
+typedef struct {
+	guint calls;
+} Attempts;
+
+static gboolean noop_attempt(ImapSession *s, gpointer data, GError **error)
+{
+	((Attempts *)data)->calls++;
+	return imap_session_noop(s, error);
+}
+
+/* A pool of one on the fake server; its sessions are its own connections. */
+static ImapPool *fake_pool(FakeServer *f)
+{
+	ImapConfig cfg;
+	ImapPool *p;
+
+	make_config(&cfg, NET_SECURITY_PLAIN, NULL);
+	cfg.net.port = f->port;
+	cfg.net.io_timeout_ms = 700;
+	p = imap_pool_new(&cfg, 1, NULL);
+	imap_config_clear(&cfg);
+	return p;
+}
+
+/* A pool run of NOOP over connections answering REPLIES, then LATER: TRUE or the error
+ * CODE, after CALLS attempts. */
+static void pool_case(const char *const *replies, const char *const *const *later, gboolean ok,
+		      int code, guint calls)
+{
+	FakeServer f;
+	GError *err = NULL;
+	Attempts a = {0};
+	ImapPool *p;
+
+	fake_start_many(&f, PREAUTH, replies, later);
+	p = fake_pool(&f);
+	CU_ASSERT_EQUAL(imap_pool_run(p, NULL, noop_attempt, &a, &err), ok);
+	if (!ok)
+		CU_ASSERT_TRUE(g_error_matches(err, IMAP_ERROR, code));
+	if (ok && err)
+		fprintf(stderr, "\nunexpected: %s\n", err->message);
+	CU_ASSERT_EQUAL(a.calls, calls);
+	g_clear_error(&err);
+	imap_pool_free(p);
+	fake_stop(&f);
+}
+
+static void test_pool_retry(void)
+{
+	static const char *const bye[] = {"* BYE going away\r\n", NULL};
+	static const char *const ok[] = {"%s OK done\r\n", NULL};
+	static const char *const *const then_ok[] = {ok, NULL};
+	static const char *const *const bye_twice[] = {bye, bye, NULL};
+
+	/* A dropped connection: the same request again on a new one. */
+	pool_case(bye, then_ok, TRUE, 0, 2);
+	/* A server that drops every connection surfaces as an error, after three. */
+	pool_case(bye, bye_twice, FALSE, IMAP_ERROR_BYE, 3);
+}
+
+/* What would only repeat, or make the user wait several times as long, is not retried:
+ * the first connection's answer stands. */
+static void test_pool_no_retry(void)
+{
+	static const char *const refused[] = {"%s NO [UNAVAILABLE] try later\r\n", NULL};
+	static const char *const stall[] = {"* OK still thinking\r\n", NULL};
+	FakeServer f;
+	GError *err = NULL;
+	Attempts a = {0};
+	ImapPool *p;
+
+	pool_case(stall, NULL, FALSE, IMAP_ERROR_TIMEOUT, 1);
+	fake_start(&f, PREAUTH, refused);
+	p = fake_pool(&f);
+	CU_ASSERT_FALSE(imap_pool_run(p, NULL, noop_attempt, &a, &err));
+	CU_ASSERT_EQUAL(a.calls, 1);
+	/* The refusal's code came through the session and the pool as data. */
+	CU_ASSERT_EQUAL(imap_error_code(err), IMAP_CODE_UNAVAILABLE);
+	CU_ASSERT_STRING_EQUAL(imap_error_text(err), "try later");
+	g_clear_error(&err);
+	imap_pool_free(p);
+	fake_stop(&f);
+}
+
+/* A preparation retried like a request keeps its session for what follows. */
+static void test_pool_acquire_ready(void)
+{
+	static const char *const bye[] = {"* BYE going away\r\n", NULL};
+	static const char *const ok[] = {"%s OK done\r\n", "%s OK done\r\n", NULL};
+	static const char *const *const then_ok[] = {ok, NULL};
+	FakeServer f;
+	GError *err = NULL;
+	Attempts a = {0};
+	ImapPool *p;
+	ImapSession *s;
+
+	fake_start_many(&f, PREAUTH, bye, then_ok);
+	p = fake_pool(&f);
+	s = imap_pool_acquire_ready(p, NULL, noop_attempt, &a, &err);
+	CU_ASSERT_PTR_NOT_NULL(s);
+	CU_ASSERT_EQUAL(a.calls, 2);
+	if (s) {
+		CU_ASSERT_TRUE(imap_session_noop(s, &err)); /* still ours, still open */
+		imap_pool_release(p, s);
+	}
+	g_clear_error(&err);
+	imap_pool_free(p);
+	fake_stop(&f);
+}
+
 static void test_fake_failures(void)
 {
 	/* The server holds the connection past the client's timeout: a stall inside the
@@ -278,5 +417,8 @@ int main(void)
 	TEST_ADD(suite, test_fake_failures);
 	TEST_ADD(suite, test_fake_search_and_idle);
 	TEST_ADD(suite, test_fake_unusable);
+	TEST_ADD(suite, test_pool_retry);
+	TEST_ADD(suite, test_pool_no_retry);
+	TEST_ADD(suite, test_pool_acquire_ready);
 	return session_run();
 }

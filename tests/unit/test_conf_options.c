@@ -1,4 +1,5 @@
-/* Unit tests for conf/options.c (through fs/options-args.c), conf/secret.c and fs/errno-map.c. */
+/* Unit tests for conf/options.c (through fs/options-args.c) and conf/secret.c
+ * (fs/errno-map.c: test_fs_errno.c). */
 #define FUSE_USE_VERSION 34
 #include <errno.h>
 #include <fuse_opt.h>
@@ -261,29 +262,6 @@ static void test_log_option(void)
 	CU_ASSERT_PTR_NULL(o.log);
 }
 
-static void test_errno_map(void)
-{
-	g_autoptr(GError) nonexist =
-	    g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "[NONEXISTENT] Mailbox doesn't exist");
-	g_autoptr(GError) no = g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "whatever");
-	g_autoptr(GError) net = g_error_new(IMAP_ERROR, IMAP_ERROR_NETWORK, "x");
-	g_autoptr(GError) bye = g_error_new(IMAP_ERROR, IMAP_ERROR_BYE, "x");
-	g_autoptr(GError) tmo = g_error_new(IMAP_ERROR, IMAP_ERROR_TIMEOUT, "x");
-	g_autoptr(GError) quota = g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "[OVERQUOTA] full");
-	g_autoptr(GError) nospc = g_error_new(G_IO_ERROR, G_IO_ERROR_NO_SPACE, "x");
-	g_autoptr(GError) other = g_error_new(G_OPTION_ERROR, 0, "x");
-
-	CU_ASSERT_EQUAL(fs_errno_from_error(nonexist), ENOENT);
-	CU_ASSERT_EQUAL(fs_errno_from_error(no), EIO);
-	CU_ASSERT_EQUAL(fs_errno_from_error(net), EIO);
-	CU_ASSERT_EQUAL(fs_errno_from_error(bye), EIO);
-	CU_ASSERT_EQUAL(fs_errno_from_error(tmo), ETIMEDOUT);
-	CU_ASSERT_EQUAL(fs_errno_from_error(quota), EDQUOT);
-	CU_ASSERT_EQUAL(fs_errno_from_error(nospc), ENOSPC);
-	CU_ASSERT_EQUAL(fs_errno_from_error(other), EIO);
-	CU_ASSERT_EQUAL(fs_errno_from_error(NULL), EIO);
-}
-
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -297,6 +275,5 @@ int main(void)
 	TEST_ADD(s, test_secret_command);
 	TEST_ADD(s, test_proxy_url);
 	TEST_ADD(s, test_log_option);
-	TEST_ADD(s, test_errno_map);
 	return test_run_all();
 }

@@ -117,6 +117,12 @@ static void test_errno_logged(void)
 	g_autoptr(GError) quota = g_error_new(IMAP_ERROR, IMAP_ERROR_NO, "[OVERQUOTA] full");
 	FsLogLimit *l = fs_log_limit_new();
 
+	/* As the session makes them: the code is data beside the message. */
+	imap_error_set_response(refused, IMAP_CODE_SERVERBUG, "SERVERBUG",
+				"refused by the test relay");
+	imap_error_set_response(gone, IMAP_CODE_NONEXISTENT, "NONEXISTENT", "no such");
+	imap_error_set_response(quota, IMAP_CODE_OVERQUOTA, "OVERQUOTA", "full");
+
 	printed = g_string_new(NULL);
 	g_set_printerr_handler(capture);
 	CU_ASSERT_EQUAL(fs_errno_logged(l, "Work.2024", "0000000007.eml", "cannot read", refused),

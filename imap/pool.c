@@ -1,5 +1,5 @@
-/* imapfs fs — the session pool (see pool.h). */
-#include "fs/pool.h"
+/* imapfs — the session pool and its one retry rule (see pool.h). */
+#include "imap/pool.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -21,24 +21,24 @@ typedef struct {
 	gint64 released_at; /* monotonic us */
 } Slot;
 
-struct FsPool {
+struct ImapPool {
 	GMutex lock;
 	GCond freed;
 	ImapConfig cfg;
 	guint n;
 	Slot *slots;
-	gint64 backoff_us; /* 0 while connecting works; under lock */
-	gint64 next_try;   /* monotonic us before which no connect is tried; under lock */
-	gint64 died_at;	   /* when a session was last given back dead; under lock */
+	gint64 backoff_us;   /* 0 while connecting works; under lock */
+	gint64 next_try;     /* monotonic us before which no connect is tried; under lock */
+	gint64 died_at;	     /* when a session was last given back dead; under lock */
 	gint64 keepalive_us; /* NOOP before reusing a session idle this long; 0: never */
-	FsPoolConnectFunc before_connect;
+	ImapPoolConnectFunc before_connect;
 	gpointer before_connect_data;
 	char delimiter; /* the first session's, handed to every later one */
 };
 
-FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first)
+ImapPool *imap_pool_new(const ImapConfig *cfg, guint size, ImapSession *first)
 {
-	FsPool *p = g_new0(FsPool, 1);
+	ImapPool *p = g_new0(ImapPool, 1);
 
 	g_mutex_init(&p->lock);
 	g_cond_init(&p->freed);
@@ -53,7 +53,7 @@ FsPool *fs_pool_new(const ImapConfig *cfg, guint size, ImapSession *first)
 	return p;
 }
 
-void fs_pool_free(FsPool *p)
+void imap_pool_free(ImapPool *p)
 {
 	if (!p)
 		return;
@@ -79,7 +79,7 @@ static int slot_score(const Slot *sl, const char *mailbox)
 }
 
 /* The best free slot, or -1. Called with the lock held. */
-static int pick_locked(FsPool *p, const char *mailbox)
+static int pick_locked(ImapPool *p, const char *mailbox)
 {
 	int best = -1, best_score = -1;
 
@@ -97,19 +97,19 @@ static int pick_locked(FsPool *p, const char *mailbox)
 	return best;
 }
 
-void fs_pool_set_keepalive(FsPool *p, guint seconds)
+void imap_pool_set_keepalive(ImapPool *p, guint seconds)
 {
 	p->keepalive_us = (gint64)seconds * G_USEC_PER_SEC;
 }
 
-void fs_pool_set_before_connect(FsPool *p, FsPoolConnectFunc fn, gpointer data)
+void imap_pool_set_before_connect(ImapPool *p, ImapPoolConnectFunc fn, gpointer data)
 {
 	p->before_connect = fn;
 	p->before_connect_data = data;
 }
 
 /* The hook fills a private copy, so p->cfg stays read-only across threads. */
-ImapSession *fs_pool_open_session(FsPool *p, GError **error)
+ImapSession *imap_pool_open_session(ImapPool *p, GError **error)
 {
 	ImapConfig cfg;
 	ImapSession *s = NULL;
@@ -137,7 +137,7 @@ static gboolean transient(const GError *e)
 		e->code == IMAP_ERROR_TLS);
 }
 
-static void wait_turn(FsPool *p)
+static void wait_turn(ImapPool *p)
 {
 	gint64 wait;
 
@@ -148,7 +148,7 @@ static void wait_turn(FsPool *p)
 		g_usleep((gulong)MIN(wait, BACKOFF_MAX_US));
 }
 
-static void note_connect(FsPool *p, gboolean ok)
+static void note_connect(ImapPool *p, gboolean ok)
 {
 	g_mutex_lock(&p->lock);
 	if (ok)
@@ -161,14 +161,14 @@ static void note_connect(FsPool *p, gboolean ok)
 
 /* A few attempts paced by the shared backoff: a connection killed while it was
  * being set up should not fail the request that needed it. */
-static ImapSession *connect_paced(FsPool *p, GError **error)
+static ImapSession *connect_paced(ImapPool *p, GError **error)
 {
 	for (int i = 0;; i++) {
 		g_autoptr(GError) err = NULL;
 		ImapSession *s;
 
 		wait_turn(p);
-		s = fs_pool_open_session(p, &err);
+		s = imap_pool_open_session(p, &err);
 		note_connect(p, s != NULL);
 		if (s)
 			return s;
@@ -179,7 +179,7 @@ static ImapSession *connect_paced(FsPool *p, GError **error)
 	}
 }
 
-ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error)
+ImapSession *imap_pool_acquire(ImapPool *p, const char *mailbox, GError **error)
 {
 	gboolean suspect;
 	Slot *sl;
@@ -216,7 +216,7 @@ ImapSession *fs_pool_acquire(FsPool *p, const char *mailbox, GError **error)
 	return sl->s;
 }
 
-void fs_pool_release(FsPool *p, ImapSession *s)
+void imap_pool_release(ImapPool *p, ImapSession *s)
 {
 	if (!s)
 		return;
@@ -234,7 +234,7 @@ void fs_pool_release(FsPool *p, ImapSession *s)
 	g_mutex_unlock(&p->lock);
 }
 
-void fs_pool_abort_busy(FsPool *p)
+void imap_pool_abort_busy(ImapPool *p)
 {
 	g_mutex_lock(&p->lock);
 	for (guint i = 0; i < p->n; i++)
@@ -243,7 +243,8 @@ void fs_pool_abort_busy(FsPool *p)
 	g_mutex_unlock(&p->lock);
 }
 
-gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
+/* After a failed attempt on S: TRUE (and *error cleared) when another one is worth it. */
+static gboolean should_retry(ImapSession *s, int attempt, GError **error)
 {
 	const GError *e = error ? *error : NULL;
 
@@ -255,13 +256,66 @@ gboolean fs_pool_should_retry(ImapSession *s, int attempt, GError **error)
 	return TRUE;
 }
 
-gboolean fs_pool_examine_uidv(ImapSession *s, const char *mailbox, guint32 uidvalidity,
-			      gboolean *fresh, GError **error)
+/* The loop behind imap_pool_run and imap_pool_acquire_ready. A caller that passes no error
+ * still needs to know why an attempt failed, to tell a dropped connection. */
+static ImapSession *run_attempts(ImapPool *p, const char *mailbox, ImapPoolFunc fn, gpointer data,
+				 gboolean keep, gboolean *ok_out, GError **error)
+{
+	for (int attempt = 0;; attempt++) {
+		g_autoptr(GError) err = NULL;
+		ImapSession *s = imap_pool_acquire(p, mailbox, &err);
+		gboolean ok = s && fn(s, data, &err), retry;
+
+		if (ok && keep)
+			return s;
+		retry = !ok && should_retry(s, attempt, &err);
+		imap_pool_release(p, s);
+		if (!retry) {
+			*ok_out = ok;
+			if (err)
+				g_propagate_error(error, g_steal_pointer(&err));
+			return NULL;
+		}
+	}
+}
+
+gboolean imap_pool_run(ImapPool *p, const char *mailbox, ImapPoolFunc fn, gpointer data,
+		       GError **error)
+{
+	gboolean ok = FALSE;
+
+	run_attempts(p, mailbox, fn, data, FALSE, &ok, error);
+	return ok;
+}
+
+ImapSession *imap_pool_acquire_ready(ImapPool *p, const char *mailbox, ImapPoolFunc fn,
+				     gpointer data, GError **error)
+{
+	gboolean ok = FALSE;
+
+	return run_attempts(p, mailbox, fn, data, TRUE, &ok, error);
+}
+
+ImapSession *imap_pool_acquire_alive(ImapPool *p, const char *mailbox, GError **error)
+{
+	for (int attempt = 0; attempt < REQUEST_ATTEMPTS; attempt++) {
+		ImapSession *s = imap_pool_acquire(p, mailbox, error);
+
+		if (!s || imap_session_poll_alive(s))
+			return s;
+		imap_pool_release(p, s); /* the next acquire replaces it */
+	}
+	g_set_error(error, IMAP_ERROR, IMAP_ERROR_NETWORK, "the IMAP connections keep closing");
+	return NULL;
+}
+
+gboolean imap_pool_examine_uidv(ImapSession *s, const char *mailbox, guint32 uidvalidity,
+				gboolean *fresh, GError **error)
 {
 	ImapSelectInfo info = {0};
 	guint32 now;
 
-	if (!fs_pool_examine(s, mailbox, &info, fresh, error))
+	if (!imap_pool_examine(s, mailbox, &info, fresh, error))
 		return FALSE;
 	if (*fresh)
 		imap_select_info_clear(&info);
@@ -274,8 +328,8 @@ gboolean fs_pool_examine_uidv(ImapSession *s, const char *mailbox, guint32 uidva
 	return FALSE;
 }
 
-gboolean fs_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info, gboolean *fresh,
-			 GError **error)
+gboolean imap_pool_examine(ImapSession *s, const char *mailbox, ImapSelectInfo *info,
+			   gboolean *fresh, GError **error)
 {
 	const char *sel = imap_session_selected(s);
 

@@ -1,0 +1,47 @@
+/* imapfs — the response codes of status responses ("[OVERQUOTA]"), in a header of their
+ * own: both a parsed response (imap/response.h) and an error (imap/error.h) carry one. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+	IMAP_CODE_NONE = 0,
+	IMAP_CODE_ALERT,
+	IMAP_CODE_CAPABILITY,	  /* list */
+	IMAP_CODE_PERMANENTFLAGS, /* list */
+	IMAP_CODE_READ_ONLY,
+	IMAP_CODE_READ_WRITE,
+	IMAP_CODE_TRYCREATE,
+	IMAP_CODE_UIDNEXT,	 /* number */
+	IMAP_CODE_UIDVALIDITY,	 /* number */
+	IMAP_CODE_UNSEEN,	 /* number */
+	IMAP_CODE_HIGHESTMODSEQ, /* number */
+	IMAP_CODE_NOMODSEQ,
+	IMAP_CODE_APPENDUID, /* uidvalidity + dst_uids */
+	IMAP_CODE_COPYUID,   /* uidvalidity + src_uids + dst_uids */
+	IMAP_CODE_UIDNOTSTICKY,
+	IMAP_CODE_CLOSED,
+	IMAP_CODE_AUTHENTICATIONFAILED,
+	IMAP_CODE_AUTHORIZATIONFAILED,
+	IMAP_CODE_OVERQUOTA,
+	IMAP_CODE_NONEXISTENT,
+	IMAP_CODE_ALREADYEXISTS,
+	IMAP_CODE_INUSE,
+	IMAP_CODE_LIMIT,
+	IMAP_CODE_CANNOT,
+	IMAP_CODE_SERVERBUG,
+	IMAP_CODE_EXPUNGEISSUED,
+	IMAP_CODE_NOPERM, /* RFC 5530, as the rest after AUTHENTICATIONFAILED */
+	IMAP_CODE_UNAVAILABLE,
+	IMAP_CODE_PRIVACYREQUIRED,
+	IMAP_CODE_CONTACTADMIN,
+	IMAP_CODE_EXPIRED,
+	IMAP_CODE_CORRUPTION,
+	IMAP_CODE_CLIENTBUG,
+	IMAP_CODE_HASCHILDREN, /* RFC 9051 */
+	IMAP_CODE_OTHER,       /* name holds the atom */
+} ImapCodeType;
+
+G_END_DECLS
