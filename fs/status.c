@@ -56,8 +56,14 @@ static void add_watch(GString *out, const FsStatusSource *m)
 {
 	g_autoptr(GPtrArray) recent = fs_folders_recent(m->folders, FS_WATCH_MAX);
 
+	guint open = 0, busy = 0;
+
+	if (m->pool)
+		imap_pool_counts(m->pool, &open, &busy);
 	g_string_append_printf(out, "connections: %u for requests, 1 for the watcher\n",
 			       m->opts->connections);
+	if (m->pool)
+		g_string_append_printf(out, "connections in use: %u of %u open\n", busy, open);
 	g_string_append_printf(out, "watching: %s\n",
 			       watch_name(g_atomic_int_get(&m->stats->watch_mode)));
 	g_string_append_printf(out, "watched: %u folder%s", recent->len,

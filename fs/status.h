@@ -14,6 +14,7 @@
 
 #include <time.h>
 #include "cache/cache.h"
+#include "imap/pool.h"
 #include "fs/folder.h"
 #include "fs/log.h"
 #include "conf/options.h"
@@ -32,6 +33,7 @@ typedef struct {
 	FsLogLimit *log;
 	gboolean outbox; /* the mount has one */
 	time_t started;
+	ImapPool *pool; /* NULL: not counted */
 } FsStatusSource;
 
 char *fs_status_format(const FsStatusSource *src);

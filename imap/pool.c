@@ -234,6 +234,17 @@ void imap_pool_release(ImapPool *p, ImapSession *s)
 	g_mutex_unlock(&p->lock);
 }
 
+void imap_pool_counts(ImapPool *p, guint *open, guint *busy)
+{
+	*open = *busy = 0;
+	g_mutex_lock(&p->lock);
+	for (guint i = 0; i < p->n; i++) {
+		*open += p->slots[i].s && imap_session_is_usable(p->slots[i].s);
+		*busy += p->slots[i].busy;
+	}
+	g_mutex_unlock(&p->lock);
+}
+
 void imap_pool_abort_busy(ImapPool *p)
 {
 	g_mutex_lock(&p->lock);

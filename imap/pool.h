@@ -40,6 +40,8 @@ void imap_pool_release(ImapPool *p, ImapSession *s);
  * requests waiting on a stalled server return at once (sessions acquired later work as
  * before: what is left to send at unmount still goes). */
 void imap_pool_abort_busy(ImapPool *p);
+/* How many sessions are open (*OPEN) and handed out right now (*BUSY), for a status. */
+void imap_pool_counts(ImapPool *p, guint *open, guint *busy);
 
 /* One attempt of an idempotent request on S (acquired for it): FALSE with error when it
  * failed. It may run again, on another session, so it starts each time afresh. */

@@ -38,6 +38,11 @@ mapfile -t MSGS < <(ls "$MNT/INBOX" | head -n 3)
 for f in "${MSGS[@]}"; do cat "$MNT/INBOX/$f" >/dev/null; done
 for f in "${MSGS[@]}"; do cat "$MNT/INBOX/$f" >/dev/null; done
 ls "$MNT/lkml" >/dev/null
+inuse=$(field "connections in use")
+case $inuse in
+"0 of 1 open" | "0 of 2 open") ok "connections in use after the reads: $inuse" ;;
+*) not_ok "connections in use after the reads: 0 of 1 or 2 open (got '$inuse')" ;;
+esac
 
 # The watcher connects on its own; Dovecot offers NOTIFY, which it then uses.
 for _ in $(seq 50); do
