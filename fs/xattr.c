@@ -72,7 +72,7 @@ void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 	if (ino == FS_ROOT_NODEID && strcmp(name, XATTR_STATS) == 0) {
 		value = fs_stats_format(&m->stats);
 	} else if (ino == FS_ROOT_NODEID && strcmp(name, FS_XATTR_STATUS) == 0) {
-		FsStatusSource src = {m->opts,	    &m->stats,	       m->cache,  m->folders,
+		FsStatusSource src = {m->opts,	    &m->stats,	       m->cache,   m->folders,
 				      m->log_limit, m->outbox != NULL, m->started, m->pool};
 		value = fs_status_format(&src);
 	} else if (n->kind == FS_NODE_MSG && strcmp(name, XATTR_FLAGS) == 0) {
