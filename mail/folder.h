@@ -1,11 +1,18 @@
-/* imapfs mail — per-folder state: UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the message
+/* imapfs mail — the account as a model, without FUSE: the layer below fs/ that holds
+ * what a mount knows of the mailboxes (folder tables, their revalidation, names), so it
+ * can be driven and tested without a kernel. mail/ may include imap/, smtp/, cache/,
+ * net/ and util/; never fs/, conf/ or FUSE (scripts/check-layers). Its callers learn
+ * what changed from what its calls return (MailFolderChanges), not by mail/ calling up.
+ *
+ * This file: per-folder state: UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the message
  * table uid -> (RFC822.SIZE, INTERNALDATE, flags).
  *
  * The first load is one `UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE FLAGS)`, or, when
  * metadata was saved by an earlier mount (cache_meta_save) and the server has QRESYNC,
  * an EXAMINE (QRESYNC ...) plus a CHANGEDSINCE fetch: O(changes). Later refreshes (at
- * most every max_age) do the same. Changes are reported to the caller so it can
- * invalidate the kernel's caches (outside any lock).
+ * most every max_age) do the same; without CONDSTORE each is a full listing (the same
+ * UIDNEXT and EXISTS do not prove that no flag changed). Changes are reported to the caller so it
+ * can invalidate the kernel's caches (outside any lock).
  *
  * Locking: a folder has a refresh lock (held across the network round trips, one
  * refresh at a time) and a data lock (never held across I/O). Callers must not hold a
