@@ -22,7 +22,7 @@ typedef struct {
 	gint send_failures;  /* outbox messages refused or not sent */
 } MailStats;
 
-/* The watcher's way of noticing changes (watch.h), for `imapfs status`. */
+/* The watcher's way of noticing changes (fs/watch.h), for `imapfs status`. */
 typedef enum {
 	MAIL_WATCH_OFF = 0, /* not connected (yet, or lost) */
 	MAIL_WATCH_NOTIFY,  /* NOTIFY SET, then IDLE */

@@ -1,8 +1,9 @@
 /* imapfs — mail/folder.c without FUSE, against the scripted server of fake-server.h: what a
  * first listing builds, what a revalidation costs on the wire (counted from the trace: a
- * command the script did not expect gets no answer and fails the refresh), and what it
- * reports changed. Linked with mail_dep alone. Run through tests/harness/with-dovecot (the
- * configuration helpers read its environment; no Dovecot is spoken to). */
+ * command the script did not expect gets no answer and fails the refresh), what it
+ * reports changed, and that a dropped connection is retried. Linked with mail_dep alone.
+ * Run through tests/harness/with-dovecot (the configuration helpers read its environment;
+ * no Dovecot is spoken to). */
 #include "tests/integration/fake-server.h"
 #include "mail/folder.h"
 
@@ -37,13 +38,20 @@ typedef struct {
 	MailFolder *f;
 } Rig;
 
-static void rig_start(Rig *r, const char *greeting, const char *const *replies)
+/* LATER (may be NULL): the replies of the connections after the first (FakeServer). */
+static void rig_start_many(Rig *r, const char *greeting, const char *const *replies,
+			   const char *const *const *later)
 {
 	memset(r, 0, sizeof(*r));
-	fake_start(&r->srv, greeting, replies);
+	fake_start_many(&r->srv, greeting, replies, later);
 	r->pool = fake_pool(&r->srv);
 	r->fl = mail_folders_new(r->pool, NULL, &r->stats);
 	r->f = mail_folders_get(r->fl, "INBOX");
+}
+
+static void rig_start(Rig *r, const char *greeting, const char *const *replies)
+{
+	rig_start_many(r, greeting, replies, NULL);
 }
 
 static void rig_stop(Rig *r)
@@ -258,6 +266,25 @@ static void test_qresync(void)
 	rig_stop(&r);
 }
 
+/* A connection that dies under the listing costs the caller nothing: the pool's one
+ * retry rule lists again on a fresh connection, from its EXAMINE on. */
+static void test_refresh_retried(void)
+{
+	static const char *const dropped[] = {EXAMINED(3, 7, 4, NO_MODSEQ), "* BYE going away\r\n",
+					      NULL};
+	static const char *const ok[] = {EXAMINED(3, 7, 4, NO_MODSEQ), THREE_MSGS, LOGOUT, NULL};
+	static const char *const *const then_ok[] = {ok, NULL};
+	Rig r;
+
+	rig_start_many(&r, CAPS_PLAIN, dropped, then_ok);
+	g_autoptr(MailFolderChanges) ch = refresh(&r);
+	CU_ASSERT_PTR_NULL(ch);
+	CU_ASSERT_EQUAL(sent_count("EXAMINE"), 2);
+	CU_ASSERT_EQUAL(sent_count("UID FETCH 1:*"), 2);
+	CU_ASSERT_TRUE(mail_folder_msg(r.f, 7, 3, NULL, NULL));
+	rig_stop(&r);
+}
+
 int main(void)
 {
 	CU_pSuite s = session_suite("mail_folders");
@@ -270,5 +297,6 @@ int main(void)
 	TEST_ADD(s, test_uidvalidity_change);
 	TEST_ADD(s, test_expunged);
 	TEST_ADD(s, test_qresync);
+	TEST_ADD(s, test_refresh_retried);
 	return session_run();
 }
