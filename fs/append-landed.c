@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fs/folder.h"
+#include "mail/folder.h"
 #include "fs/write.h"
 
 #define HEAD_BYTES (16 * 1024) /* compared byte for byte: the header, usually whole */
@@ -15,11 +15,11 @@
 gboolean fs_append_bound(FsMount *m, ImapSession *s, const char *mailbox, guint32 *uidv,
 			 guint32 *uidnext)
 {
-	FsFolderStatus st;
+	MailFolderStatus st;
 	ImapMailbox *mb = NULL;
 	gboolean ok;
 
-	if (fs_folder_status(fs_folders_get(m->folders, mailbox), &st) && st.uidnext) {
+	if (mail_folder_status(mail_folders_get(m->folders, mailbox), &st) && st.uidnext) {
 		*uidv = st.uidvalidity;
 		*uidnext = st.uidnext;
 		return TRUE;

@@ -163,16 +163,16 @@ static int make_crlf(int fd, guint64 *size)
 
 /* See write.h. For a CRLF-clean message just appended, everything the entry holds is what
  * was sent, so it costs no round trip; mv passes the moved message's entry. */
-gboolean fs_write_add_known(FsMount *m, const char *mailbox, guint32 uidv, const FsMsgInfo *mi,
+gboolean fs_write_add_known(FsMount *m, const char *mailbox, guint32 uidv, const MailMsgInfo *mi,
 			    char **flags)
 {
 	g_autofree char *joined = flags ? g_strjoinv(" ", flags) : NULL;
-	char name[FS_MSG_NAME_LEN + 1];
+	char name[MAIL_MSG_NAME_LEN + 1];
 
-	if (!uidv || !fs_folder_add(fs_folders_get(m->folders, mailbox), uidv, mi, joined))
+	if (!uidv || !mail_folder_add(mail_folders_get(m->folders, mailbox), uidv, mi, joined))
 		return FALSE;
 	/* A lookup of the UID name before it existed may have left a negative entry. */
-	fs_msg_name(mi->uid, name);
+	mail_msg_name(mi->uid, name);
 	fs_notify_entry(m, fs_inode_find_dir(m->inodes, mailbox), name);
 	return TRUE;
 }
@@ -243,7 +243,7 @@ static int append_searching(FsMount *m, const char *mailbox, char **flags, gint6
 typedef struct {
 	guint32 uid;
 	gboolean found;
-	FsMsgInfo mi;
+	MailMsgInfo mi;
 	char *flags;
 } NewMsg;
 
@@ -279,13 +279,13 @@ static gboolean learn_new(FsMount *m, ImapSession *s, const char *mailbox, guint
 			  guint32 uid)
 {
 	g_autoptr(GError) error = NULL;
-	FsFolder *f = fs_folders_get(m->folders, mailbox);
+	MailFolder *f = mail_folders_get(m->folders, mailbox);
 	ImapSelectInfo info = {0};
 	NewMsg n = {.uid = uid};
 	char set[16];
 	gboolean fresh = FALSE, ok;
 
-	if (!uidv || fs_folder_uidvalidity(f) != uidv)
+	if (!uidv || mail_folder_uidvalidity(f) != uidv)
 		return FALSE; /* not loaded yet, or another generation of the folder */
 	ok = imap_pool_examine(s, mailbox, &info, &fresh, &error) &&
 	     (!fresh || info.uidvalidity == uidv);
@@ -308,7 +308,7 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 	g_autofree char *head = g_malloc(FS_WRITE_HEADER_PEEK);
 	guint32 v = 0, uid = 0, bound_v, bound;
 	ssize_t n = pread(fd, head, (size_t)MIN(size, FS_WRITE_HEADER_PEEK), 0);
-	FsMsgInfo mi = {0};
+	MailMsgInfo mi = {0};
 	ImapSession *s;
 	gboolean ok, known, learned = FALSE;
 	int clean;

@@ -14,13 +14,13 @@
 static int lookup_msg(FsMount *m, const char *mailbox, const char *name, struct fuse_entry_param *e)
 {
 	g_autoptr(GError) err = NULL;
-	FsMsgInfo mi;
+	MailMsgInfo mi;
 	struct stat st;
 	guint32 uidv, uid;
 
 	if (!fs_mount_find_msg(m, mailbox, name, &uidv, &uid, &err))
 		return fs_errno_logged(m->log_limit, mailbox, name, "cannot look up", err);
-	if (!uid || !fs_folder_msg(fs_folders_get(m->folders, mailbox), uidv, uid, &mi, NULL))
+	if (!uid || !mail_folder_msg(mail_folders_get(m->folders, mailbox), uidv, uid, &mi, NULL))
 		return ENOENT;
 	FsNode *n = fs_inode_ref_msg(m->inodes, mailbox, uidv, uid);
 	fs_mount_msg_attr(m, &mi, n->ino, &st);
@@ -37,7 +37,7 @@ static char *maybe_folder(FsMount *m, const char *parent, const char *name)
 	g_autofree char *back = NULL;
 	guint32 uid;
 
-	if (!comp || !*comp || fs_msg_name_parse(name, &uid) || g_str_has_suffix(name, ".eml") ||
+	if (!comp || !*comp || mail_msg_name_parse(name, &uid) || g_str_has_suffix(name, ".eml") ||
 	    strpbrk(comp, "*%") || (m->delimiter && strchr(comp, m->delimiter)) ||
 	    !g_utf8_validate(comp, -1, NULL))
 		return NULL;
@@ -62,7 +62,7 @@ static char *find_new_folder(FsMount *m, const char *parent, const char *name)
 	if (!mailbox || (*parent && !fs_tree_dir(m->tree, parent, NULL)))
 		return NULL;
 	s = imap_pool_acquire(m->pool, NULL, &error);
-	FS_STAT_INC(&m->stats, lists);
+	MAIL_STAT_INC(&m->stats, lists);
 	ok = s && imap_session_list(s, mailbox, FALSE, &list, &error);
 	imap_pool_release(m->pool, s);
 	for (guint i = 0; ok && i < list->len; i++) {

@@ -20,7 +20,7 @@
 #include "fs/check.h"
 #include "fs/config-args.h"
 #include "fs/daemon.h"
-#include "fs/failed.h"
+#include "mail/failed.h"
 #include "fs/log.h"
 #include "fs/mount.h"
 #include "conf/oauth2.h"
@@ -281,8 +281,8 @@ static void teardown(FsMount *m)
 	fs_read_forget_handles(m);
 	fs_readahead_free(m->readahead); /* its fetches use the pool and the cache */
 	fs_writes_free(m->writes);
-	fs_failed_free(m->failed);
-	fs_folders_free(m->folders); /* saves metadata for the next mount */
+	mail_failed_free(m->failed);
+	mail_folders_free(m->folders); /* saves metadata for the next mount */
 	imap_pool_free(m->pool);     /* LOGOUT */
 	cache_store_close(m->cache);
 	fs_tree_free(m->tree);
@@ -372,10 +372,10 @@ int main(int argc, char **argv)
 		goto out_opts;
 	}
 	open_cache(&m, &opts);
-	m.folders = fs_folders_new(m.pool, m.cache, &m.stats);
+	m.folders = mail_folders_new(m.pool, m.cache, &m.stats);
 	m.readahead = fs_readahead_new(m.pool, m.cache, &m.stats, opts.connections);
 	m.writes = fs_writes_new();
-	m.failed = fs_failed_new();
+	m.failed = mail_failed_new();
 	fs_read_start(&m);
 	ret = serve(&m, &args, &cl, &log, &ready_fd);
 	teardown(&m);

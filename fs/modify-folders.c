@@ -36,7 +36,7 @@ static char *new_mailbox(FsMount *m, const FsNode *parent, const char *name)
 
 	if (fs_tree_has_empty_level(parent->mailbox, m->delimiter))
 		return NULL;
-	if (!comp || !*comp || fs_msg_name_parse(name, &uid) || !g_utf8_validate(comp, -1, NULL))
+	if (!comp || !*comp || mail_msg_name_parse(name, &uid) || !g_utf8_validate(comp, -1, NULL))
 		return NULL;
 	if (m->delimiter && strchr(comp, m->delimiter))
 		return NULL;

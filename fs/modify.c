@@ -73,7 +73,7 @@ void fs_write_refresh(FsMount *m, const char *mailbox)
 	g_autoptr(GError) err = NULL;
 
 	/* The change is done; a failed re-read only delays what the listing shows. */
-	if (!fs_mount_refresh_folder(m, fs_folders_get(m->folders, mailbox), 0, &err))
+	if (!fs_mount_refresh_folder(m, mail_folders_get(m->folders, mailbox), 0, &err))
 		g_debug("imapfs: cannot re-read %s: %s", mailbox, err->message);
 }
 
@@ -221,13 +221,13 @@ static void unmark_fresh(FsMount *m, const char *mailbox, guint32 uidv, guint32 
  * The watcher's or the next listing's revalidation catches up on anything else. */
 static void forget_expunged(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid)
 {
-	g_autoptr(FsFolderChanges) ch = NULL;
+	g_autoptr(MailFolderChanges) ch = NULL;
 
-	if (!fs_folder_remove(fs_folders_get(m->folders, mailbox), uidv, uid)) {
+	if (!mail_folder_remove(mail_folders_get(m->folders, mailbox), uidv, uid)) {
 		fs_write_refresh(m, mailbox);
 		return;
 	}
-	ch = g_new0(FsFolderChanges, 1);
+	ch = g_new0(MailFolderChanges, 1);
 	ch->old_uidvalidity = ch->uidvalidity = uidv;
 	ch->removed = g_array_new(FALSE, FALSE, sizeof(guint32));
 	ch->resized = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -323,10 +323,10 @@ static int move_uid(FsMount *m, const char *from, guint32 uidv, guint32 uid, con
  * (O(messages) per mv of a file, and a whole listing without CONDSTORE). A server that
  * kept neither flags nor date (COPY SHOULD keep them) is put right by the next
  * revalidation, which sees the message as new. */
-static void copied_in(FsMount *m, const char *to, gboolean known, FsMsgInfo mi, char *flags,
+static void copied_in(FsMount *m, const char *to, gboolean known, MailMsgInfo mi, char *flags,
 		      guint32 new_uidv, guint32 new_uid)
 {
-	if (!fs_folder_uidvalidity(fs_folders_get(m->folders, to)))
+	if (!mail_folder_uidvalidity(mail_folders_get(m->folders, to)))
 		return; /* not loaded: its first listing will have it */
 	mi.uid = new_uid;
 	if (known && new_uid && new_uidv) {
@@ -340,8 +340,8 @@ static void copied_in(FsMount *m, const char *to, gboolean known, FsMsgInfo mi, 
 
 void fs_write_name(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid, const char *name)
 {
-	FsFolder *f = fs_folders_get(m->folders, mailbox);
-	g_autoptr(GPtrArray) changed = fs_folder_set_name(f, uidv, uid, name);
+	MailFolder *f = mail_folders_get(m->folders, mailbox);
+	g_autoptr(GPtrArray) changed = mail_folder_set_name(f, uidv, uid, name);
 	guint64 dir = fs_inode_find_dir(m->inodes, mailbox);
 
 	for (guint i = 0; i < changed->len; i++)
@@ -409,7 +409,7 @@ static int rename_across(FsMount *m, const FsNode *parent, guint32 uidv, guint32
 {
 	g_autofree char *msg_flags = NULL;
 	guint32 new_uidv = 0, new_uid = 0;
-	FsMsgInfo mi = {0};
+	MailMsgInfo mi = {0};
 	gboolean known;
 	int err;
 
@@ -417,8 +417,8 @@ static int rename_across(FsMount *m, const FsNode *parent, guint32 uidv, guint32
 	 * half-way through a COPY + expunge. */
 	guint32 next = uidnext_before(m, newparent->mailbox);
 
-	known =
-	    fs_folder_msg(fs_folders_get(m->folders, parent->mailbox), uidv, uid, &mi, &msg_flags);
+	known = mail_folder_msg(mail_folders_get(m->folders, parent->mailbox), uidv, uid, &mi,
+				&msg_flags);
 	err = move_uid(m, parent->mailbox, uidv, uid, newparent->mailbox, &new_uidv, &new_uid);
 	if (!err && !new_uid && next)
 		new_uid = find_copied(m, newparent->mailbox, next, &new_uidv);
@@ -500,9 +500,9 @@ void fs_modify_rename(fuse_req_t req, FsMount *m, const FsNode *parent, const ch
 void fs_write_setattr_message(fuse_req_t req, FsMount *m, const char *mailbox, guint32 uidv,
 			      guint32 uid, struct stat *attr, int to_set)
 {
-	FsFolder *f = fs_folders_get(m->folders, mailbox);
+	MailFolder *f = mail_folders_get(m->folders, mailbox);
 	struct stat st;
-	FsMsgInfo mi;
+	MailMsgInfo mi;
 	int err;
 
 	/* A size without an open file (truncate(2) by path): messages change only by being
@@ -511,7 +511,7 @@ void fs_write_setattr_message(fuse_req_t req, FsMount *m, const char *mailbox, g
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	if (!fs_folder_msg(f, uidv, uid, &mi, NULL)) {
+	if (!mail_folder_msg(f, uidv, uid, &mi, NULL)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -522,7 +522,7 @@ void fs_write_setattr_message(fuse_req_t req, FsMount *m, const char *mailbox, g
 			fuse_reply_err(req, err);
 			return;
 		}
-		if (!fs_folder_msg(f, uidv, uid, NULL, NULL)) {
+		if (!mail_folder_msg(f, uidv, uid, NULL, NULL)) {
 			/* Stored again with that date, under the same name: what the kernel
 			 * holds for this node is gone, so nothing of it may be cached. */
 			st.st_atime = st.st_mtime = st.st_ctime = attr->st_mtime;
@@ -569,7 +569,7 @@ int fs_modify_store_flags(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 	release(m, s);
 	/* setfattr over many messages: no re-read of the folder (O(messages)) per file. */
 	if (!err &&
-	    !fs_folder_set_flags(fs_folders_get(m->folders, mailbox), uidvalidity, uid, flags))
+	    !mail_folder_set_flags(mail_folders_get(m->folders, mailbox), uidvalidity, uid, flags))
 		fs_write_refresh(m, mailbox);
 	return err;
 }

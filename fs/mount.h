@@ -11,20 +11,20 @@
 #include <sys/types.h>
 
 #include "cache/cache.h"
-#include "fs/folder.h"
+#include "mail/folder.h"
 #include "fs/inode.h"
 #include "fs/log.h"
 #include "conf/options.h"
 #include "imap/pool.h"
 #include "fs/push.h"
 #include "fs/readahead.h"
-#include "fs/stats.h"
+#include "mail/stats.h"
 #include "fs/tree.h"
 
 G_BEGIN_DECLS
 
 typedef struct FsWrites FsWrites; /* fs/write-table.h */
-typedef struct FsFailed FsFailed; /* fs/failed.h */
+typedef struct MailFailed MailFailed; /* mail/failed.h */
 typedef struct FsKept FsKept;	  /* fs/read-kept.h */
 typedef struct FsOutbox FsOutbox; /* fs/outbox.h */
 
@@ -40,14 +40,14 @@ typedef struct {
 	CacheStore *cache; /* NULL: no cache (could not be opened) */
 	FsInodeTable *inodes;
 	FsTree *tree;
-	FsFolders *folders;
+	MailFolders *folders;
 	FsReadAhead *readahead; /* NULL: none (no cache, one connection) */
 	FsPush *push;		/* set while the session is mounted */
 	FsWrites *writes;	/* files being written (write.h) */
-	FsFailed *failed;	/* body fetches that failed a moment ago (failed.h) */
+	MailFailed *failed;	/* body fetches that failed a moment ago (failed.h) */
 	FsKept *kept;		/* handles of reads without an open (fs_read_start) */
 	FsOutbox *outbox;	/* NULL: no smtp_host (owned by main(), outbox.h) */
-	FsStats stats;
+	MailStats stats;
 	char delimiter;
 	uid_t uid;
 	gid_t gid;
@@ -73,7 +73,7 @@ void fs_notify_start(FsMount *m);
 void fs_notify_drop(FsMount *m);    /* unmounting: queued notifications are dropped */
 gboolean fs_notify_busy(FsMount *m); /* a notification may still be under way */
 void fs_notify_stop(FsMount *m);     /* waits for the notification thread */
-void fs_notify_folder_changes(FsMount *m, const char *mailbox, const FsFolderChanges *ch);
+void fs_notify_folder_changes(FsMount *m, const char *mailbox, const MailFolderChanges *ch);
 void fs_notify_inode(FsMount *m, guint64 nodeid);
 /* The kernel asks for NODEID's attributes again before it next trusts its size: sent at
  * once, from the request handler that learnt the size (no page is touched, so no lock
@@ -107,7 +107,7 @@ void fs_op_statfs(fuse_req_t req, fuse_ino_t ino);
 
 /* ---- ops.c helpers other files use ----------------------------------------------- */
 /* Refreshes FOLDER when older than the revalidation age and queues the notifications. */
-gboolean fs_mount_refresh_folder(FsMount *m, FsFolder *f, gint64 max_age_us, GError **error);
+gboolean fs_mount_refresh_folder(FsMount *m, MailFolder *f, gint64 max_age_us, GError **error);
 /* The message shown as NAME in MAILBOX (its table loaded or revalidated first): *uid 0
  * when there is none; FALSE with ERROR when the folder could not be read. */
 gboolean fs_mount_find_msg(FsMount *m, const char *mailbox, const char *name, guint32 *uidv,
@@ -122,7 +122,7 @@ void fs_mount_cache_warning(FsMount *m, const GError *error);
 /* Attributes of a folder / a message, and an entry reply for a node (lookup counted
  * by the caller). */
 void fs_mount_dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat *st);
-void fs_mount_msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st);
+void fs_mount_msg_attr(FsMount *m, const MailMsgInfo *mi, guint64 ino, struct stat *st);
 void fs_mount_fill_entry(struct fuse_entry_param *e, const FsNode *n, const struct stat *st);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* imapfs fs — folder and message entry names (see names.h). */
+/* imapfs fs — folder entry names (see names.h). */
 #include "fs/names.h"
 
 #include <string.h>
@@ -12,7 +12,7 @@ static gboolean looks_like_msg_name(const char *s)
 {
 	guint32 uid;
 
-	return fs_msg_name_parse(s, &uid);
+	return mail_msg_name_parse(s, &uid);
 }
 
 static gboolean must_escape(const char *comp, gsize i)
@@ -165,26 +165,4 @@ char *fs_name_unescape(const char *name)
 	if (strcmp(again, name) != 0)
 		return NULL;
 	return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
-void fs_msg_name(guint32 uid, char out[FS_MSG_NAME_LEN + 1])
-{
-	g_snprintf(out, FS_MSG_NAME_LEN + 1, "%010u.eml", uid);
-}
-
-gboolean fs_msg_name_parse(const char *name, guint32 *uid)
-{
-	guint64 v = 0;
-
-	if (strlen(name) != FS_MSG_NAME_LEN || strcmp(name + 10, ".eml") != 0)
-		return FALSE;
-	for (int i = 0; i < 10; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return FALSE;
-		v = v * 10 + (guint64)(name[i] - '0');
-	}
-	if (v == 0 || v > G_MAXUINT32)
-		return FALSE;
-	*uid = (guint32)v;
-	return TRUE;
 }

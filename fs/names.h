@@ -13,19 +13,19 @@
  * (a leading, doubled or trailing delimiter) is one entry at the top, its levels joined
  * by the delimiter's %XX, which no single level holds.
  *
- * Message files are "%010u.eml" of their UID; fs_msg_name_parse() accepts exactly that
- * form (10 digits, UID 1..4294967295) and nothing else.
+ * Message files are named by mail/msg-name.h; a folder that would look like one is
+ * escaped.
  *
  * Ownership: returned strings are newly allocated (g_free).
  */
 #pragma once
 
 #include <glib.h>
+#include "mail/msg-name.h"
 
 G_BEGIN_DECLS
 
 #define FS_NAME_MAX 255
-#define FS_MSG_NAME_LEN 14 /* 10 digits + ".eml" */
 
 char *fs_name_escape(const char *component);
 /* The entry name of raw wire bytes (escapes '&' and 8-bit bytes too). */
@@ -37,8 +37,5 @@ char *fs_name_of_mailbox(const char *mailbox, char delimiter);
 /* NULL for a name that is not a well-formed escape (or a hashed long name). */
 char *fs_name_unescape(const char *name);
 gboolean fs_name_is_hashed(const char *name);
-
-void fs_msg_name(guint32 uid, char out[FS_MSG_NAME_LEN + 1]);
-gboolean fs_msg_name_parse(const char *name, guint32 *uid);
 
 G_END_DECLS

@@ -73,7 +73,7 @@ static void push(FsMount *m, guint64 parent, guint64 nodeid, guint32 uid)
 	j->parent = parent;
 	j->nodeid = nodeid;
 	if (uid)
-		fs_msg_name(uid, j->name);
+		mail_msg_name(uid, j->name);
 	g_thread_pool_push(m->notifier, j, NULL);
 }
 
@@ -100,7 +100,7 @@ void fs_notify_entry(FsMount *m, guint64 parent, const char *name)
 	g_thread_pool_push(m->notifier, j, NULL);
 }
 
-void fs_notify_folder_changes(FsMount *m, const char *mailbox, const FsFolderChanges *ch)
+void fs_notify_folder_changes(FsMount *m, const char *mailbox, const MailFolderChanges *ch)
 {
 	guint64 parent = fs_inode_find_dir(m->inodes, mailbox);
 

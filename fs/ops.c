@@ -26,14 +26,14 @@ static void reply_error(fuse_req_t req, const char *mailbox, const GError *error
 
 /* ---- refresh helpers --------------------------------------------------------------- */
 
-gboolean fs_mount_refresh_folder(FsMount *m, FsFolder *f, gint64 max_age_us, GError **error)
+gboolean fs_mount_refresh_folder(FsMount *m, MailFolder *f, gint64 max_age_us, GError **error)
 {
-	g_autoptr(FsFolderChanges) ch = NULL;
+	g_autoptr(MailFolderChanges) ch = NULL;
 
-	if (!fs_folder_refresh(m->folders, f, max_age_us, &ch, error))
+	if (!mail_folder_refresh(m->folders, f, max_age_us, &ch, error))
 		return FALSE;
 	if (ch)
-		fs_notify_folder_changes(m, fs_folder_mailbox(f), ch);
+		fs_notify_folder_changes(m, mail_folder_mailbox(f), ch);
 	return TRUE;
 }
 
@@ -59,7 +59,7 @@ static gboolean list_once(ImapSession *s, gpointer data, GError **error)
 {
 	Listing *l = data;
 
-	FS_STAT_INC(&l->m->stats, lists);
+	MAIL_STAT_INC(&l->m->stats, lists);
 	g_clear_pointer(&l->list, g_ptr_array_unref);
 	g_clear_pointer(&l->unreadable, g_ptr_array_unref);
 	return imap_session_list_full(s, "*", FALSE, &l->list, &l->unreadable, error);
@@ -91,8 +91,8 @@ gboolean fs_mount_refresh_tree(FsMount *m, gint64 max_age_us, GError **error)
 int fs_mount_msg_errno(FsMount *m, const char *mailbox, guint32 uidvalidity, guint32 uid,
 		       const char *what, const GError *error)
 {
-	FsFolder *f = fs_folders_get(m->folders, mailbox);
-	g_autofree char *name = fs_folder_msg_name(f, uidvalidity, uid);
+	MailFolder *f = mail_folders_get(m->folders, mailbox);
+	g_autofree char *name = mail_folder_msg_name(f, uidvalidity, uid);
 
 	return fs_errno_logged(m->log_limit, mailbox, name, what, error);
 }
@@ -111,10 +111,10 @@ void fs_mount_dir_attr(FsMount *m, const char *mailbox, guint64 ino, struct stat
 	/* Folders have no date of their own on IMAP: one kept in the cache, so that a
 	 * backup tool sees an unchanged folder as unchanged after a remount. */
 	st->st_atime = st->st_mtime = st->st_ctime =
-	    (time_t)fs_folders_dir_time(m->folders, mailbox);
+	    (time_t)mail_folders_dir_time(m->folders, mailbox);
 }
 
-void fs_mount_msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat *st)
+void fs_mount_msg_attr(FsMount *m, const MailMsgInfo *mi, guint64 ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -131,7 +131,7 @@ void fs_mount_msg_attr(FsMount *m, const FsMsgInfo *mi, guint64 ino, struct stat
 /* Attributes of a node; errno on failure. */
 static int node_attr(FsMount *m, const FsNode *n, struct stat *st)
 {
-	FsMsgInfo mi;
+	MailMsgInfo mi;
 
 	if (n->kind == FS_NODE_DIR) {
 		if (*n->mailbox && !fs_outbox_is(m, n->mailbox) &&
@@ -140,8 +140,8 @@ static int node_attr(FsMount *m, const FsNode *n, struct stat *st)
 		fs_mount_dir_attr(m, n->mailbox, n->ino, st);
 		return 0;
 	}
-	if (!fs_folder_msg(fs_folders_get(m->folders, n->mailbox), n->uidvalidity, n->uid, &mi,
-			   NULL))
+	if (!mail_folder_msg(mail_folders_get(m->folders, n->mailbox), n->uidvalidity, n->uid, &mi,
+			     NULL))
 		return ENOENT;
 	fs_mount_msg_attr(m, &mi, n->ino, st);
 	return 0;
@@ -160,16 +160,16 @@ void fs_mount_fill_entry(struct fuse_entry_param *e, const FsNode *n, const stru
 /* ---- lookup / forget / getattr ------------------------------------------------------ */
 
 /* Makes sure a selectable folder's table is loaded (and not too old). */
-static gboolean folder_ready(FsMount *m, const char *mailbox, FsFolder **out, GError **error)
+static gboolean folder_ready(FsMount *m, const char *mailbox, MailFolder **out, GError **error)
 {
 	gboolean selectable = FALSE;
-	FsFolder *f;
+	MailFolder *f;
 
 	if (!fs_tree_dir(m->tree, mailbox, &selectable) || !selectable) {
 		*out = NULL;
 		return TRUE;
 	}
-	f = fs_folders_get(m->folders, mailbox);
+	f = mail_folders_get(m->folders, mailbox);
 	if (!fs_mount_refresh_folder(m, f, FS_REVALIDATE_US, error))
 		return FALSE;
 	*out = f;
@@ -179,13 +179,13 @@ static gboolean folder_ready(FsMount *m, const char *mailbox, FsFolder **out, GE
 gboolean fs_mount_find_msg(FsMount *m, const char *mailbox, const char *name, guint32 *uidv,
 			   guint32 *uid, GError **error)
 {
-	FsFolder *f;
+	MailFolder *f;
 
 	*uidv = *uid = 0;
 	if (!folder_ready(m, mailbox, &f, error))
 		return FALSE;
 	if (f)
-		fs_folder_find_name(f, name, uidv, uid);
+		mail_folder_find_name(f, name, uidv, uid);
 	return TRUE;
 }
 
@@ -239,7 +239,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 typedef struct {
 	char *name;
 	char *mailbox; /* child folder, or NULL for a message */
-	FsMsgInfo msg;
+	MailMsgInfo msg;
 } DirEntry;
 
 typedef struct {
@@ -265,7 +265,7 @@ static void dir_handle_free(DirHandle *d)
 	g_free(d);
 }
 
-static void add_entry(DirHandle *d, const char *name, const char *mailbox, const FsMsgInfo *mi)
+static void add_entry(DirHandle *d, const char *name, const char *mailbox, const MailMsgInfo *mi)
 {
 	DirEntry e = {g_strdup(name), g_strdup(mailbox), {0}};
 
@@ -278,7 +278,7 @@ static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
 {
 	g_autoptr(GPtrArray) names = NULL, mailboxes = NULL, own = NULL;
 	g_autoptr(GArray) msgs = NULL;
-	FsFolder *f = NULL;
+	MailFolder *f = NULL;
 	/* ".." gets its own folder's inode and attributes (the root's is the root). */
 	const char *cut = m->delimiter ? strrchr(d->mailbox, m->delimiter) : NULL;
 	g_autofree char *parent =
@@ -296,13 +296,13 @@ static gboolean build_listing(FsMount *m, DirHandle *d, GError **error)
 		add_entry(d, fs_outbox_name(m->outbox), FS_OUTBOX_MAILBOX, NULL);
 	if (!f)
 		return TRUE;
-	msgs = fs_folder_snapshot(f, &d->uidvalidity, &own);
+	msgs = mail_folder_snapshot(f, &d->uidvalidity, &own);
 	for (guint i = 0; i < msgs->len; i++) {
-		FsMsgInfo *mi = &g_array_index(msgs, FsMsgInfo, i);
+		MailMsgInfo *mi = &g_array_index(msgs, MailMsgInfo, i);
 		const char *written = g_ptr_array_index(own, i);
-		char name[FS_MSG_NAME_LEN + 1];
+		char name[MAIL_MSG_NAME_LEN + 1];
 
-		fs_msg_name(mi->uid, name);
+		mail_msg_name(mi->uid, name);
 		add_entry(d, written ? written : name, NULL, mi);
 	}
 	return TRUE;

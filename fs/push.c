@@ -91,7 +91,7 @@ static void run_store(gpointer data, gpointer user_data)
 		bv.buf[0].size = len;
 		/* Nodeids are never reused, so a node forgotten meanwhile only gives ENOENT. */
 		if (fuse_lowlevel_notify_store(m->se, st->nodeid, 0, &bv, 0) == 0)
-			FS_STAT_INC(&m->stats, pages_pushed);
+			MAIL_STAT_INC(&m->stats, pages_pushed);
 	}
 	g_bytes_unref(st->bytes);
 	g_free(st);
@@ -110,7 +110,7 @@ static void wait_stored(FsPush *p, gint max)
 	g_mutex_unlock(&p->lock);
 }
 
-static Outcome push_one(FsPush *p, const char *mailbox, guint32 uidvalidity, const FsMsgInfo *mi)
+static Outcome push_one(FsPush *p, const char *mailbox, guint32 uidvalidity, const MailMsgInfo *mi)
 {
 	FsMount *m = p->m;
 	guint64 nodeid;
@@ -201,7 +201,7 @@ static void prefetch(FsPush *p, const Job *j, GArray *next, guint n)
 	if (!m->cache)
 		return;
 	for (guint i = 0; i < n && !g_atomic_int_get(&p->stopping); i++) {
-		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
+		const MailMsgInfo *mi = &g_array_index(next, MailMsgInfo, i);
 
 		if (mi->size > 0 && mi->size <= FS_SMALL_BODY && !pushed(p, j, mi->uid))
 			cache_body_prefetch(m->cache, j->mailbox, j->uidvalidity, mi->uid);
@@ -221,11 +221,11 @@ static void run_job(gpointer data, gpointer user_data)
 	g_atomic_int_set(&p->busy, 1);
 	if (g_atomic_int_get(&p->stopping))
 		goto out; /* unmounting: the folders may be going */
-	next = fs_folder_following(fs_folders_get(m->folders, j->mailbox), j->uidvalidity, j->uid,
-				   FS_PUSH_AHEAD);
+	next = mail_folder_following(mail_folders_get(m->folders, j->mailbox), j->uidvalidity,
+				     j->uid, FS_PUSH_AHEAD);
 	/* This batch: as many as the byte budget allows, at least one. */
 	for (n = 0; n < next->len; n++) {
-		bytes += g_array_index(next, FsMsgInfo, n).size;
+		bytes += g_array_index(next, MailMsgInfo, n).size;
 		if (n > 0 && bytes > FS_PUSH_AHEAD_BYTES)
 			break;
 	}
@@ -233,12 +233,12 @@ static void run_job(gpointer data, gpointer user_data)
 	 * OPEN, and a pushed file costs no request at all, so that message is left for a
 	 * READ, which tells us the reader got there. */
 	if (n > 0)
-		refill_at = g_array_index(next, FsMsgInfo, n / 2).uid;
+		refill_at = g_array_index(next, MailMsgInfo, n / 2).uid;
 	if (m->opts->ro && n > 1)
 		tripwire = refill_at;
 	prefetch(p, j, next, n);
 	for (i = 0; i < n && !g_atomic_int_get(&p->stopping); i++) {
-		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
+		const MailMsgInfo *mi = &g_array_index(next, MailMsgInfo, i);
 
 		if (pushed(p, j, mi->uid))
 			continue;
@@ -286,7 +286,7 @@ static void queue_job(FsPush *p, Track *t, const char *mailbox, guint32 uid)
 	g_thread_pool_push(p->worker, j, NULL);
 }
 
-void fs_push_note(FsPush *p, FsFolder *f, guint32 uidvalidity, guint32 uid)
+void fs_push_note(FsPush *p, MailFolder *f, guint32 uidvalidity, guint32 uid)
 {
 	const char *mailbox;
 	gboolean onward;
@@ -294,7 +294,7 @@ void fs_push_note(FsPush *p, FsFolder *f, guint32 uidvalidity, guint32 uid)
 
 	if (!p || g_atomic_int_get(&p->stopping))
 		return;
-	mailbox = fs_folder_mailbox(f);
+	mailbox = mail_folder_mailbox(f);
 	g_mutex_lock(&p->lock);
 	t = g_hash_table_lookup(p->tracks, mailbox);
 	if (!t) {

@@ -29,7 +29,7 @@
 #pragma once
 
 #include <glib.h>
-#include "fs/folder.h"
+#include "mail/folder.h"
 
 G_BEGIN_DECLS
 
@@ -52,6 +52,6 @@ void fs_push_free(FsPush *p);
 
 /* The reader opened UID of F under UIDVALIDITY: keep the messages after it pushed.
  * Cheap (no I/O, usually not even a wake-up) when they already are. */
-void fs_push_note(FsPush *p, FsFolder *f, guint32 uidvalidity, guint32 uid);
+void fs_push_note(FsPush *p, MailFolder *f, guint32 uidvalidity, guint32 uid);
 
 G_END_DECLS

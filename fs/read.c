@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "fs/errno-map.h"
-#include "fs/failed.h"
+#include "mail/failed.h"
 #include "fs/mount.h"
 #include "fs/read-kept.h"
 #include "fs/write.h"
@@ -123,7 +123,7 @@ static gboolean is_cached(FsMount *m, const char *mailbox, guint32 uidvalidity, 
 }
 
 /* The message itself plus the next uncached small messages, within the limits. */
-static GArray *batch_uids(FsMount *m, FsFolder *f, const FsNode *node, guint64 size)
+static GArray *batch_uids(FsMount *m, MailFolder *f, const FsNode *node, guint64 size)
 {
 	GArray *uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	g_autoptr(GArray) next = NULL;
@@ -132,9 +132,9 @@ static GArray *batch_uids(FsMount *m, FsFolder *f, const FsNode *node, guint64 s
 	g_array_append_val(uids, node->uid);
 	if (!m->cache)
 		return uids; /* nowhere to keep what we would prefetch */
-	next = fs_folder_following(f, node->uidvalidity, node->uid, FS_PREFETCH_MAX_MSGS * 2);
+	next = mail_folder_following(f, node->uidvalidity, node->uid, FS_PREFETCH_MAX_MSGS * 2);
 	for (guint i = 0; i < next->len && uids->len < FS_PREFETCH_MAX_MSGS; i++) {
-		FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
+		MailMsgInfo *mi = &g_array_index(next, MailMsgInfo, i);
 
 		if (mi->size > FS_SMALL_BODY || total + mi->size > FS_PREFETCH_MAX_BYTES)
 			break;
@@ -167,7 +167,7 @@ static gboolean fetch_batch(ImapSession *s, gpointer data, GError **error)
 	b->n = 0;
 	ok = examine_checked(s, b->node, &fresh, error);
 	if (ok) {
-		FS_STAT_INC(&b->m->stats, body_fetches);
+		MAIL_STAT_INC(&b->m->stats, body_fetches);
 		ok = imap_session_fetch_bodies(s, uids, b->uids->len, batch_body, b, error);
 	}
 	/* A message stored a moment ago on another connection: a session that had the
@@ -178,17 +178,17 @@ static gboolean fetch_batch(ImapSession *s, gpointer data, GError **error)
 	return ok;
 }
 
-static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint64 size,
+static ImapBody *fetch_whole(FsMount *m, MailFolder *f, const FsNode *node, guint64 size,
 			     GError **error)
 {
 	g_autoptr(GArray) uids = batch_uids(m, f, node, size);
 	Batch b = {m, node->mailbox, node->uidvalidity, node->uid, NULL, 0, node, uids};
 
-	if (fs_failed_recent(m->failed, node->mailbox, node->uidvalidity, node->uid, error))
+	if (mail_failed_recent(m->failed, node->mailbox, node->uidvalidity, node->uid, error))
 		return NULL;
 	if (!imap_pool_run(m->pool, node->mailbox, fetch_batch, &b, error)) {
-		fs_failed_note(m->failed, node->mailbox, node->uidvalidity, node->uid,
-			       error ? *error : NULL);
+		mail_failed_note(m->failed, node->mailbox, node->uidvalidity, node->uid,
+				 error ? *error : NULL);
 		imap_body_unref(b.want);
 		return NULL;
 	}
@@ -206,16 +206,16 @@ static ImapBody *fetch_whole(FsMount *m, FsFolder *f, const FsNode *node, guint6
  * for the size again before this request is answered, or it stops at the size it
  * holds. A shorter one: the short read that follows tells it, and any notification of
  * ours would make it drop that (and a size it asked for meanwhile) as outdated. */
-static void correct_size(FsMount *m, FsFolder *f, const FsNode *node, guint64 real)
+static void correct_size(FsMount *m, MailFolder *f, const FsNode *node, guint64 real)
 {
-	FsMsgInfo was;
+	MailMsgInfo was;
 
-	if (fs_folder_msg(f, node->uidvalidity, node->uid, &was, NULL) &&
-	    fs_folder_set_size(f, node->uidvalidity, node->uid, real) && real > was.size)
+	if (mail_folder_msg(f, node->uidvalidity, node->uid, &was, NULL) &&
+	    mail_folder_set_size(f, node->uidvalidity, node->uid, real) && real > was.size)
 		fs_notify_attr_now(m, node->nodeid);
 }
 
-static int open_miss(FsMount *m, FsFolder *f, const FsNode *node, guint64 size, FsFile *h)
+static int open_miss(FsMount *m, MailFolder *f, const FsNode *node, guint64 size, FsFile *h)
 {
 	g_autoptr(GError) err = NULL;
 	g_autoptr(ImapBody) body = NULL;
@@ -279,12 +279,12 @@ static gboolean is_held(const FsFile *h)
 /* The open of NODE's message: *OUT a handle (cache hit, or fetched), or an errno. */
 static int open_file(FsMount *m, const FsNode *node, FsFile **out)
 {
-	FsFolder *f = fs_folders_get(m->folders, node->mailbox);
-	FsMsgInfo info;
+	MailFolder *f = mail_folders_get(m->folders, node->mailbox);
+	MailMsgInfo info;
 	FsFile *h;
 	int err;
 
-	if (!fs_folder_msg(f, node->uidvalidity, node->uid, &info, NULL))
+	if (!mail_folder_msg(f, node->uidvalidity, node->uid, &info, NULL))
 		return ENOENT;
 	h = g_new0(FsFile, 1);
 	g_mutex_init(&h->lock);
@@ -300,7 +300,7 @@ static int open_file(FsMount *m, const FsNode *node, FsFile **out)
 		open_held(m, node, h);
 	if (is_held(h)) {
 		fs_readahead_note(m->readahead, f, node->uidvalidity, node->uid, 0);
-		FS_STAT_INC(&m->stats, cache_hits);
+		MAIL_STAT_INC(&m->stats, cache_hits);
 		if (h->size != info.size)
 			correct_size(m, f, node, h->size);
 	} else if ((err = open_miss(m, f, node, info.size, h)) != 0) {
@@ -317,7 +317,7 @@ void fs_read_open(fuse_req_t req, FsMount *m, const FsNode *node, struct fuse_fi
 	FsFile *h = NULL;
 	int err;
 
-	FS_STAT_INC(&m->stats, opens);
+	MAIL_STAT_INC(&m->stats, opens);
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
 		if (m->opts->ro)
 			fuse_reply_err(req, EROFS);
@@ -409,7 +409,7 @@ static gboolean fetch_chunk_once(ImapSession *s, gpointer data, GError **error)
 	g_clear_pointer(&c->chunk, imap_body_unref);
 	ok = examine_checked(s, &node, &fresh, error);
 	if (ok) {
-		FS_STAT_INC(&c->m->stats, body_fetches);
+		MAIL_STAT_INC(&c->m->stats, body_fetches);
 		ok = imap_session_fetch_body(s, h->uid, c->off, h->next_len, &c->chunk, error);
 	}
 	if (ok && !c->chunk && !fresh && imap_session_noop(s, NULL)) /* as in fetch_batch */
@@ -436,7 +436,7 @@ static void learn_end(FsMount *m, FsFile *h, guint64 asked)
 		size = end + 1;
 	if (size != h->size) {
 		h->size = size;
-		correct_size(m, fs_folders_get(m->folders, h->mailbox), &node, size);
+		correct_size(m, mail_folders_get(m->folders, h->mailbox), &node, size);
 	}
 }
 
@@ -451,11 +451,12 @@ static gboolean fetch_chunk(FsMount *m, FsFile *h, guint64 off, GError **error)
 		h->next_len = MIN(h->next_len * 2, CHUNK_MAX);
 	else
 		h->next_len = CHUNK_MIN;
-	if (fs_failed_recent(m->failed, h->mailbox, h->uidvalidity, h->uid, error))
+	if (mail_failed_recent(m->failed, h->mailbox, h->uidvalidity, h->uid, error))
 		return FALSE;
 	ok = imap_pool_run(m->pool, h->mailbox, fetch_chunk_once, &c, error);
 	if (!ok) {
-		fs_failed_note(m->failed, h->mailbox, h->uidvalidity, h->uid, error ? *error : NULL);
+		mail_failed_note(m->failed, h->mailbox, h->uidvalidity, h->uid,
+				 error ? *error : NULL);
 		imap_body_unref(c.chunk);
 		return FALSE;
 	}
@@ -504,7 +505,7 @@ static int load_lazy(FsMount *m, FsFile *h)
 		       .uidvalidity = h->uidvalidity,
 		       .uid = h->uid,
 		       .nodeid = h->nodeid}; /* correct_size() tells the kernel about it */
-	FsFolder *f = fs_folders_get(m->folders, h->mailbox);
+	MailFolder *f = mail_folders_get(m->folders, h->mailbox);
 	g_autoptr(GError) err = NULL;
 	guint64 real = h->size;
 
@@ -535,7 +536,7 @@ void fs_read_read(fuse_req_t req, FsMount *m, fuse_ino_t ino, size_t size, off_t
 	FsKeptRef *k;
 	int err = EIO;
 
-	FS_STAT_INC(&m->stats, reads);
+	MAIL_STAT_INC(&m->stats, reads);
 	if (fi->fh) {
 		read_handle(req, m, (FsFile *)(uintptr_t)fi->fh, size, off);
 		return;

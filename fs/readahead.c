@@ -1,13 +1,13 @@
 /* imapfs fs — background read-ahead of message bodies (see readahead.h). */
 #include "fs/readahead.h"
 
-#include "fs/failed.h"
+#include "mail/failed.h"
 
 #include <gio/gio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "fs/failed.h"
+#include "mail/failed.h"
 #include "fs/mount.h"
 #include "fs/spool.h"
 
@@ -39,7 +39,7 @@ typedef struct {
 struct FsReadAhead {
 	ImapPool *pool;
 	CacheStore *cache;
-	FsStats *stats;
+	MailStats *stats;
 	FsSpool *spool;
 	FsMount *mount; /* for the cache warning; set by fs_readahead_keep() */
 	GThreadPool *workers;
@@ -101,15 +101,15 @@ static gboolean fetch_burst(Burst *b)
 	/* UIDs of another UIDVALIDITY are other messages: store nothing. */
 	ok = imap_pool_examine_uidv(s, b->mailbox, b->uidvalidity, &fresh, &error);
 	if (ok) {
-		FS_STAT_INC(b->ra->stats, body_fetches);
+		MAIL_STAT_INC(b->ra->stats, body_fetches);
 		ok = imap_session_fetch_bodies(s, (guint32 *)(void *)b->uids->data, b->uids->len,
 					       store_one, b, &error);
 	}
 	imap_pool_release(b->ra->pool, s);
 	/* A reader waiting for one of these fails at once rather than fetch it again. */
 	for (guint i = 0; !ok && b->ra->mount && i < b->uids->len; i++)
-		fs_failed_note(b->ra->mount->failed, b->mailbox, b->uidvalidity,
-			       g_array_index(b->uids, guint32, i), error);
+		mail_failed_note(b->ra->mount->failed, b->mailbox, b->uidvalidity,
+				 g_array_index(b->uids, guint32, i), error);
 	g_atomic_int_add(&b->ra->stats->bodies_fetched, (gint)b->n);
 	return ok;
 }
@@ -142,18 +142,18 @@ static gboolean is_cached(FsReadAhead *ra, const char *mailbox, guint32 uidvalid
 }
 
 /* The next burst after a->upto (advancing it); NULL when there is nothing to fetch. */
-static Burst *plan(FsReadAhead *ra, FsFolder *f, Ahead *a)
+static Burst *plan(FsReadAhead *ra, MailFolder *f, Ahead *a)
 {
-	const char *mailbox = fs_folder_mailbox(f);
+	const char *mailbox = mail_folder_mailbox(f);
 	g_autoptr(GArray) next =
-	    fs_folder_following(f, a->uidvalidity, a->upto, FS_READAHEAD_MSGS * 2);
+	    mail_folder_following(f, a->uidvalidity, a->upto, FS_READAHEAD_MSGS * 2);
 	Burst *b = g_new0(Burst, 1);
 	guint64 bytes = 0;
 	guint cached = 0;
 
 	b->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	for (guint i = 0; i < next->len && b->uids->len < FS_READAHEAD_MSGS; i++) {
-		const FsMsgInfo *mi = &g_array_index(next, FsMsgInfo, i);
+		const MailMsgInfo *mi = &g_array_index(next, MailMsgInfo, i);
 		g_autofree char *k = flight_key(mailbox, a->uidvalidity, mi->uid);
 
 		if (b->uids->len && bytes + mi->size > FS_READAHEAD_BYTES)
@@ -187,7 +187,7 @@ static Burst *plan(FsReadAhead *ra, FsFolder *f, Ahead *a)
 	return b;
 }
 
-void fs_readahead_note(FsReadAhead *ra, FsFolder *f, guint32 uidvalidity, guint32 uid,
+void fs_readahead_note(FsReadAhead *ra, MailFolder *f, guint32 uidvalidity, guint32 uid,
 		       guint32 last_fetched)
 {
 	Ahead *a;
@@ -195,10 +195,10 @@ void fs_readahead_note(FsReadAhead *ra, FsFolder *f, guint32 uidvalidity, guint3
 	if (!ra)
 		return;
 	g_mutex_lock(&ra->lock);
-	a = g_hash_table_lookup(ra->ahead, fs_folder_mailbox(f));
+	a = g_hash_table_lookup(ra->ahead, mail_folder_mailbox(f));
 	if (!a) {
 		a = g_new0(Ahead, 1);
-		g_hash_table_insert(ra->ahead, g_strdup(fs_folder_mailbox(f)), a);
+		g_hash_table_insert(ra->ahead, g_strdup(mail_folder_mailbox(f)), a);
 	}
 	if (a->uidvalidity != uidvalidity) {
 		memset(a, 0, sizeof(*a));
@@ -281,7 +281,8 @@ static void spool_warn(const GError *error, gpointer data)
 		fs_mount_cache_warning(m, error);
 }
 
-FsReadAhead *fs_readahead_new(ImapPool *pool, CacheStore *cache, FsStats *stats, guint connections)
+FsReadAhead *fs_readahead_new(ImapPool *pool, CacheStore *cache, MailStats *stats,
+			      guint connections)
 {
 	FsReadAhead *ra;
 

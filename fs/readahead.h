@@ -21,9 +21,9 @@
 
 #include <glib.h>
 #include "cache/cache.h"
-#include "fs/folder.h"
+#include "mail/folder.h"
 #include "imap/pool.h"
-#include "fs/stats.h"
+#include "mail/stats.h"
 #include "imap/body.h"
 
 G_BEGIN_DECLS
@@ -37,13 +37,14 @@ typedef struct FsReadAhead FsReadAhead;
 
 /* NULL (no read-ahead) without a cache or with fewer than 2 connections. POOL, CACHE
  * and STATS are borrowed and must outlive the FsReadAhead. */
-FsReadAhead *fs_readahead_new(ImapPool *pool, CacheStore *cache, FsStats *stats, guint connections);
+FsReadAhead *fs_readahead_new(ImapPool *pool, CacheStore *cache, MailStats *stats,
+			      guint connections);
 void fs_readahead_free(FsReadAhead *ra); /* waits for running bursts; accepts NULL */
 
 /* The reader opened (or fetched) UID of MAILBOX: start the next bursts when the
  * fetched window ends soon after UID. LAST_FETCHED: the highest UID the caller's own
  * burst fetched (0 if none). */
-void fs_readahead_note(FsReadAhead *ra, FsFolder *f, guint32 uidvalidity, guint32 uid,
+void fs_readahead_note(FsReadAhead *ra, MailFolder *f, guint32 uidvalidity, guint32 uid,
 		       guint32 last_fetched);
 
 /* TRUE when UID is being fetched in the background; waits until it is done, so the

@@ -41,11 +41,11 @@ static void add_server(GString *out, const ConfOptions *o)
 static const char *watch_name(gint mode)
 {
 	switch (mode) {
-	case FS_WATCH_NOTIFY:
+	case MAIL_WATCH_NOTIFY:
 		return "NOTIFY (the server says what changed), then IDLE";
-	case FS_WATCH_IDLE:
+	case MAIL_WATCH_IDLE:
 		return "IDLE on the folder used last, STATUS polls of the others every second";
-	case FS_WATCH_POLL:
+	case MAIL_WATCH_POLL:
 		return "polling: NOOP and STATUS every second (no IDLE on this server)";
 	default:
 		return "not connected (changes are seen when a folder is listed)";
@@ -54,7 +54,7 @@ static const char *watch_name(gint mode)
 
 static void add_watch(GString *out, const FsStatusSource *m)
 {
-	g_autoptr(GPtrArray) recent = fs_folders_recent(m->folders, FS_WATCH_MAX);
+	g_autoptr(GPtrArray) recent = mail_folders_recent(m->folders, MAIL_WATCH_MAX);
 
 	guint open = 0, busy = 0;
 
@@ -70,13 +70,13 @@ static void add_watch(GString *out, const FsStatusSource *m)
 			       recent->len == 1 ? "" : "s");
 	for (guint i = 0; i < recent->len; i++)
 		g_string_append_printf(out, "%s%s", i ? ", " : ": ",
-				       fs_folder_mailbox(g_ptr_array_index(recent, i)));
+				       mail_folder_mailbox(g_ptr_array_index(recent, i)));
 	g_string_append_c(out, '\n');
 }
 
 static void add_cache(GString *out, const FsStatusSource *m)
 {
-	FsStats *st = m->stats;
+	MailStats *st = m->stats;
 	g_autofree char *used = NULL, *limit = NULL;
 
 	if (!m->cache) {
@@ -103,7 +103,7 @@ static void add_cache(GString *out, const FsStatusSource *m)
 static void add_outbox(GString *out, const FsStatusSource *m)
 {
 	const ConfSmtpOptions *so = m->opts->smtp;
-	FsStats *st = m->stats;
+	MailStats *st = m->stats;
 	g_autofree char *port = NULL;
 
 	if (!so || !m->outbox) {

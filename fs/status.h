@@ -5,7 +5,7 @@
  *
  * Lines "NAME: VALUE" (server, security, connections, watching, watched, cache, bodies,
  * listings, outbox), then "last errors:" and up to FS_LOG_RECENT indented lines with
- * their times. Everything comes from the mount's own state: options, FsStats, the cache,
+ * their times. Everything comes from the mount's own state: options, MailStats, the cache,
  * the recently used folders and the log's recent lines; nothing is asked of the server.
  *
  * Ownership: the string is the caller's (g_free).
@@ -15,10 +15,10 @@
 #include <time.h>
 #include "cache/cache.h"
 #include "imap/pool.h"
-#include "fs/folder.h"
+#include "mail/folder.h"
 #include "fs/log.h"
 #include "conf/options.h"
-#include "fs/stats.h"
+#include "mail/stats.h"
 
 G_BEGIN_DECLS
 
@@ -27,9 +27,9 @@ G_BEGIN_DECLS
 /* Borrowed from the mount for one call. */
 typedef struct {
 	const ConfOptions *opts;
-	FsStats *stats;
+	MailStats *stats;
 	CacheStore *cache; /* NULL: none */
-	FsFolders *folders;
+	MailFolders *folders;
 	FsLogLimit *log;
 	gboolean outbox; /* the mount has one */
 	time_t started;

@@ -82,7 +82,7 @@ static void drop_session(FsWatch *w, const GError *why)
 	g_debug("imapfs: watcher lost its connection: %s", why ? why->message : "?");
 	imap_session_free(w->s);
 	w->s = NULL;
-	g_atomic_int_set(&w->m->stats.watch_mode, FS_WATCH_OFF);
+	g_atomic_int_set(&w->m->stats.watch_mode, MAIL_WATCH_OFF);
 	/* Answers of the old connection say nothing about what the new one will see. */
 	g_hash_table_remove_all(w->seen);
 }
@@ -127,19 +127,19 @@ static gboolean connect_watch(FsWatch *w)
 		}
 	}
 	w->last_round = 0;
-	g_atomic_int_set(&w->m->stats.watch_mode, w->notify ? FS_WATCH_NOTIFY
+	g_atomic_int_set(&w->m->stats.watch_mode, w->notify ? MAIL_WATCH_NOTIFY
 						  : imap_session_has_cap(w->s, "IDLE")
-						      ? FS_WATCH_IDLE
-						      : FS_WATCH_POLL);
+						      ? MAIL_WATCH_IDLE
+						      : MAIL_WATCH_POLL);
 	return TRUE;
 }
 
 /* ---- noticing changes ------------------------------------------------------------- */
 
-static void refresh(FsWatch *w, FsFolder *f)
+static void refresh(FsWatch *w, MailFolder *f)
 {
 	g_autoptr(GError) err = NULL;
-	const char *mailbox = fs_folder_mailbox(f);
+	const char *mailbox = mail_folder_mailbox(f);
 	guint64 dir;
 
 	/* A listing begun after the unmount would only delay the exit (a big folder's takes
@@ -164,7 +164,7 @@ static gboolean differs(gint64 answer, gint64 known)
 
 /* Does the STATUS answer disagree with the table? HIGHESTMODSEQ only counts when
  * both sides have one. */
-static gboolean table_differs(const ImapMailbox *mb, const FsFolderStatus *t)
+static gboolean table_differs(const ImapMailbox *mb, const MailFolderStatus *t)
 {
 	return differs(mb->uidvalidity, t->uidvalidity) || differs(mb->uidnext, t->uidnext) ||
 	       differs(mb->messages, t->messages) || differs(mb->unseen, t->unseen) ||
@@ -181,11 +181,11 @@ static gboolean seen_differs(const Seen *a, const ImapMailbox *mb)
 /* Revalidate when the server's answer changed since the last round and disagrees with
  * the table: the first condition stops a folder whose table can never match (a
  * server counting differently) from being reloaded every round. */
-static void check_folder(FsWatch *w, FsFolder *f, const ImapMailbox *mb)
+static void check_folder(FsWatch *w, MailFolder *f, const ImapMailbox *mb)
 {
-	const char *mailbox = fs_folder_mailbox(f);
+	const char *mailbox = mail_folder_mailbox(f);
 	Seen *last = g_hash_table_lookup(w->seen, mailbox);
-	FsFolderStatus t;
+	MailFolderStatus t;
 	gboolean changed = seen_differs(last, mb);
 
 	if (!last) {
@@ -193,22 +193,22 @@ static void check_folder(FsWatch *w, FsFolder *f, const ImapMailbox *mb)
 		g_hash_table_insert(w->seen, g_strdup(mailbox), last);
 	}
 	*last = (Seen){mb->uidvalidity, mb->uidnext, mb->messages, mb->unseen, mb->highestmodseq};
-	if (changed && fs_folder_status(f, &t) && table_differs(mb, &t))
+	if (changed && mail_folder_status(f, &t) && table_differs(mb, &t))
 		refresh(w, f);
 }
 
 /* STATUS of each folder but SKIP; FALSE when the connection failed. */
-static gboolean status_round(FsWatch *w, GPtrArray *folders, FsFolder *skip, GError **error)
+static gboolean status_round(FsWatch *w, GPtrArray *folders, MailFolder *skip, GError **error)
 {
 	w->last_round = g_get_monotonic_time();
 	for (guint i = 0; i < folders->len; i++) {
-		FsFolder *f = g_ptr_array_index(folders, i);
+		MailFolder *f = g_ptr_array_index(folders, i);
 		g_autoptr(GError) err = NULL;
 		ImapMailbox *mb = NULL;
 
 		if (f == skip)
 			continue;
-		if (!imap_session_status(w->s, fs_folder_mailbox(f), &mb, &err)) {
+		if (!imap_session_status(w->s, mail_folder_mailbox(f), &mb, &err)) {
 			/* A folder deleted meanwhile answers NO: not the connection's fault. */
 			if (imap_session_is_usable(w->s))
 				continue;
@@ -236,7 +236,7 @@ static gboolean wait_window(FsWatch *w, gboolean *got, GError **error)
  * be what the notification was about. */
 static GPtrArray *watched(FsWatch *w)
 {
-	return fs_folders_recent(w->m->folders, FS_WATCH_MAX);
+	return mail_folders_recent(w->m->folders, MAIL_WATCH_MAX);
 }
 
 static gboolean cycle_notify(FsWatch *w, GError **error)
@@ -252,11 +252,11 @@ static gboolean cycle_notify(FsWatch *w, GError **error)
 	return status_round(w, folders, NULL, error);
 }
 
-static gboolean select_differs(FsFolder *f, const ImapSelectInfo *info)
+static gboolean select_differs(MailFolder *f, const ImapSelectInfo *info)
 {
-	FsFolderStatus t;
+	MailFolderStatus t;
 
-	if (!fs_folder_status(f, &t))
+	if (!mail_folder_status(f, &t))
 		return FALSE;
 	return info->uidvalidity != t.uidvalidity || info->uidnext != t.uidnext ||
 	       info->exists != t.messages ||
@@ -264,9 +264,9 @@ static gboolean select_differs(FsFolder *f, const ImapSelectInfo *info)
 }
 
 /* EXAMINE FOLDER unless it is selected already; a refusal (deleted) is no failure. */
-static gboolean examine(FsWatch *w, FsFolder *f, GError **error)
+static gboolean examine(FsWatch *w, MailFolder *f, GError **error)
 {
-	const char *mailbox = fs_folder_mailbox(f);
+	const char *mailbox = mail_folder_mailbox(f);
 	const char *sel = imap_session_selected(w->s);
 	ImapSelectInfo info = {0};
 	g_autoptr(GError) err = NULL;
@@ -287,7 +287,7 @@ static gboolean examine(FsWatch *w, FsFolder *f, GError **error)
 	return TRUE;
 }
 
-static void refresh_target(FsWatch *w, FsFolder *target)
+static void refresh_target(FsWatch *w, MailFolder *target)
 {
 	if (target && w->sel_event) {
 		w->sel_event = FALSE;
@@ -299,7 +299,7 @@ static gboolean cycle_poll(FsWatch *w, GError **error)
 {
 	g_autoptr(GPtrArray) before = watched(w);
 	g_autoptr(GPtrArray) folders = NULL;
-	FsFolder *target = before->len ? g_ptr_array_index(before, 0) : NULL;
+	MailFolder *target = before->len ? g_ptr_array_index(before, 0) : NULL;
 	gboolean got;
 
 	/* Before and after the window: a folder just switched to may have changed before

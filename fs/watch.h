@@ -2,7 +2,7 @@
  *
  * One thread with one IMAP connection of its own, outside the request pool (so a busy
  * pool never delays it and it never delays a request). It keeps an eye on the
- * FS_WATCH_MAX folders most recently used (fs_folders_recent: looked up, listed,
+ * MAIL_WATCH_MAX folders most recently used (mail_folders_recent: looked up, listed,
  * opened, stat'ed), whose tables are loaded. Folders nobody touched lately are left to
  * the revalidation that every listing does anyway.
  *
@@ -15,8 +15,8 @@
  *   second without IDLE), where EXISTS/EXPUNGE/VANISHED/FETCH say it changed, plus a
  *   STATUS round of the other watched folders every second (a poll).
  * A STATUS round compares each folder's (UIDVALIDITY, UIDNEXT, MESSAGES, UNSEEN,
- * HIGHESTMODSEQ) with what its table implies (fs_folder_status) and with the previous
- * answer; a folder that changed is revalidated (fs/folder.c, through the pool) and the
+ * HIGHESTMODSEQ) with what its table implies (mail_folder_status) and with the previous
+ * answer; a folder that changed is revalidated (mail/folder.c, through the pool) and the
  * kernel's caches for it invalidated (fs/notify.c, which queues them to its own
  * thread: the watcher holds no lock a kernel callback needs).
  *

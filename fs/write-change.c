@@ -224,13 +224,13 @@ int fs_write_redate(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid, 
 	FsNode node = {.kind = FS_NODE_MSG, .uidvalidity = uidv, .uid = uid};
 	g_autofree char *flags = NULL, *name = NULL, *why = NULL;
 	g_auto(GStrv) flagv = NULL;
-	FsFolder *f = fs_folders_get(m->folders, mailbox);
+	MailFolder *f = mail_folders_get(m->folders, mailbox);
 	guint32 nv = 0, nu = 0;
 	guint64 size = 0;
-	FsMsgInfo mi;
+	MailMsgInfo mi;
 	int fd, err;
 
-	if (!fs_folder_msg(f, uidv, uid, &mi, &flags))
+	if (!mail_folder_msg(f, uidv, uid, &mi, &flags))
 		return ENOENT;
 	if (mi.internaldate == mtime || !fs_pending_recent_take(m, mailbox, uidv, uid))
 		return 0; /* an older message: touch does not upload it again */
@@ -238,7 +238,7 @@ int fs_write_redate(FsMount *m, const char *mailbox, guint32 uidv, guint32 uid, 
 	if (fd < 0)
 		return -fd;
 	node.mailbox = (char *)mailbox;
-	name = fs_folder_msg_name(f, uidv, uid);
+	name = mail_folder_msg_name(f, uidv, uid);
 	flagv = g_strsplit(flags, " ", -1);
 	err = fs_read_copy(m, &node, fd, &size);
 	if (!err)

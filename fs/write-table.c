@@ -171,11 +171,11 @@ gboolean fs_pending_recent_take(FsMount *m, const char *mailbox, guint32 uidv, g
 
 void fs_pending_attr(FsMount *m, Pending *p, struct stat *st)
 {
-	FsMsgInfo mi;
+	MailMsgInfo mi;
 
 	if (p->sent && p->uid &&
-	    fs_folder_msg(fs_folders_get(m->folders, p->mailbox), p->uidvalidity, p->uid, &mi,
-			  NULL)) {
+	    mail_folder_msg(mail_folders_get(m->folders, p->mailbox), p->uidvalidity, p->uid, &mi,
+			    NULL)) {
 		/* The same st_ino as the message's own node: it is the same message. */
 		fs_mount_msg_attr(m, &mi, fs_inode_ino_message(p->mailbox, p->uidvalidity, p->uid),
 				  st);

@@ -2,7 +2,7 @@
  *
  * Life of a pending file: create (an unnamed 0600 file in the cache directory takes the
  * data), write, close -> flush: APPEND, and close(2) gets its errno. The message then
- * keeps the name it was written under (the folder's names, fs/folder.h), so a rename
+ * keeps the name it was written under (the folder's names, mail/folder.h), so a rename
  * that rsync or sed -i does afterwards renames the message. A file written over an
  * existing message (open for writing, O_TRUNC, create over it, rename onto it) replaces
  * it: the new message is stored first, and only then is the old one expunged.
@@ -256,17 +256,17 @@ void fs_write_open_message(fuse_req_t req, FsMount *m, const FsNode *node,
 {
 	guint64 parent = fs_inode_find_dir(m->inodes, node->mailbox);
 	g_autofree char *name = NULL;
-	FsMsgInfo mi;
+	MailMsgInfo mi;
 	Pending *p;
 	int fd;
 
-	if (!fs_folder_msg(fs_folders_get(m->folders, node->mailbox), node->uidvalidity, node->uid,
-			   &mi, NULL)) {
+	if (!mail_folder_msg(mail_folders_get(m->folders, node->mailbox), node->uidvalidity,
+			     node->uid, &mi, NULL)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	name = fs_folder_msg_name(fs_folders_get(m->folders, node->mailbox), node->uidvalidity,
-				  node->uid);
+	name = mail_folder_msg_name(mail_folders_get(m->folders, node->mailbox), node->uidvalidity,
+				    node->uid);
 	fd = fs_write_open_data_file(m);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);

@@ -105,7 +105,7 @@ void fs_write_refresh(FsMount *m, const char *mailbox);
 /* A message this mount just put into MAILBOX (APPENDUID, COPYUID) enters the folder's
  * table without a re-read, and the kernel forgets any negative entry for its name.
  * FLAGS may be NULL. FALSE when the table is not loaded under UIDV (nothing done). */
-gboolean fs_write_add_known(FsMount *m, const char *mailbox, guint32 uidv, const FsMsgInfo *mi,
+gboolean fs_write_add_known(FsMount *m, const char *mailbox, guint32 uidv, const MailMsgInfo *mi,
 			    char **flags);
 /* "\Seen $Work" -> validated flag list without \Recent; NULL (EINVAL) if invalid. */
 char **fs_write_parse_flags(const char *value, size_t size, GError **error);

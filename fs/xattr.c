@@ -38,8 +38,8 @@ static void pending_getxattr(fuse_req_t req, FsMount *m, fuse_ino_t ino, const c
 		fuse_reply_err(req, ENOENT);
 	} else if (strcmp(name, XATTR_FLAGS) != 0) {
 		fuse_reply_err(req, ENODATA);
-	} else if (!value && !fs_folder_msg(fs_folders_get(m->folders, n.mailbox), n.uidvalidity,
-					    n.uid, NULL, &value)) {
+	} else if (!value && !mail_folder_msg(mail_folders_get(m->folders, n.mailbox),
+					      n.uidvalidity, n.uid, NULL, &value)) {
 		fuse_reply_err(req, ENOENT);
 	} else {
 		reply_value(req, value, strlen(value), size);
@@ -52,7 +52,7 @@ void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 	FsMount *m = fuse_req_userdata(req);
 	FsNode *n = fs_inode_get(m->inodes, ino);
 	g_autofree char *value = NULL;
-	FsMsgInfo mi;
+	MailMsgInfo mi;
 
 	/* Only user.* exists here. ENOTSUP (not ENODATA) for security.* and system.* makes
 	 * `ls -l` stop asking for SELinux labels and ACLs after the first file of the
@@ -70,15 +70,15 @@ void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 		return;
 	}
 	if (ino == FS_ROOT_NODEID && strcmp(name, XATTR_STATS) == 0) {
-		value = fs_stats_format(&m->stats);
+		value = mail_stats_format(&m->stats);
 	} else if (ino == FS_ROOT_NODEID && strcmp(name, FS_XATTR_STATUS) == 0) {
 		FsStatusSource src = {m->opts,	    &m->stats,	       m->cache,   m->folders,
 				      m->log_limit, m->outbox != NULL, m->started, m->pool};
 		value = fs_status_format(&src);
 	} else if (n->kind == FS_NODE_MSG && strcmp(name, XATTR_FLAGS) == 0) {
-		FsFolder *f = fs_folders_get(m->folders, n->mailbox);
+		MailFolder *f = mail_folders_get(m->folders, n->mailbox);
 
-		if (!fs_folder_msg(f, n->uidvalidity, n->uid, &mi, &value)) {
+		if (!mail_folder_msg(f, n->uidvalidity, n->uid, &mi, &value)) {
 			fuse_reply_err(req, ENOENT);
 			return;
 		}

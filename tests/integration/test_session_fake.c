@@ -3,115 +3,7 @@
  * wrong tag, a timeout, an over-long SEARCH result, a refused IDLE, UID 0 and a bad
  * INTERNALDATE; and imap/pool.c's retry rule over connections the server drops. Run through
  * tests/harness/with-dovecot (the configuration helpers read its environment). */
-#include "tests/integration/session-common.h"
-#include "imap/pool.h"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-/* ---- a scripted server, for what Dovecot will not do on request ---- */
-
-typedef struct {
-	int listen_fd;
-	guint16 port;
-	const char *greeting;
-	const char *const *replies; /* one per client line; every %s becomes its tag */
-	/* NULL-terminated: the replies of the connections after the first, which then
-	 * closes as soon as its replies are out. */
-	const char *const *const *later;
-	GThread *thread;
-} FakeServer;
-
-/* One connection: the greeting, then REPLIES; FALSE when the client went away. */
-static gboolean fake_serve(int fd, const char *greeting, const char *const *replies)
-{
-	char line[4096];
-
-	if (write(fd, greeting, strlen(greeting)) < 0)
-		return FALSE;
-	for (const char *const *r = replies; r && *r; r++) {
-		gsize n = 0;
-		while (n < sizeof(line) - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
-			n++;
-		line[n] = '\0';
-		char *tag = g_strndup(line, strcspn(line, " "));
-		GString *out = g_string_new(*r);
-		g_string_replace(out, "%s", tag, 0);
-		if (write(fd, out->str, out->len) < 0)
-			n = 0;
-		g_string_free(out, TRUE);
-		g_free(tag);
-	}
-	return TRUE;
-}
-
-static gpointer fake_run(gpointer data)
-{
-	FakeServer *f = data;
-
-	for (guint i = 0;; i++) {
-		gboolean last = !f->later || !f->later[i];
-		int fd = accept(f->listen_fd, NULL, NULL);
-
-		if (fd < 0)
-			return NULL;
-		/* Hold the last connection open a moment for timeout tests, then close. */
-		if (fake_serve(fd, f->greeting, i ? f->later[i - 1] : f->replies) && last)
-			g_usleep(G_USEC_PER_SEC);
-		close(fd);
-		if (last)
-			return NULL;
-	}
-}
-
-/* LATER (may be NULL): the replies of further connections, as in FakeServer. */
-static void fake_start_many(FakeServer *f, const char *greeting, const char *const *replies,
-			    const char *const *const *later)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	f->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	CU_ASSERT_FATAL(bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	CU_ASSERT_FATAL(listen(f->listen_fd, 1) == 0);
-	CU_ASSERT_FATAL(getsockname(f->listen_fd, (struct sockaddr *)&sa, &len) == 0);
-	f->port = ntohs(sa.sin_port);
-	f->greeting = greeting;
-	f->replies = replies;
-	f->later = later;
-	f->thread = g_thread_new("fake-imap", fake_run, f);
-}
-
-static void fake_start(FakeServer *f, const char *greeting, const char *const *replies)
-{
-	fake_start_many(f, greeting, replies, NULL);
-}
-
-static void fake_stop(FakeServer *f)
-{
-	/* A connection the client never made (a retry that did not happen) must not keep
-	 * the server waiting in accept(). */
-	shutdown(f->listen_fd, SHUT_RDWR);
-	g_thread_join(f->thread);
-	close(f->listen_fd);
-}
-
-static ImapSession *fake_open(FakeServer *f, NetSecurity sec, GError **err)
-{
-	ImapConfig cfg;
-	ImapSession *s;
-
-	make_config(&cfg, NET_SECURITY_PLAIN, NULL);
-	cfg.net.security = sec;
-	cfg.net.port = f->port;
-	cfg.net.io_timeout_ms = 700;
-	s = imap_session_open(&cfg, err);
-	imap_config_clear(&cfg);
-	return s;
-}
+#include "tests/integration/fake-server.h"
 
 #define PREAUTH "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"
 
@@ -291,20 +183,6 @@ static gboolean noop_attempt(ImapSession *s, gpointer data, GError **error)
 {
 	((Attempts *)data)->calls++;
 	return imap_session_noop(s, error);
-}
-
-/* A pool of one on the fake server; its sessions are its own connections. */
-static ImapPool *fake_pool(FakeServer *f)
-{
-	ImapConfig cfg;
-	ImapPool *p;
-
-	make_config(&cfg, NET_SECURITY_PLAIN, NULL);
-	cfg.net.port = f->port;
-	cfg.net.io_timeout_ms = 700;
-	p = imap_pool_new(&cfg, 1, NULL);
-	imap_config_clear(&cfg);
-	return p;
 }
 
 /* A pool run of NOOP over connections answering REPLIES, then LATER: TRUE or the error

@@ -110,31 +110,6 @@ static void test_long_names_hashed(void)
 	g_string_free(u, TRUE);
 }
 
-static void test_msg_names(void)
-{
-	char buf[FS_MSG_NAME_LEN + 1];
-	guint32 uid = 0;
-
-	fs_msg_name(1234, buf);
-	CU_ASSERT_STRING_EQUAL(buf, "0000001234.eml");
-	CU_ASSERT_TRUE(fs_msg_name_parse(buf, &uid));
-	CU_ASSERT_EQUAL(uid, 1234);
-	fs_msg_name(G_MAXUINT32, buf);
-	CU_ASSERT_STRING_EQUAL(buf, "4294967295.eml");
-	CU_ASSERT_TRUE(fs_msg_name_parse(buf, &uid));
-	CU_ASSERT_EQUAL(uid, G_MAXUINT32);
-
-	const char *bad[] = {
-	    "1234.eml",	      "0000001234.EML", "0000001234.eml~", "4294967296.eml",
-	    "0000000000.eml", "+000001234.eml", "000000123a.eml",  "",
-	    " 000001234.eml", "00000001234.eml"};
-	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-		uid = 77;
-		CU_ASSERT_FALSE(fs_msg_name_parse(bad[i], &uid));
-		CU_ASSERT_EQUAL(uid, 77);
-	}
-}
-
 /* A directory entry the kernel and a shell can take as it is. */
 static void check_safe(const char *entry)
 {
@@ -234,7 +209,6 @@ int main(void)
 	TEST_ADD(s, test_roundtrips);
 	TEST_ADD(s, test_unescape_rejects_noncanonical);
 	TEST_ADD(s, test_long_names_hashed);
-	TEST_ADD(s, test_msg_names);
 	TEST_ADD(s, test_raw_levels_unique);
 	TEST_ADD(s, test_raw_levels_named);
 	TEST_ADD(s, test_whole_mailbox_names);

@@ -1,16 +1,16 @@
-/* imapfs fs — the names messages written through the mount keep, and the times
+/* imapfs mail — the names messages written through the mount keep, and the times
  * directories show (see folder.h).
  */
-#include "fs/folder-internal.h"
+#include "mail/folder-internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "fs/names.h"
+#include "mail/msg-name.h"
 
 /* ---- names of messages written through the mount --------------------------------- */
 
-void fs_folder_names_record(FsFolder *f, guint32 uid, const char *name)
+void mail_folder_names_record(MailFolder *f, guint32 uid, const char *name)
 {
 	g_autoptr(GError) err = NULL;
 
@@ -22,7 +22,7 @@ void fs_folder_names_record(FsFolder *f, guint32 uid, const char *name)
 }
 
 /* Loads the names of generation UIDV (from the cache) unless they are loaded. */
-void fs_folder_names_ensure(FsFolder *f, guint32 uidv)
+void mail_folder_names_ensure(MailFolder *f, guint32 uidv)
 {
 	g_autoptr(GError) err = NULL;
 	GHashTable *names = NULL;
@@ -54,18 +54,18 @@ void fs_folder_names_ensure(FsFolder *f, guint32 uidv)
 		cache_names_rewrite(f->fl->cache, f->mailbox, uidv, names, NULL);
 }
 
-static guint32 named_uid_locked(FsFolder *f, const char *name)
+static guint32 named_uid_locked(MailFolder *f, const char *name)
 {
 	return GPOINTER_TO_UINT(g_hash_table_lookup(f->by_name, name));
 }
 
-static gboolean present_locked(FsFolder *f, guint32 uid)
+static gboolean present_locked(MailFolder *f, guint32 uid)
 {
 	return f->meta && f->meta->uidvalidity == f->names_uidv &&
 	       cache_folder_meta_find(f->meta, uid) != NULL;
 }
 
-void fs_folder_unname(FsFolder *f, guint32 uid)
+void mail_folder_unname(MailFolder *f, guint32 uid)
 {
 	const char *old = g_hash_table_lookup(f->names, GUINT_TO_POINTER(uid));
 
@@ -75,9 +75,9 @@ void fs_folder_unname(FsFolder *f, guint32 uid)
 	}
 }
 
-static void name_locked(FsFolder *f, guint32 uid, char *name)
+static void name_locked(MailFolder *f, guint32 uid, char *name)
 {
-	fs_folder_unname(f, uid);
+	mail_folder_unname(f, uid);
 	g_hash_table_insert(f->names, GUINT_TO_POINTER(uid), name);
 	g_hash_table_insert(f->by_name, name, GUINT_TO_POINTER(uid));
 }
@@ -85,19 +85,19 @@ static void name_locked(FsFolder *f, guint32 uid, char *name)
 /* UID has no name of its own (any more): it is shown by its UID name, or, when a
  * written file holds that name, by "%010u-N.eml", kept from then on so that its name
  * does not change while it exists. Adds the names whose meaning changed to CHANGED. */
-void fs_folder_unnamed(FsFolder *f, guint32 uid, GPtrArray *changed)
+void mail_folder_unnamed(MailFolder *f, guint32 uid, GPtrArray *changed)
 {
-	char base[FS_MSG_NAME_LEN + 1];
+	char base[MAIL_MSG_NAME_LEN + 1];
 	gboolean had = g_hash_table_contains(f->names, GUINT_TO_POINTER(uid));
 	guint32 holder;
 
-	fs_msg_name(uid, base);
+	mail_msg_name(uid, base);
 	if (had)
-		fs_folder_unname(f, uid);
+		mail_folder_unname(f, uid);
 	holder = named_uid_locked(f, base);
 	if (!holder) {
 		if (had)
-			fs_folder_names_record(f, uid, NULL);
+			mail_folder_names_record(f, uid, NULL);
 		return;
 	}
 	for (guint n = 2;; n++) {
@@ -105,7 +105,7 @@ void fs_folder_unnamed(FsFolder *f, guint32 uid, GPtrArray *changed)
 
 		if (!named_uid_locked(f, alt)) {
 			name_locked(f, uid, alt);
-			fs_folder_names_record(f, uid, alt);
+			mail_folder_names_record(f, uid, alt);
 			if (changed)
 				g_ptr_array_add(changed, g_strdup(alt));
 			return;
@@ -116,13 +116,13 @@ void fs_folder_unnamed(FsFolder *f, guint32 uid, GPtrArray *changed)
 
 /* After a new table: names of expunged messages go, and a message whose UID name a
  * written file holds gets a name of its own. O(messages) only when names exist. */
-void fs_folder_names_sync(FsFolder *f, GPtrArray *changed)
+void mail_folder_names_sync(MailFolder *f, GPtrArray *changed)
 {
 	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(guint32));
 	GHashTableIter it;
 	gpointer k, v;
 
-	fs_folder_names_ensure(f, f->meta->uidvalidity);
+	mail_folder_names_ensure(f, f->meta->uidvalidity);
 	if (g_hash_table_size(f->names) == 0)
 		return;
 	g_hash_table_iter_init(&it, f->names);
@@ -137,45 +137,45 @@ void fs_folder_names_sync(FsFolder *f, GPtrArray *changed)
 		}
 	}
 	for (guint i = 0; i < gone->len; i++) {
-		fs_folder_unname(f, g_array_index(gone, guint32, i));
-		fs_folder_names_record(f, g_array_index(gone, guint32, i), NULL);
+		mail_folder_unname(f, g_array_index(gone, guint32, i));
+		mail_folder_names_record(f, g_array_index(gone, guint32, i), NULL);
 	}
 	for (guint i = 0; i < f->meta->msgs->len; i++) {
 		guint32 uid = g_array_index(f->meta->msgs, CacheMsgMeta, i).uid;
-		char base[FS_MSG_NAME_LEN + 1];
+		char base[MAIL_MSG_NAME_LEN + 1];
 
-		fs_msg_name(uid, base);
+		mail_msg_name(uid, base);
 		if (!g_hash_table_contains(f->names, GUINT_TO_POINTER(uid)) &&
 		    named_uid_locked(f, base))
-			fs_folder_unnamed(f, uid, changed);
+			mail_folder_unnamed(f, uid, changed);
 	}
 }
 
-char *fs_folder_msg_name(FsFolder *f, guint32 uidvalidity, guint32 uid)
+char *mail_folder_msg_name(MailFolder *f, guint32 uidvalidity, guint32 uid)
 {
-	char base[FS_MSG_NAME_LEN + 1];
+	char base[MAIL_MSG_NAME_LEN + 1];
 	char *name = NULL;
 
 	g_mutex_lock(&f->data_lock);
-	fs_folder_names_ensure(f, uidvalidity);
+	mail_folder_names_ensure(f, uidvalidity);
 	name = g_strdup(g_hash_table_lookup(f->names, GUINT_TO_POINTER(uid)));
 	g_mutex_unlock(&f->data_lock);
 	if (!name) {
-		fs_msg_name(uid, base);
+		mail_msg_name(uid, base);
 		name = g_strdup(base);
 	}
 	return name;
 }
 
-gboolean fs_folder_find_name(FsFolder *f, const char *name, guint32 *uidvalidity, guint32 *uid)
+gboolean mail_folder_find_name(MailFolder *f, const char *name, guint32 *uidvalidity, guint32 *uid)
 {
 	guint32 u = 0;
 
 	g_mutex_lock(&f->data_lock);
 	if (f->meta) {
-		fs_folder_names_ensure(f, f->meta->uidvalidity);
+		mail_folder_names_ensure(f, f->meta->uidvalidity);
 		u = named_uid_locked(f, name);
-		if (!u && fs_msg_name_parse(name, &u) &&
+		if (!u && mail_msg_name_parse(name, &u) &&
 		    g_hash_table_contains(f->names, GUINT_TO_POINTER(u)))
 			u = 0; /* shown under a name of its own instead */
 		if (u && !present_locked(f, u))
@@ -187,27 +187,27 @@ gboolean fs_folder_find_name(FsFolder *f, const char *name, guint32 *uidvalidity
 	return u != 0;
 }
 
-GPtrArray *fs_folder_set_name(FsFolder *f, guint32 uidvalidity, guint32 uid, const char *name)
+GPtrArray *mail_folder_set_name(MailFolder *f, guint32 uidvalidity, guint32 uid, const char *name)
 {
 	GPtrArray *changed = g_ptr_array_new_with_free_func(g_free);
-	char base[FS_MSG_NAME_LEN + 1];
+	char base[MAIL_MSG_NAME_LEN + 1];
 	guint32 holder, shown;
 
-	fs_msg_name(uid, base);
+	mail_msg_name(uid, base);
 	g_mutex_lock(&f->data_lock);
-	fs_folder_names_ensure(f, uidvalidity);
+	mail_folder_names_ensure(f, uidvalidity);
 	holder = name ? named_uid_locked(f, name) : 0;
 	if (holder && holder != uid)
-		fs_folder_unnamed(f, holder, changed); /* the name moves on to UID */
+		mail_folder_unnamed(f, holder, changed); /* the name moves on to UID */
 	if (!name || !strcmp(name, base)) {
-		fs_folder_unnamed(f, uid, changed);
+		mail_folder_unnamed(f, uid, changed);
 	} else {
 		name_locked(f, uid, g_strdup(name));
-		fs_folder_names_record(f, uid, name);
+		mail_folder_names_record(f, uid, name);
 		/* A message shown by this UID name until now needs another name. */
-		if (fs_msg_name_parse(name, &shown) && shown != uid && present_locked(f, shown) &&
+		if (mail_msg_name_parse(name, &shown) && shown != uid && present_locked(f, shown) &&
 		    !g_hash_table_contains(f->names, GUINT_TO_POINTER(shown)))
-			fs_folder_unnamed(f, shown, changed);
+			mail_folder_unnamed(f, shown, changed);
 	}
 	g_mutex_unlock(&f->data_lock);
 	return changed;
@@ -215,9 +215,9 @@ GPtrArray *fs_folder_set_name(FsFolder *f, guint32 uidvalidity, guint32 uid, con
 
 /* ---- directory times ------------------------------------------------------------- */
 
-gint64 fs_folders_dir_time(FsFolders *fl, const char *mailbox)
+gint64 mail_folders_dir_time(MailFolders *fl, const char *mailbox)
 {
-	FsFolder *f = fs_folders_get(fl, mailbox);
+	MailFolder *f = mail_folders_get(fl, mailbox);
 	gboolean dirty = FALSE;
 	gint64 t, saved;
 

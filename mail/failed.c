@@ -1,11 +1,11 @@
-/* imapfs fs — body fetches that failed a moment ago (see failed.h). */
-#include "fs/failed.h"
+/* imapfs mail — body fetches that failed a moment ago (see failed.h). */
+#include "mail/failed.h"
 
 #include "imap/error.h"
 
 #define MAX_ENTRIES 1024 /* past this, the table starts again: it only saves waiting */
 
-struct FsFailed {
+struct MailFailed {
 	GMutex lock;
 	GHashTable *by_key; /* "uidv:uid:mailbox" -> Failure */
 };
@@ -28,16 +28,16 @@ static char *key_of(const char *mailbox, guint32 uidv, guint32 uid)
 	return g_strdup_printf("%u:%u:%s", uidv, uid, mailbox);
 }
 
-FsFailed *fs_failed_new(void)
+MailFailed *mail_failed_new(void)
 {
-	FsFailed *f = g_new0(FsFailed, 1);
+	MailFailed *f = g_new0(MailFailed, 1);
 
 	g_mutex_init(&f->lock);
 	f->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, failure_free);
 	return f;
 }
 
-void fs_failed_free(FsFailed *f)
+void mail_failed_free(MailFailed *f)
 {
 	if (!f)
 		return;
@@ -53,8 +53,8 @@ static gboolean server_absent(const GError *e)
 	return g_error_matches(e, IMAP_ERROR, IMAP_ERROR_TIMEOUT);
 }
 
-void fs_failed_note(FsFailed *f, const char *mailbox, guint32 uidv, guint32 uid,
-		    const GError *error)
+void mail_failed_note(MailFailed *f, const char *mailbox, guint32 uidv, guint32 uid,
+		      const GError *error)
 {
 	Failure *x;
 
@@ -70,8 +70,8 @@ void fs_failed_note(FsFailed *f, const char *mailbox, guint32 uidv, guint32 uid,
 	g_mutex_unlock(&f->lock);
 }
 
-gboolean fs_failed_recent(FsFailed *f, const char *mailbox, guint32 uidv, guint32 uid,
-			  GError **error)
+gboolean mail_failed_recent(MailFailed *f, const char *mailbox, guint32 uidv, guint32 uid,
+			    GError **error)
 {
 	g_autofree char *key = NULL;
 	gboolean recent = FALSE;
@@ -82,7 +82,7 @@ gboolean fs_failed_recent(FsFailed *f, const char *mailbox, guint32 uidv, guint3
 	key = key_of(mailbox, uidv, uid);
 	g_mutex_lock(&f->lock);
 	x = g_hash_table_lookup(f->by_key, key);
-	if (x && g_get_monotonic_time() - x->at < FS_FAILED_TTL_US) {
+	if (x && g_get_monotonic_time() - x->at < MAIL_FAILED_TTL_US) {
 		recent = TRUE;
 		if (error)
 			*error = g_error_copy(x->error);

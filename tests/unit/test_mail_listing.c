@@ -1,6 +1,6 @@
-/* Unit tests for fs/listing.c: tables from listings in any order, with repeats, bad
+/* Unit tests for mail/listing.c: tables from listings in any order, with repeats, bad
  * dates and UID 0, and what the log says about them. */
-#include "fs/listing.h"
+#include "mail/listing.h"
 #include "tests/test-util.h"
 
 #include <string.h>
@@ -45,9 +45,9 @@ static ImapFetchData line(guint32 uid, guint64 size, gint64 date)
 	return fd;
 }
 
-static FsListing *empty_listing(guint32 uidvalidity, FsListingLog *log)
+static MailListing *empty_listing(guint32 uidvalidity, MailListingLog *log)
 {
-	return fs_listing_new("INBOX", cache_folder_meta_new(uidvalidity, 1, 0), log);
+	return mail_listing_new("INBOX", cache_folder_meta_new(uidvalidity, 1, 0), log);
 }
 
 static void check_sorted(const CacheFolderMeta *m)
@@ -59,15 +59,15 @@ static void check_sorted(const CacheFolderMeta *m)
 
 static double list_n(guint n, gboolean desc)
 {
-	FsListing *l = empty_listing(1, NULL);
+	MailListing *l = empty_listing(1, NULL);
 	gint64 t0 = g_get_monotonic_time();
 
 	for (guint i = 0; i < n; i++) {
 		ImapFetchData fd = line(desc ? n - i : i + 1, 100 + i, 1600000000);
 
-		fs_listing_add(&fd, l);
+		mail_listing_add(&fd, l);
 	}
-	g_autoptr(CacheFolderMeta) m = fs_listing_finish(l);
+	g_autoptr(CacheFolderMeta) m = mail_listing_finish(l);
 	double s = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 
 	CU_ASSERT_EQUAL(m->msgs->len, n);
@@ -86,15 +86,15 @@ static void test_orders(void)
 	CacheFolderMeta *base = cache_folder_meta_new(1, 1, 0);
 	for (guint32 u = 1; u <= 1000; u += 2)
 		cache_folder_meta_add(base, u, 1, 1, "", 0);
-	FsListing *l = fs_listing_new("INBOX", base, NULL);
+	MailListing *l = mail_listing_new("INBOX", base, NULL);
 	GRand *r = g_rand_new_with_seed(7);
 	for (guint i = 0; i < 20000; i++) {
 		ImapFetchData fd = line((guint32)g_rand_int_range(r, 1, 1001), i, 5);
 
-		fs_listing_add(&fd, l);
+		mail_listing_add(&fd, l);
 	}
 	g_rand_free(r);
-	g_autoptr(CacheFolderMeta) m = fs_listing_finish(l);
+	g_autoptr(CacheFolderMeta) m = mail_listing_finish(l);
 	CU_ASSERT_EQUAL(m->msgs->len, 1000); /* every odd one known, every even one drawn */
 	check_sorted(m);
 	CU_ASSERT_EQUAL(cache_folder_meta_find(m, 999)->internaldate, 5);
@@ -102,35 +102,35 @@ static void test_orders(void)
 
 static void test_repeats_cost_nothing(void)
 {
-	FsListing *l = empty_listing(1, NULL);
+	MailListing *l = empty_listing(1, NULL);
 	guint most = 0;
 
 	for (guint i = 0; i < 100000; i++) {
 		ImapFetchData fd = line(1, i, 1600000000);
 
-		fs_listing_add(&fd, l);
-		most = MAX(most, fs_listing_held(l));
+		mail_listing_add(&fd, l);
+		most = MAX(most, mail_listing_held(l));
 	}
-	CU_ASSERT(most <= FS_LISTING_BATCH + 1);
-	g_autoptr(CacheFolderMeta) m = fs_listing_finish(l);
+	CU_ASSERT(most <= MAIL_LISTING_BATCH + 1);
+	g_autoptr(CacheFolderMeta) m = mail_listing_finish(l);
 	CU_ASSERT_EQUAL_FATAL(m->msgs->len, 1);
 	CU_ASSERT_EQUAL(g_array_index(m->msgs, CacheMsgMeta, 0).size, 99999); /* the last */
 	/* Flag updates in passing (no size, no date) are not messages. */
-	FsListing *f = empty_listing(1, NULL);
+	MailListing *f = empty_listing(1, NULL);
 	ImapFetchData upd = line(5, 0, 0);
 
 	upd.fields = IMAP_FETCH_UID | IMAP_FETCH_FLAGS;
-	fs_listing_add(&upd, f);
-	g_autoptr(CacheFolderMeta) none = fs_listing_finish(f);
+	mail_listing_add(&upd, f);
+	g_autoptr(CacheFolderMeta) none = mail_listing_finish(f);
 	CU_ASSERT_EQUAL(none->msgs->len, 0);
 	g_autofree char *log = take_log();
 	CU_ASSERT_STRING_EQUAL(log, "");
 }
 
 /* A listing of UIDs 1..3 where 2 has a bad date and a line has UID 0. */
-static CacheFolderMeta *bad_listing(FsListingLog *log, guint32 uidvalidity)
+static CacheFolderMeta *bad_listing(MailListingLog *log, guint32 uidvalidity)
 {
-	FsListing *l = empty_listing(uidvalidity, log);
+	MailListing *l = empty_listing(uidvalidity, log);
 	ImapFetchData a = line(1, 10, 1600000000), b = line(2, 20, 0), c = line(3, 30, 1600000300);
 	ImapFetchData z = line(0, 40, 1600000000);
 
@@ -141,16 +141,16 @@ static CacheFolderMeta *bad_listing(FsListingLog *log, guint32 uidvalidity)
 	z.unusable_fields = IMAP_FETCH_UID;
 	z.unusable = (char *)"UID 0";
 	z.seq = 4;
-	fs_listing_add(&a, l);
-	fs_listing_add(&z, l);
-	fs_listing_add(&b, l);
-	fs_listing_add(&c, l);
-	return fs_listing_finish(l);
+	mail_listing_add(&a, l);
+	mail_listing_add(&z, l);
+	mail_listing_add(&b, l);
+	mail_listing_add(&c, l);
+	return mail_listing_finish(l);
 }
 
 static void test_bad_items(void)
 {
-	FsListingLog *log = fs_listing_log_new();
+	MailListingLog *log = mail_listing_log_new();
 	g_autoptr(CacheFolderMeta) m = bad_listing(log, 1);
 	g_autofree char *said = take_log();
 
@@ -176,14 +176,14 @@ static void test_bad_items(void)
 	g_autoptr(CacheFolderMeta) other = bad_listing(log, 2);
 	g_autofree char *anew = take_log();
 	CU_ASSERT_EQUAL(count_lines(anew), 2);
-	fs_listing_log_free(log);
-	fs_listing_log_free(NULL);
+	mail_listing_log_free(log);
+	mail_listing_log_free(NULL);
 }
 
 static void test_report_bound(void)
 {
-	FsListingLog *log = fs_listing_log_new();
-	FsListing *l = empty_listing(1, log);
+	MailListingLog *log = mail_listing_log_new();
+	MailListing *l = empty_listing(1, log);
 
 	for (guint32 u = 1; u <= 1000; u++) {
 		ImapFetchData b = line(u, 1, 0);
@@ -191,21 +191,21 @@ static void test_report_bound(void)
 		b.fields &= ~(guint)IMAP_FETCH_INTERNALDATE;
 		b.unusable_fields = IMAP_FETCH_INTERNALDATE;
 		b.unusable = (char *)"INTERNALDATE NIL";
-		fs_listing_add(&b, l);
+		mail_listing_add(&b, l);
 	}
-	g_autoptr(CacheFolderMeta) m = fs_listing_finish(l);
+	g_autoptr(CacheFolderMeta) m = mail_listing_finish(l);
 	g_autofree char *said = take_log();
 	CU_ASSERT_EQUAL(m->msgs->len, 1000);
-	CU_ASSERT_EQUAL(count_lines(said), FS_LISTING_REPORT_MAX + 1);
+	CU_ASSERT_EQUAL(count_lines(said), MAIL_LISTING_REPORT_MAX + 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(said, "not reported one by one"));
-	fs_listing_log_free(log);
+	mail_listing_log_free(log);
 }
 
 static void test_flags_join(void)
 {
 	char *f[] = {"\\Recent", "\\Seen", "$Work", NULL};
-	g_autofree char *a = fs_flags_join(f);
-	g_autofree char *b = fs_flags_join(NULL);
+	g_autofree char *a = mail_flags_join(f);
+	g_autofree char *b = mail_flags_join(NULL);
 
 	CU_ASSERT_STRING_EQUAL(a, "\\Seen $Work");
 	CU_ASSERT_STRING_EQUAL(b, "");
@@ -217,7 +217,7 @@ int main(void)
 	g_set_printerr_handler(capture);
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return EXIT_FAILURE;
-	CU_pSuite s = CU_add_suite("fs_listing", NULL, NULL);
+	CU_pSuite s = CU_add_suite("mail_listing", NULL, NULL);
 
 	TEST_ADD(s, test_orders);
 	TEST_ADD(s, test_repeats_cost_nothing);

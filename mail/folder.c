@@ -1,19 +1,19 @@
-/* imapfs fs — per-folder message tables and their revalidation (see folder.h). */
-#include "fs/folder-internal.h"
-#include "fs/listing.h"
+/* imapfs mail — per-folder message tables and their revalidation (see folder.h). */
+#include "mail/folder-internal.h"
+#include "mail/listing.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define META_SAVE_US (30 * G_USEC_PER_SEC)
 
-static void folder_free(FsFolder *f)
+static void folder_free(MailFolder *f)
 {
 	if (!f)
 		return;
 	cache_folder_meta_free(f->meta);
-	fs_folder_sizes_free(f);
-	fs_listing_log_free(f->listing_log);
+	mail_folder_sizes_free(f);
+	mail_listing_log_free(f->listing_log);
 	if (f->by_name)
 		g_hash_table_unref(f->by_name);
 	if (f->names)
@@ -24,7 +24,7 @@ static void folder_free(FsFolder *f)
 	g_free(f);
 }
 
-void fs_folder_changes_free(FsFolderChanges *ch)
+void mail_folder_changes_free(MailFolderChanges *ch)
 {
 	if (!ch)
 		return;
@@ -35,9 +35,9 @@ void fs_folder_changes_free(FsFolderChanges *ch)
 	g_free(ch);
 }
 
-FsFolders *fs_folders_new(ImapPool *pool, CacheStore *cache, FsStats *stats)
+MailFolders *mail_folders_new(ImapPool *pool, CacheStore *cache, MailStats *stats)
 {
-	FsFolders *fl = g_new0(FsFolders, 1);
+	MailFolders *fl = g_new0(MailFolders, 1);
 
 	g_mutex_init(&fl->lock);
 	fl->folders =
@@ -48,7 +48,7 @@ FsFolders *fs_folders_new(ImapPool *pool, CacheStore *cache, FsStats *stats)
 	return fl;
 }
 
-static void save_meta(FsFolders *fl, FsFolder *f)
+static void save_meta(MailFolders *fl, MailFolder *f)
 {
 	g_autoptr(GError) err = NULL;
 
@@ -59,7 +59,7 @@ static void save_meta(FsFolders *fl, FsFolder *f)
 	f->saved_at = g_get_monotonic_time();
 }
 
-void fs_folders_free(FsFolders *fl)
+void mail_folders_free(MailFolders *fl)
 {
 	GHashTableIter it;
 	gpointer v;
@@ -68,7 +68,7 @@ void fs_folders_free(FsFolders *fl)
 		return;
 	g_hash_table_iter_init(&it, fl->folders);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		FsFolder *f = v;
+		MailFolder *f = v;
 
 		if (f->dirty)
 			save_meta(fl, f);
@@ -78,17 +78,17 @@ void fs_folders_free(FsFolders *fl)
 	g_free(fl);
 }
 
-FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox)
+MailFolder *mail_folders_get(MailFolders *fl, const char *mailbox)
 {
-	FsFolder *f;
+	MailFolder *f;
 
 	g_mutex_lock(&fl->lock);
 	f = g_hash_table_lookup(fl->folders, mailbox);
 	if (!f) {
-		f = g_new0(FsFolder, 1);
+		f = g_new0(MailFolder, 1);
 		f->mailbox = g_strdup(mailbox);
 		f->fl = fl;
-		f->listing_log = fs_listing_log_new();
+		f->listing_log = mail_listing_log_new();
 		g_mutex_init(&f->refresh_lock);
 		g_mutex_init(&f->data_lock);
 		g_hash_table_insert(fl->folders, f->mailbox, f);
@@ -100,12 +100,12 @@ FsFolder *fs_folders_get(FsFolders *fl, const char *mailbox)
 
 static gint by_use_desc(gconstpointer a, gconstpointer b)
 {
-	const FsFolder *x = *(FsFolder *const *)a, *y = *(FsFolder *const *)b;
+	const MailFolder *x = *(MailFolder *const *)a, *y = *(MailFolder *const *)b;
 
 	return x->used_at < y->used_at ? 1 : x->used_at > y->used_at ? -1 : 0;
 }
 
-GPtrArray *fs_folders_recent(FsFolders *fl, guint max)
+GPtrArray *mail_folders_recent(MailFolders *fl, guint max)
 {
 	GPtrArray *all = g_ptr_array_new();
 	GHashTableIter it;
@@ -114,7 +114,7 @@ GPtrArray *fs_folders_recent(FsFolders *fl, guint max)
 	g_mutex_lock(&fl->lock);
 	g_hash_table_iter_init(&it, fl->folders);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		FsFolder *f = v;
+		MailFolder *f = v;
 		gboolean loaded;
 
 		g_mutex_lock(&f->data_lock);
@@ -130,7 +130,7 @@ GPtrArray *fs_folders_recent(FsFolders *fl, guint max)
 	return all;
 }
 
-const char *fs_folder_mailbox(const FsFolder *f)
+const char *mail_folder_mailbox(const MailFolder *f)
 {
 	return f->mailbox;
 }
@@ -158,20 +158,20 @@ static CacheFolderMeta *meta_copy(const CacheFolderMeta *m)
 	return c;
 }
 
-static gboolean fetch_all(FsFolders *fl, FsFolder *f, ImapSession *s, const ImapSelectInfo *info,
-			  CacheFolderMeta **out, GError **error)
+static gboolean fetch_all(MailFolders *fl, MailFolder *f, ImapSession *s,
+			  const ImapSelectInfo *info, CacheFolderMeta **out, GError **error)
 {
-	g_autoptr(FsListing) l = fs_listing_new(
+	g_autoptr(MailListing) l = mail_listing_new(
 	    f->mailbox,
 	    cache_folder_meta_new(info->uidvalidity, info->uidnext, info->highestmodseq),
 	    f->listing_log);
 
 	if (info->exists > 0) {
-		FS_STAT_INC(fl->stats, meta_fetches);
-		if (!imap_session_fetch_meta(s, "1:*", 0, fs_listing_add, l, error))
+		MAIL_STAT_INC(fl->stats, meta_fetches);
+		if (!imap_session_fetch_meta(s, "1:*", 0, mail_listing_add, l, error))
 			return FALSE;
 	}
-	*out = fs_listing_finish(g_steal_pointer(&l));
+	*out = mail_listing_finish(g_steal_pointer(&l));
 	return TRUE;
 }
 
@@ -224,12 +224,12 @@ static void drop_vanished(GArray *msgs, const GArray *vanished)
 }
 
 /* QRESYNC: VANISHED gives the expunged UIDs, CHANGEDSINCE the new and changed ones. */
-static gboolean try_qresync(FsFolders *fl, FsFolder *f, ImapSession *s,
+static gboolean try_qresync(MailFolders *fl, MailFolder *f, ImapSession *s,
 			    const CacheFolderMeta *known, CacheFolderMeta **out, gboolean *done,
 			    GError **error)
 {
 	ImapSelectInfo info = {0};
-	g_autoptr(FsListing) l = NULL;
+	g_autoptr(MailListing) l = NULL;
 	CacheFolderMeta *m;
 	gboolean ok = FALSE;
 
@@ -245,12 +245,12 @@ static gboolean try_qresync(FsFolders *fl, FsFolder *f, ImapSession *s,
 	m = meta_copy(known);
 	if (info.vanished)
 		drop_vanished(m->msgs, info.vanished);
-	l = fs_listing_new(f->mailbox, m, f->listing_log);
-	FS_STAT_INC(fl->stats, revalidations);
+	l = mail_listing_new(f->mailbox, m, f->listing_log);
+	MAIL_STAT_INC(fl->stats, revalidations);
 	if (info.highestmodseq != known->highestmodseq &&
-	    !imap_session_fetch_meta(s, "1:*", known->highestmodseq, fs_listing_add, l, error))
+	    !imap_session_fetch_meta(s, "1:*", known->highestmodseq, mail_listing_add, l, error))
 		goto out;
-	m = fs_listing_finish(g_steal_pointer(&l));
+	m = mail_listing_finish(g_steal_pointer(&l));
 	m->uidnext = info.uidnext;
 	m->highestmodseq = info.highestmodseq;
 	*out = m;
@@ -267,7 +267,7 @@ static gboolean unchanged(const CacheFolderMeta *known, const ImapSelectInfo *in
 	       known->msgs->len == info->exists;
 }
 
-static gboolean load(FsFolders *fl, FsFolder *f, ImapSession *s, const CacheFolderMeta *known,
+static gboolean load(MailFolders *fl, MailFolder *f, ImapSession *s, const CacheFolderMeta *known,
 		     CacheFolderMeta **out, GError **error)
 {
 	ImapSelectInfo info = {0};
@@ -293,8 +293,8 @@ static gboolean load(FsFolders *fl, FsFolder *f, ImapSession *s, const CacheFold
 }
 
 typedef struct {
-	FsFolders *fl;
-	FsFolder *f;
+	MailFolders *fl;
+	MailFolder *f;
 	const CacheFolderMeta *known;
 	CacheFolderMeta *cur;
 } Load;
@@ -308,9 +308,9 @@ static gboolean load_once(ImapSession *s, gpointer data, GError **error)
 
 /* ---- changes ------------------------------------------------------------------- */
 
-static FsFolderChanges *diff(const CacheFolderMeta *old, const CacheFolderMeta *cur)
+static MailFolderChanges *diff(const CacheFolderMeta *old, const CacheFolderMeta *cur)
 {
-	FsFolderChanges *ch = g_new0(FsFolderChanges, 1);
+	MailFolderChanges *ch = g_new0(MailFolderChanges, 1);
 
 	ch->removed = g_array_new(FALSE, FALSE, sizeof(guint32));
 	ch->resized = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -348,7 +348,7 @@ static gboolean meta_equal(const CacheFolderMeta *a, const CacheFolderMeta *b)
 }
 
 /* Under the refresh lock: the table as last known, from memory or from disk. */
-static CacheFolderMeta *known_state(FsFolders *fl, FsFolder *f)
+static CacheFolderMeta *known_state(MailFolders *fl, MailFolder *f)
 {
 	CacheFolderMeta *k = NULL;
 
@@ -361,7 +361,7 @@ static CacheFolderMeta *known_state(FsFolders *fl, FsFolder *f)
 	return k;
 }
 
-static void install(FsFolders *fl, FsFolder *f, CacheFolderMeta *cur, gboolean changed,
+static void install(MailFolders *fl, MailFolder *f, CacheFolderMeta *cur, gboolean changed,
 		    GPtrArray *names_changed)
 {
 	/* Bodies are immutable per (UIDVALIDITY, UID) only: a new UIDVALIDITY voids them. */
@@ -371,19 +371,19 @@ static void install(FsFolders *fl, FsFolder *f, CacheFolderMeta *cur, gboolean c
 	cache_folder_meta_free(f->meta);
 	f->meta = cur;
 	f->newest = newest_of(cur);
-	fs_folder_names_sync(f, names_changed);
+	mail_folder_names_sync(f, names_changed);
 	f->refreshed_at = g_get_monotonic_time();
 	f->dirty |= changed;
 	/* The saved table only spares the next mount a full listing, and writing all of a
 	 * 100,000-message table after every rm would cost O(n) per file: at most one save
-	 * per META_SAVE_US while changes come, the rest at unmount (fs_folders_free). */
+	 * per META_SAVE_US while changes come, the rest at unmount (mail_folders_free). */
 	if (f->dirty && (!f->saved_at || f->refreshed_at - f->saved_at >= META_SAVE_US))
 		save_meta(fl, f);
 	g_mutex_unlock(&f->data_lock);
 }
 
-gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFolderChanges **changes,
-			   GError **error)
+gboolean mail_folder_refresh(MailFolders *fl, MailFolder *f, gint64 max_age_us,
+			     MailFolderChanges **changes, GError **error)
 {
 	g_autoptr(CacheFolderMeta) known = NULL;
 	CacheFolderMeta *cur = NULL;
@@ -407,7 +407,7 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFold
 		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
 		g_mutex_lock(&f->data_lock);
-		fs_folder_sizes_apply(f, cur, fl->cache);
+		mail_folder_sizes_apply(f, cur, fl->cache);
 		g_mutex_unlock(&f->data_lock);
 
 		install(fl, f, cur, !loaded || !meta_equal(known, cur), names);
@@ -422,7 +422,7 @@ gboolean fs_folder_refresh(FsFolders *fl, FsFolder *f, gint64 max_age_us, FsFold
 
 /* ---- queries ------------------------------------------------------------------- */
 
-guint32 fs_folder_uidvalidity(FsFolder *f)
+guint32 mail_folder_uidvalidity(MailFolder *f)
 {
 	guint32 v;
 
@@ -432,8 +432,8 @@ guint32 fs_folder_uidvalidity(FsFolder *f)
 	return v;
 }
 
-gboolean fs_folder_msg(FsFolder *f, guint32 uidvalidity, guint32 uid, FsMsgInfo *out,
-		       char **flags_out)
+gboolean mail_folder_msg(MailFolder *f, guint32 uidvalidity, guint32 uid, MailMsgInfo *out,
+			 char **flags_out)
 {
 	CacheMsgMeta *m = NULL;
 
@@ -453,7 +453,7 @@ gboolean fs_folder_msg(FsFolder *f, guint32 uidvalidity, guint32 uid, FsMsgInfo 
 	return m != NULL;
 }
 
-gboolean fs_folder_status(FsFolder *f, FsFolderStatus *out)
+gboolean mail_folder_status(MailFolder *f, MailFolderStatus *out)
 {
 	const CacheFolderMeta *m;
 
@@ -478,21 +478,21 @@ gboolean fs_folder_status(FsFolder *f, FsFolderStatus *out)
 
 static void append_info(GArray *a, const CacheMsgMeta *m)
 {
-	FsMsgInfo i = {.uid = m->uid, .size = m->size, .internaldate = m->internaldate};
+	MailMsgInfo i = {.uid = m->uid, .size = m->size, .internaldate = m->internaldate};
 
 	g_array_append_val(a, i);
 }
 
-GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity, GPtrArray **names)
+GArray *mail_folder_snapshot(MailFolder *f, guint32 *uidvalidity, GPtrArray **names)
 {
-	GArray *a = g_array_new(FALSE, FALSE, sizeof(FsMsgInfo));
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(MailMsgInfo));
 
 	if (names)
 		*names = g_ptr_array_new_with_free_func(g_free);
 	g_mutex_lock(&f->data_lock);
 	*uidvalidity = f->meta ? f->meta->uidvalidity : 0;
 	if (f->meta)
-		fs_folder_names_ensure(f, f->meta->uidvalidity);
+		mail_folder_names_ensure(f, f->meta->uidvalidity);
 	for (guint i = 0; f->meta && i < f->meta->msgs->len; i++) {
 		const CacheMsgMeta *m = &g_array_index(f->meta->msgs, CacheMsgMeta, i);
 
@@ -505,9 +505,9 @@ GArray *fs_folder_snapshot(FsFolder *f, guint32 *uidvalidity, GPtrArray **names)
 	return a;
 }
 
-GArray *fs_folder_following(FsFolder *f, guint32 uidvalidity, guint32 uid, guint max)
+GArray *mail_folder_following(MailFolder *f, guint32 uidvalidity, guint32 uid, guint max)
 {
-	GArray *a = g_array_new(FALSE, FALSE, sizeof(FsMsgInfo));
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(MailMsgInfo));
 
 	g_mutex_lock(&f->data_lock);
 	if (f->meta && f->meta->uidvalidity == uidvalidity) {
@@ -529,7 +529,8 @@ GArray *fs_folder_following(FsFolder *f, guint32 uidvalidity, guint32 uid, guint
 	return a;
 }
 
-gboolean fs_folder_add(FsFolder *f, guint32 uidvalidity, const FsMsgInfo *mi, const char *flags)
+gboolean mail_folder_add(MailFolder *f, guint32 uidvalidity, const MailMsgInfo *mi,
+			 const char *flags)
 {
 	gboolean ok;
 
@@ -543,14 +544,14 @@ gboolean fs_folder_add(FsFolder *f, guint32 uidvalidity, const FsMsgInfo *mi, co
 		f->meta->uidnext = MAX(f->meta->uidnext, mi->uid + 1);
 		f->newest = MAX(f->newest, mi->internaldate);
 		f->dirty = TRUE;
-		fs_folder_names_ensure(f, uidvalidity);
-		fs_folder_unnamed(f, mi->uid, NULL); /* its UID name may be a written file's */
+		mail_folder_names_ensure(f, uidvalidity);
+		mail_folder_unnamed(f, mi->uid, NULL); /* its UID name may be a written file's */
 	}
 	g_mutex_unlock(&f->data_lock);
 	return ok;
 }
 
-gboolean fs_folder_remove(FsFolder *f, guint32 uidvalidity, guint32 uid)
+gboolean mail_folder_remove(MailFolder *f, guint32 uidvalidity, guint32 uid)
 {
 	CacheMsgMeta *m = NULL;
 
@@ -562,19 +563,19 @@ gboolean fs_folder_remove(FsFolder *f, guint32 uidvalidity, guint32 uid)
 		g_array_remove_index(f->meta->msgs,
 				     (guint)(m - (CacheMsgMeta *)f->meta->msgs->data));
 		f->dirty = TRUE;
-		fs_folder_names_ensure(f, uidvalidity);
+		mail_folder_names_ensure(f, uidvalidity);
 		if (g_hash_table_contains(f->names, GUINT_TO_POINTER(uid))) {
-			fs_folder_unname(f, uid); /* gone: its name is free */
-			fs_folder_names_record(f, uid, NULL);
+			mail_folder_unname(f, uid); /* gone: its name is free */
+			mail_folder_names_record(f, uid, NULL);
 		}
 	}
 	g_mutex_unlock(&f->data_lock);
 	return m != NULL;
 }
 
-gboolean fs_folder_set_flags(FsFolder *f, guint32 uidvalidity, guint32 uid, char *const *flags)
+gboolean mail_folder_set_flags(MailFolder *f, guint32 uidvalidity, guint32 uid, char *const *flags)
 {
-	g_autofree char *joined = fs_flags_join(flags);
+	g_autofree char *joined = mail_flags_join(flags);
 	CacheMsgMeta *m = NULL;
 
 	g_mutex_lock(&f->data_lock);
@@ -588,7 +589,7 @@ gboolean fs_folder_set_flags(FsFolder *f, guint32 uidvalidity, guint32 uid, char
 	return m != NULL;
 }
 
-gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint64 size)
+gboolean mail_folder_set_size(MailFolder *f, guint32 uidvalidity, guint32 uid, guint64 size)
 {
 	CacheMsgMeta *m = NULL;
 	gboolean changed = FALSE;
@@ -597,7 +598,7 @@ gboolean fs_folder_set_size(FsFolder *f, guint32 uidvalidity, guint32 uid, guint
 	if (f->meta && f->meta->uidvalidity == uidvalidity)
 		m = cache_folder_meta_find(f->meta, uid);
 	if (m && m->size != size) {
-		fs_folder_sizes_note(f, uidvalidity, uid, m->size, size);
+		mail_folder_sizes_note(f, uidvalidity, uid, m->size, size);
 		m->size = size;
 		f->dirty = changed = TRUE;
 	}

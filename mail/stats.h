@@ -1,4 +1,4 @@
-/* imapfs fs — counters shown in the root's user.imapfs.stats xattr, so tests can prove
+/* imapfs mail — counters shown in the root's user.imapfs.stats xattr, so tests can prove
  * e.g. that a remount served bodies from the cache without a body FETCH. */
 #pragma once
 
@@ -16,24 +16,24 @@ typedef struct {
 	gint opens;	     /* OPEN requests of messages (one, refused, on -o ro) */
 	gint reads;	     /* READ requests answered from a message */
 	gint pages_pushed;   /* bodies put into the page cache ahead of a reader (push.h) */
-	gint watch_mode;     /* FsWatchMode: how the watcher notices changes now */
+	gint watch_mode;     /* MailWatchMode: how the watcher notices changes now */
 	gint sending;	     /* outbox messages being sent at this moment */
 	gint sent;	     /* outbox messages sent */
 	gint send_failures;  /* outbox messages refused or not sent */
-} FsStats;
+} MailStats;
 
-/* The watcher's way of noticing changes (watch.h), for `imapfs status`. */
+/* The watcher's way of noticing changes (fs/watch.h), for `imapfs status`. */
 typedef enum {
-	FS_WATCH_OFF = 0, /* not connected (yet, or lost) */
-	FS_WATCH_NOTIFY,  /* NOTIFY SET, then IDLE */
-	FS_WATCH_IDLE,	  /* IDLE on one folder, STATUS polls of the others */
-	FS_WATCH_POLL,	  /* NOOP and STATUS polls: the server has no IDLE */
-} FsWatchMode;
+	MAIL_WATCH_OFF = 0, /* not connected (yet, or lost) */
+	MAIL_WATCH_NOTIFY,  /* NOTIFY SET, then IDLE */
+	MAIL_WATCH_IDLE,    /* IDLE on one folder, STATUS polls of the others */
+	MAIL_WATCH_POLL,    /* NOOP and STATUS polls: the server has no IDLE */
+} MailWatchMode;
 
-#define FS_STAT_INC(st, field) g_atomic_int_inc(&(st)->field)
+#define MAIL_STAT_INC(st, field) g_atomic_int_inc(&(st)->field)
 
 /* "body_fetches=N cache_hits=M ..."; free with g_free. */
-static inline char *fs_stats_format(FsStats *st)
+static inline char *mail_stats_format(MailStats *st)
 {
 	return g_strdup_printf(
 	    "body_fetches=%d bodies_fetched=%d cache_hits=%d meta_fetches=%d "

@@ -1,4 +1,4 @@
-/* imapfs fs — a folder's message table from the FETCH lines of a listing, whatever the
+/* imapfs mail — a folder's message table from the FETCH lines of a listing, whatever the
  * server makes of it: lines in any order, one line repeated many times, an item the
  * server got wrong.
  *
@@ -15,10 +15,10 @@
  *   and plainly not a real date; the folder's own time would move with new mail, and
  *   the Date header would cost a fetch per message.
  * Each is said once in the log (g_printerr, folder, UID and the server's text), and not
- * again on the next listing under the same UIDVALIDITY: an FsListingLog lives with the
- * folder. After FS_LISTING_REPORT_MAX messages a folder says so once and stops.
+ * again on the next listing under the same UIDVALIDITY: an MailListingLog lives with the
+ * folder. After MAIL_LISTING_REPORT_MAX messages a folder says so once and stops.
  *
- * Threads: an FsListing is one thread's; an FsListingLog must be used by one listing at
+ * Threads: an MailListing is one thread's; an MailListingLog must be used by one listing at
  * a time (the folder's refresh lock).
  */
 #pragma once
@@ -29,32 +29,32 @@
 
 G_BEGIN_DECLS
 
-#define FS_LISTING_REPORT_MAX 20
+#define MAIL_LISTING_REPORT_MAX 20
 /* Unsorted lines are merged in once there are this many and more than sorted ones. */
-#define FS_LISTING_BATCH 4096
+#define MAIL_LISTING_BATCH 4096
 
-typedef struct FsListingLog FsListingLog;
-FsListingLog *fs_listing_log_new(void);
-void fs_listing_log_free(FsListingLog *log); /* accepts NULL */
+typedef struct MailListingLog MailListingLog;
+MailListingLog *mail_listing_log_new(void);
+void mail_listing_log_free(MailListingLog *log); /* accepts NULL */
 
-typedef struct FsListing FsListing;
+typedef struct MailListing MailListing;
 
 /* A listing of MAILBOX (copied) into BASE (taken: an empty table, or the one known
  * before, whose entries the lines replace); LOG is borrowed and may be NULL (say every
  * problem). */
-FsListing *fs_listing_new(const char *mailbox, CacheFolderMeta *base, FsListingLog *log);
-/* One FETCH line: an ImapFetchFunc, LISTING is the FsListing. Lines without UID,
+MailListing *mail_listing_new(const char *mailbox, CacheFolderMeta *base, MailListingLog *log);
+/* One FETCH line: an ImapFetchFunc, LISTING is the MailListing. Lines without UID,
  * RFC822.SIZE or INTERNALDATE (flag updates in passing) are not messages: ignored. */
-void fs_listing_add(const ImapFetchData *fd, gpointer listing);
+void mail_listing_add(const ImapFetchData *fd, gpointer listing);
 /* How many entries L holds now (repeats not merged yet count): what it costs. */
-guint fs_listing_held(const FsListing *l);
+guint mail_listing_held(const MailListing *l);
 /* The table, sorted with unique UIDs (the caller's); frees L. */
-CacheFolderMeta *fs_listing_finish(FsListing *l);
-void fs_listing_free(FsListing *l); /* abandons the table; accepts NULL */
+CacheFolderMeta *mail_listing_finish(MailListing *l);
+void mail_listing_free(MailListing *l); /* abandons the table; accepts NULL */
 
 /* FLAGS (may be NULL) space-separated, without \Recent (the session's, not the
  * message's): the form tables keep. A new string. */
-char *fs_flags_join(char *const *flags);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsListing, fs_listing_free)
+char *mail_flags_join(char *const *flags);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MailListing, mail_listing_free)
 
 G_END_DECLS

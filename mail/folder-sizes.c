@@ -1,4 +1,4 @@
-/* imapfs fs — the sizes of bodies that differ from their RFC822.SIZE.
+/* imapfs mail — the sizes of bodies that differ from their RFC822.SIZE.
  *
  * Some servers announce sizes that are not the body's (Exchange's are approximate).
  * Once a body has been fetched its length is the truth, and a later listing that
@@ -6,13 +6,13 @@
  * correction is kept as (announced, real) for the folder's UIDVALIDITY, and a body in
  * the cache (verified there) stands for its own length after a remount.
  */
-#include "fs/folder-internal.h"
+#include "mail/folder-internal.h"
 
 typedef struct {
 	guint64 announced, real;
 } SizeFix;
 
-static void fixes_reset(FsFolder *f, guint32 uidv)
+static void fixes_reset(MailFolder *f, guint32 uidv)
 {
 	if (f->size_fixes && f->size_fixes_uidv == uidv)
 		return;
@@ -22,7 +22,8 @@ static void fixes_reset(FsFolder *f, guint32 uidv)
 	f->size_fixes_uidv = uidv;
 }
 
-void fs_folder_sizes_note(FsFolder *f, guint32 uidv, guint32 uid, guint64 announced, guint64 real)
+void mail_folder_sizes_note(MailFolder *f, guint32 uidv, guint32 uid, guint64 announced,
+			    guint64 real)
 {
 	SizeFix *x;
 
@@ -36,7 +37,7 @@ void fs_folder_sizes_note(FsFolder *f, guint32 uidv, guint32 uid, guint64 announ
 	x->real = real;
 }
 
-void fs_folder_sizes_apply(FsFolder *f, CacheFolderMeta *cur, CacheStore *cache)
+void mail_folder_sizes_apply(MailFolder *f, CacheFolderMeta *cur, CacheStore *cache)
 {
 	fixes_reset(f, cur->uidvalidity);
 	for (guint i = 0; i < cur->msgs->len; i++) {
@@ -51,13 +52,13 @@ void fs_folder_sizes_apply(FsFolder *f, CacheFolderMeta *cur, CacheStore *cache)
 		else if (cache &&
 			 cache_body_peek(cache, f->mailbox, cur->uidvalidity, m->uid, &len) &&
 			 len != m->size) {
-			fs_folder_sizes_note(f, cur->uidvalidity, m->uid, m->size, len);
+			mail_folder_sizes_note(f, cur->uidvalidity, m->uid, m->size, len);
 			m->size = len;
 		}
 	}
 }
 
-void fs_folder_sizes_free(FsFolder *f)
+void mail_folder_sizes_free(MailFolder *f)
 {
 	if (f->size_fixes)
 		g_hash_table_unref(f->size_fixes);

@@ -1,32 +1,32 @@
-/* imapfs fs — a folder's table from a listing's FETCH lines (see listing.h). */
-#include "fs/listing.h"
-#include "fs/names.h"
+/* imapfs mail — a folder's table from a listing's FETCH lines (see listing.h). */
+#include "mail/listing.h"
+#include "mail/msg-name.h"
 
 #define FALLBACK_TIME 0 /* 1970-01-01 00:00:00 UTC, see listing.h */
 
-struct FsListingLog {
+struct MailListingLog {
 	guint32 uidvalidity; /* of what was reported */
 	GHashTable *uids;    /* UIDs whose bad item was reported */
 	gboolean no_uid;     /* a line without a usable UID was reported */
-	gboolean full;	     /* FS_LISTING_REPORT_MAX reached, and said */
+	gboolean full;	     /* MAIL_LISTING_REPORT_MAX reached, and said */
 };
 
-struct FsListing {
+struct MailListing {
 	char *mailbox;
 	CacheFolderMeta *meta;
 	guint sorted; /* msgs[0..sorted) in uid order, unique */
-	FsListingLog *log;
+	MailListingLog *log;
 };
 
-FsListingLog *fs_listing_log_new(void)
+MailListingLog *mail_listing_log_new(void)
 {
-	FsListingLog *log = g_new0(FsListingLog, 1);
+	MailListingLog *log = g_new0(MailListingLog, 1);
 
 	log->uids = g_hash_table_new(NULL, NULL);
 	return log;
 }
 
-void fs_listing_log_free(FsListingLog *log)
+void mail_listing_log_free(MailListingLog *log)
 {
 	if (!log)
 		return;
@@ -34,9 +34,9 @@ void fs_listing_log_free(FsListingLog *log)
 	g_free(log);
 }
 
-FsListing *fs_listing_new(const char *mailbox, CacheFolderMeta *base, FsListingLog *log)
+MailListing *mail_listing_new(const char *mailbox, CacheFolderMeta *base, MailListingLog *log)
 {
-	FsListing *l = g_new0(FsListing, 1);
+	MailListing *l = g_new0(MailListing, 1);
 
 	l->mailbox = g_strdup(mailbox);
 	l->meta = base;
@@ -51,7 +51,7 @@ FsListing *fs_listing_new(const char *mailbox, CacheFolderMeta *base, FsListingL
 	return l;
 }
 
-void fs_listing_free(FsListing *l)
+void mail_listing_free(MailListing *l)
 {
 	if (!l)
 		return;
@@ -60,22 +60,22 @@ void fs_listing_free(FsListing *l)
 	g_free(l);
 }
 
-guint fs_listing_held(const FsListing *l)
+guint mail_listing_held(const MailListing *l)
 {
 	return l->meta->msgs->len;
 }
 
-CacheFolderMeta *fs_listing_finish(FsListing *l)
+CacheFolderMeta *mail_listing_finish(MailListing *l)
 {
 	CacheFolderMeta *m = l->meta;
 
 	cache_folder_meta_merge_tail(m, l->sorted);
 	l->meta = NULL;
-	fs_listing_free(l);
+	mail_listing_free(l);
 	return m;
 }
 
-char *fs_flags_join(char *const *flags)
+char *mail_flags_join(char *const *flags)
 {
 	GString *out = g_string_new(NULL);
 
@@ -92,7 +92,7 @@ char *fs_flags_join(char *const *flags)
 }
 
 /* Whether to say something about UID (0: a line without a usable UID) now. */
-static gboolean to_report(FsListingLog *log, const char *mailbox, guint32 uid)
+static gboolean to_report(MailListingLog *log, const char *mailbox, guint32 uid)
 {
 	if (!log)
 		return TRUE;
@@ -104,7 +104,7 @@ static gboolean to_report(FsListingLog *log, const char *mailbox, guint32 uid)
 	}
 	if (log->full || g_hash_table_contains(log->uids, GUINT_TO_POINTER(uid)))
 		return FALSE;
-	if (g_hash_table_size(log->uids) >= FS_LISTING_REPORT_MAX) {
+	if (g_hash_table_size(log->uids) >= MAIL_LISTING_REPORT_MAX) {
 		log->full = TRUE;
 		g_printerr("imapfs: %s: more messages with an unusable INTERNALDATE, not "
 			   "reported one by one\n",
@@ -115,23 +115,23 @@ static gboolean to_report(FsListingLog *log, const char *mailbox, guint32 uid)
 	return TRUE;
 }
 
-static void merge_if_due(FsListing *l)
+static void merge_if_due(MailListing *l)
 {
 	guint tail = l->meta->msgs->len - l->sorted;
 
-	if (tail >= FS_LISTING_BATCH && tail > l->sorted) {
+	if (tail >= MAIL_LISTING_BATCH && tail > l->sorted) {
 		cache_folder_meta_merge_tail(l->meta, l->sorted);
 		l->sorted = l->meta->msgs->len;
 	}
 }
 
-void fs_listing_add(const ImapFetchData *fd, gpointer listing)
+void mail_listing_add(const ImapFetchData *fd, gpointer listing)
 {
 	const guint need = IMAP_FETCH_UID | IMAP_FETCH_SIZE | IMAP_FETCH_INTERNALDATE;
-	FsListing *l = listing;
+	MailListing *l = listing;
 	guint have = fd->fields | (fd->unusable_fields & IMAP_FETCH_INTERNALDATE);
 	g_autofree char *flags = NULL;
-	char name[FS_MSG_NAME_LEN + 1];
+	char name[MAIL_MSG_NAME_LEN + 1];
 
 	if (!(fd->fields & IMAP_FETCH_UID) && (fd->unusable_fields & IMAP_FETCH_UID)) {
 		if (to_report(l->log, l->mailbox, 0))
@@ -145,13 +145,13 @@ void fs_listing_add(const ImapFetchData *fd, gpointer listing)
 	gint64 date = fd->internaldate;
 	if (!(fd->fields & IMAP_FETCH_INTERNALDATE)) {
 		date = FALLBACK_TIME;
-		fs_msg_name(fd->uid, name);
+		mail_msg_name(fd->uid, name);
 		if (to_report(l->log, l->mailbox, fd->uid))
 			g_printerr("imapfs: %s: UID %u (%s): %s is not a date: shown with the "
 				   "time 1970-01-01 00:00:00 UTC\n",
 				   l->mailbox, fd->uid, name, fd->unusable);
 	}
-	flags = fs_flags_join(fd->flags);
+	flags = mail_flags_join(fd->flags);
 	CacheMsgMeta msg = {
 	    .uid = fd->uid,
 	    .size = fd->size,
