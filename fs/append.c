@@ -195,6 +195,14 @@ static gboolean answer_lost(const GError *error)
 		error->code == IMAP_ERROR_TLS);
 }
 
+/* The server said NO to an APPEND into the folder S has selected. */
+static gboolean refused_while_open(ImapSession *s, const char *mailbox, const GError *error)
+{
+	const char *sel = imap_session_selected(s);
+
+	return g_error_matches(error, IMAP_ERROR, IMAP_ERROR_NO) && sel && strcmp(sel, mailbox) == 0;
+}
+
 /* A failed APPEND whose answer was lost, found stored after all: the error goes, and
  * the log says so once (the user was not told anything else). */
 static gboolean landed_after_all(FsMount *m, const char *mailbox, guint32 uidv, guint32 uidnext,
@@ -346,6 +354,16 @@ int fs_write_append(FsMount *m, const char *mailbox, char **flags, gint64 date, 
 	if (!fs_append_bound(m, s, mailbox, &bound_v, &bound))
 		bound_v = bound = 0;
 	ok = imap_session_append(s, mailbox, flags, mi.internaldate, fd, size, &v, &uid, &error);
+	if (!ok && refused_while_open(s, mailbox, error)) {
+		/* Courier refuses an APPEND into the folder the connection has open read-only
+		 * ("NO Current box is selected READ-ONLY"). A NO stored nothing, so the folder
+		 * is closed (never expunging: see imap_session_close) and the APPEND sent
+		 * again, once. */
+		g_clear_error(&error);
+		ok = imap_session_close(s, &error) &&
+		     imap_session_append(s, mailbox, flags, mi.internaldate, fd, size, &v, &uid,
+					 &error);
+	}
 	if (!ok) {
 		imap_pool_release(m->pool, s); /* dead: the check takes a fresh one */
 		s = NULL;
