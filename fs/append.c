@@ -200,7 +200,8 @@ static gboolean refused_while_open(ImapSession *s, const char *mailbox, const GE
 {
 	const char *sel = imap_session_selected(s);
 
-	return g_error_matches(error, IMAP_ERROR, IMAP_ERROR_NO) && sel && strcmp(sel, mailbox) == 0;
+	return g_error_matches(error, IMAP_ERROR, IMAP_ERROR_NO) && sel &&
+	       strcmp(sel, mailbox) == 0;
 }
 
 /* A failed APPEND whose answer was lost, found stored after all: the error goes, and
