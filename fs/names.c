@@ -132,13 +132,10 @@ gboolean fs_name_is_hashed(const char *name)
 	return strstr(name, "%~") != NULL;
 }
 
+/* Escapes are written in upper case only: a lower-case digit is no escape. */
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return g_ascii_islower(c) ? -1 : g_ascii_xdigit_value(c);
 }
 
 char *fs_name_unescape(const char *name)

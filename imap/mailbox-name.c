@@ -111,13 +111,10 @@ char *imap_mailbox_name_from_wire(const char *wire, char delimiter, gboolean utf
 	return g_string_free(j.out, FALSE);
 }
 
+/* Escapes are written in upper case only: a lower-case digit is no escape. */
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return g_ascii_islower(c) ? -1 : g_ascii_xdigit_value(c);
 }
 
 char *imap_mailbox_comp_wire(const char *comp)
